@@ -1,0 +1,26 @@
+/* aad_cache.h - small JSON entries on disk, safe against other users and
+ * against concurrent logins.
+ *
+ * The directory must be owned by the caller (or root) and not writable by
+ * others; entries are opened without following links, checked the same way,
+ * and replaced atomically (temporary file + rename), so a reader sees either
+ * the old or the new entry, never a torn one. */
+#ifndef AAD_CACHE_H
+#define AAD_CACHE_H
+
+#include <jansson.h>
+
+/* The entry, or NULL when absent, unsafe or corrupt (then *why says which). */
+json_t *aad_cache_read(const char *dir, const char *name, const char **why);
+
+/* Writes the entry atomically, creating dir (mode 0700) when it is missing.
+ * Returns 0, or -1 with a reason in *why. */
+int aad_cache_write(const char *dir, const char *name, const json_t *entry, const char **why);
+
+/* Takes an exclusive lock named after the entry, waiting at most timeout_ms.
+ * Returns a descriptor for aad_cache_unlock, or -1 (the caller goes on
+ * without the lock: it only saves duplicate fetches). */
+int aad_cache_lock(const char *dir, const char *name, long timeout_ms);
+void aad_cache_unlock(int lock_fd);
+
+#endif

@@ -1,0 +1,423 @@
+/* aad_config.c - the settings of SPEC.md: file, module arguments, checks. */
+#include "config.h"
+
+#include "aad_config.h"
+#include "aad_safefile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CONFIG_MAX_BYTES (64 * 1024)
+#define VALUE_MAX_BYTES 4096
+
+#ifndef AAD_DEFAULT_CACHE_DIR
+#define AAD_DEFAULT_CACHE_DIR "/var/cache/pam_aad"
+#endif
+
+enum key_kind { K_STRING, K_LIST, K_BOOL, K_SECONDS, K_QR };
+
+struct key_spec {
+    const char *name;
+    enum key_kind kind;
+    size_t offset;
+    long min, max; /* for K_SECONDS */
+};
+
+#define OFF(field) offsetof(struct aad_config, field)
+static const struct key_spec keys[] = {
+    {"tenant", K_STRING, OFF(tenant), 0, 0},
+    {"client_id", K_STRING, OFF(client_id), 0, 0},
+    {"authority", K_STRING, OFF(authority), 0, 0},
+    {"ca_file", K_STRING, OFF(ca_file), 0, 0},
+    {"proxy", K_STRING, OFF(proxy), 0, 0},
+    {"scope", K_STRING, OFF(scope), 0, 0},
+    {"user_claim", K_STRING, OFF(user_claim), 0, 0},
+    {"domains", K_LIST, OFF(domains), 0, 0},
+    {"user_map", K_STRING, OFF(user_map), 0, 0},
+    {"allowed_groups", K_LIST, OFF(allowed_groups), 0, 0},
+    {"allowed_roles", K_LIST, OFF(allowed_roles), 0, 0},
+    {"allow_guests", K_BOOL, OFF(allow_guests), 0, 0},
+    {"allow_root", K_BOOL, OFF(allow_root), 0, 0},
+    {"timeout", K_SECONDS, OFF(timeout), 10, 3600},
+    {"http_timeout", K_SECONDS, OFF(http_timeout), 1, 120},
+    {"clock_skew", K_SECONDS, OFF(clock_skew), 0, 3600},
+    {"cache_dir", K_STRING, OFF(cache_dir), 0, 0},
+    {"qr", K_QR, OFF(qr), 0, 0},
+    {"wait_for_enter", K_BOOL, OFF(wait_for_enter), 0, 0},
+    {"debug", K_BOOL, OFF(debug), 0, 0},
+};
+#undef OFF
+
+static void strlist_clear(struct aad_strlist *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free(list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = 0;
+}
+
+int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if ((nocase ? strcasecmp : strcmp)(list->items[i], s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Splits on commas and white space; an empty list is allowed (clears it). */
+static int strlist_parse(const char *value, struct aad_strlist *list)
+{
+    strlist_clear(list);
+    const char *p = value;
+    while (*p != '\0') {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        size_t n = strcspn(p, ", \t");
+        if (n == 0)
+            break;
+        char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+        if (grown == NULL)
+            return -1;
+        list->items = grown;
+        if ((list->items[list->count] = strndup(p, n)) == NULL)
+            return -1;
+        list->count++;
+        p += n;
+    }
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+        *out = 1;
+    else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "off"))
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* Applies one key = value; where names the place for messages. */
+static enum aad_status set_key(struct aad_config *cfg, const char *key, const char *value,
+                               const char *where, struct aad_error *err)
+{
+    const struct key_spec *spec = NULL;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].name, key) == 0)
+            spec = &keys[i];
+    }
+    if (spec == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: unknown key '%.64s'", where, key);
+    if (strlen(value) > VALUE_MAX_BYTES)
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: value of '%s' is too long", where, key);
+
+    void *field = (char *)cfg + spec->offset;
+    switch (spec->kind) {
+    case K_STRING: {
+        char *copy = strdup(value);
+        if (copy == NULL)
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s: out of memory", where);
+        free(*(char **)field);
+        *(char **)field = copy;
+        return AAD_OK;
+    }
+    case K_LIST:
+        if (strlist_parse(value, field) != 0)
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s: out of memory", where);
+        return AAD_OK;
+    case K_BOOL:
+        if (parse_bool(value, field) != 0)
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s: '%s' must be yes or no, not '%.64s'", where,
+                            key, value);
+        return AAD_OK;
+    case K_SECONDS: {
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || n < spec->min || n > spec->max)
+            return aad_fail(err, AAD_CONFIG_ERROR,
+                            "%s: '%s' must be a whole number of seconds from %ld to %ld, not '%.64s'",
+                            where, key, spec->min, spec->max, value);
+        *(long *)field = n;
+        return AAD_OK;
+    }
+    case K_QR: {
+        int on = 0;
+        if (!strcasecmp(value, "auto"))
+            *(enum aad_qr_mode *)field = AAD_QR_AUTO;
+        else if (parse_bool(value, &on) == 0)
+            *(enum aad_qr_mode *)field = on ? AAD_QR_YES : AAD_QR_NO;
+        else
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'qr' must be yes, no or auto, not '%.64s'",
+                            where, value);
+        return AAD_OK;
+    }
+    }
+    return aad_fail(err, AAD_CONFIG_ERROR, "%s: internal error", where);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+static enum aad_status parse_file(struct aad_config *cfg, const char *path, struct aad_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum aad_status st = aad_safefile_read(path, CONFIG_MAX_BYTES, &text, &len, err);
+    if (st != AAD_OK)
+        return st;
+    if (memchr(text, '\0', len) != NULL) {
+        free(text);
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: contains a NUL byte", path);
+    }
+
+    char where[PATH_MAX + 32];
+    int lineno = 0;
+    /* strtok_r on "\n" would skip blank lines and miscount: walk by hand. */
+    for (char *line = text; line != NULL && st == AAD_OK;) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char *content = trim(line);
+        if (*content != '\0') {
+            char *eq = strchr(content, '=');
+            if (eq == NULL) {
+                st = aad_fail(err, AAD_CONFIG_ERROR, "%s: expected 'key = value'", where);
+            } else {
+                *eq = '\0';
+                st = set_key(cfg, trim(content), trim(eq + 1), where, err);
+            }
+        }
+        line = next;
+    }
+    free(text);
+    return st;
+}
+
+static int valid_tenant(const char *t)
+{
+    if (aad_is_guid(t))
+        return 1;
+    /* A verified domain: labels of letters, digits and hyphens with at least one dot. */
+    if (strlen(t) > 253 || strchr(t, '.') == NULL || t[0] == '.' || t[0] == '-')
+        return 0;
+    for (const char *p = t; *p != '\0'; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+            return 0;
+    }
+    return strstr(t, "..") == NULL;
+}
+
+/* https://host[:port] only: no user info, path, query or fragment, so that
+ * endpoint URLs are built from a known shape. A trailing slash is dropped. */
+static int normalise_authority(char *a)
+{
+    if (strncmp(a, "https://", 8) != 0)
+        return -1;
+    size_t len = strlen(a);
+    if (len > 8 && a[len - 1] == '/')
+        a[--len] = '\0';
+    const char *host = a + 8;
+    if (*host == '\0' || *host == ':')
+        return -1;
+    for (const char *p = host; *p != '\0'; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != ':' && *p != '[' &&
+            *p != ']')
+            return -1;
+    }
+    return 0;
+}
+
+static int scope_has_openid(const char *scope)
+{
+    const char *p = scope;
+    while ((p = strstr(p, "openid")) != NULL) {
+        int starts = p == scope || p[-1] == ' ';
+        int ends = p[6] == '\0' || p[6] == ' ';
+        if (starts && ends)
+            return 1;
+        p += 6;
+    }
+    return 0;
+}
+
+static enum aad_status check_config(struct aad_config *cfg, struct aad_error *err)
+{
+    const char *p = cfg->path;
+    if (cfg->tenant == NULL || *cfg->tenant == '\0')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'tenant' is required", p);
+    if (!strcasecmp(cfg->tenant, "common") || !strcasecmp(cfg->tenant, "organizations") ||
+        !strcasecmp(cfg->tenant, "consumers"))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: tenant '%s' is refused: a login module must be pinned to one tenant "
+                        "(its GUID or verified domain)",
+                        p, cfg->tenant);
+    if (!valid_tenant(cfg->tenant))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'tenant' must be a tenant GUID or a domain name, not '%.64s'", p,
+                        cfg->tenant);
+    if (cfg->client_id == NULL || !aad_is_guid(cfg->client_id))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'client_id' is required and must be the application's GUID", p);
+    if (normalise_authority(cfg->authority) != 0)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'authority' must be https://host[:port], not '%.64s'", p, cfg->authority);
+    if (cfg->proxy != NULL && *cfg->proxy == '\0') {
+        free(cfg->proxy);
+        cfg->proxy = NULL;
+    }
+    if (!scope_has_openid(cfg->scope))
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'scope' must contain openid", p);
+    if (strcmp(cfg->user_claim, "preferred_username") && strcmp(cfg->user_claim, "upn") &&
+        strcmp(cfg->user_claim, "email"))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'user_claim' must be preferred_username, upn or email, not '%.64s'", p,
+                        cfg->user_claim);
+    if (cfg->domains.count == 0 && cfg->user_map == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: set 'domains' or 'user_map'", p);
+    if (cfg->cache_dir == NULL || cfg->cache_dir[0] != '/')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'cache_dir' must be an absolute path", p);
+    if (cfg->user_map != NULL && cfg->user_map[0] != '/')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'user_map' must be an absolute path", p);
+    return AAD_OK;
+}
+
+static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
+{
+    cfg->path = strdup(path);
+    cfg->authority = strdup("https://login.microsoftonline.com");
+    cfg->scope = strdup("openid profile");
+    cfg->user_claim = strdup("preferred_username");
+    cfg->cache_dir = strdup(AAD_DEFAULT_CACHE_DIR);
+    cfg->timeout = 300;
+    cfg->http_timeout = 10;
+    cfg->clock_skew = 300;
+    cfg->qr = AAD_QR_AUTO;
+    cfg->wait_for_enter = 1;
+    if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir)
+        return AAD_CONFIG_ERROR;
+    return AAD_OK;
+}
+
+enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
+                                struct aad_config **out, struct aad_error *err)
+{
+    const char *path = default_path;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "config=", 7) == 0)
+            path = argv[i] + 7;
+    }
+
+    struct aad_config *cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
+    enum aad_status st = set_defaults(cfg, path);
+    if (st != AAD_OK)
+        aad_fail(err, st, "out of memory");
+    if (st == AAD_OK)
+        st = parse_file(cfg, path, err);
+
+    char where[64];
+    for (int i = 0; i < argc && st == AAD_OK; i++) {
+        snprintf(where, sizeof(where), "module argument %d", i + 1);
+        const char *eq = strchr(argv[i], '=');
+        if (strcmp(argv[i], "debug") == 0) {
+            cfg->debug = 1;
+        } else if (strncmp(argv[i], "config=", 7) == 0) {
+            continue;
+        } else if (eq == NULL) {
+            st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unknown option '%.64s'", where, argv[i]);
+        } else {
+            char key[64];
+            size_t n = (size_t)(eq - argv[i]);
+            if (n >= sizeof(key))
+                n = sizeof(key) - 1;
+            memcpy(key, argv[i], n);
+            key[n] = '\0';
+            st = set_key(cfg, key, eq + 1, where, err);
+        }
+    }
+    if (st == AAD_OK)
+        st = check_config(cfg, err);
+    if (st != AAD_OK) {
+        aad_config_free(cfg);
+        return st;
+    }
+    *out = cfg;
+    return AAD_OK;
+}
+
+void aad_config_free(struct aad_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        void *field = (char *)cfg + keys[i].offset;
+        if (keys[i].kind == K_STRING)
+            free(*(char **)field);
+        else if (keys[i].kind == K_LIST)
+            strlist_clear(field);
+    }
+    free(cfg->path);
+    free(cfg);
+}
+
+static void describe_list(const struct aad_strlist *list, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < list->count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list->items[i]);
+}
+
+void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),
+                         void *ctx)
+{
+    char text[VALUE_MAX_BYTES + 128], value[VALUE_MAX_BYTES];
+    static const char *const qr_names[] = {"no", "yes", "auto"};
+    snprintf(text, sizeof(text), "config file = %s", cfg->path);
+    line(ctx, text);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const void *field = (const char *)cfg + keys[i].offset;
+        switch (keys[i].kind) {
+        case K_STRING:
+            snprintf(value, sizeof(value), "%s",
+                     *(char *const *)field ? *(char *const *)field : "(none)");
+            break;
+        case K_LIST:
+            describe_list(field, value, sizeof(value));
+            break;
+        case K_BOOL:
+            snprintf(value, sizeof(value), "%s", *(const int *)field ? "yes" : "no");
+            break;
+        case K_SECONDS:
+            snprintf(value, sizeof(value), "%ld", *(const long *)field);
+            break;
+        case K_QR:
+            snprintf(value, sizeof(value), "%s", qr_names[*(const enum aad_qr_mode *)field]);
+            break;
+        }
+        snprintf(text, sizeof(text), "%s = %s", keys[i].name, value);
+        line(ctx, text);
+    }
+}

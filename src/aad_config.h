@@ -1,0 +1,56 @@
+/* aad_config.h - the settings of SPEC.md: file, module arguments, checks. */
+#ifndef AAD_CONFIG_H
+#define AAD_CONFIG_H
+
+#include <stddef.h>
+#include "aad_base.h"
+
+struct aad_strlist {
+    char **items;
+    size_t count;
+};
+
+enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
+
+struct aad_config {
+    char *path; /* the file that was read */
+    char *tenant;
+    char *client_id;
+    char *authority; /* https://host[:port], no trailing slash */
+    char *ca_file;
+    char *proxy;
+    char *scope;
+    char *user_claim;
+    struct aad_strlist domains;
+    char *user_map;
+    struct aad_strlist allowed_groups;
+    struct aad_strlist allowed_roles;
+    int allow_guests;
+    int allow_root;
+    long timeout;
+    long http_timeout;
+    long clock_skew;
+    char *cache_dir;
+    enum aad_qr_mode qr;
+    int wait_for_enter;
+    int debug;
+};
+
+/* Loads the configuration: the file named by a `config=PATH` argument (or
+ * default_path), then the module arguments (`debug`, `key=value`) on top.
+ * Unknown keys, bad values, missing required keys and unsafe files are
+ * AAD_CONFIG_ERROR with "file:line: reason" in err. On success *out must be
+ * released with aad_config_free. */
+enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
+                                struct aad_config **out, struct aad_error *err);
+
+void aad_config_free(struct aad_config *cfg);
+
+/* Calls line() once per effective setting ("key = value"), for `debug`. */
+void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),
+                         void *ctx);
+
+/* True when list holds s (ASCII case-insensitive when nocase). */
+int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase);
+
+#endif

@@ -1,0 +1,62 @@
+/* aad_devflow.h - the OAuth 2.0 device authorization grant (RFC 8628)
+ * against Entra ID: the code request, then polling the token endpoint. */
+#ifndef AAD_DEVFLOW_H
+#define AAD_DEVFLOW_H
+
+#include <stdint.h>
+#include "aad_base.h"
+#include "aad_config.h"
+#include "aad_http.h"
+
+struct aad_device_code {
+    char *device_code; /* secret: wiped on clear */
+    char *user_code;
+    char *verification_uri;
+    long expires_in;
+    long interval;
+};
+
+/* POST {authority}/{tenant}/oauth2/v2.0/devicecode. Every field of the
+ * answer is checked before it may reach a terminal: the user code must be
+ * letters, digits and hyphens, the URI https:// and printable. */
+enum aad_status aad_devflow_start(const struct aad_config *cfg, struct aad_http *http,
+                                  struct aad_device_code *out, struct aad_error *err);
+void aad_device_code_clear(struct aad_device_code *dc);
+
+struct aad_tokens {
+    char *id_token;     /* secret */
+    char *access_token; /* secret, may be NULL */
+};
+void aad_tokens_clear(struct aad_tokens *t);
+
+/* The polling state machine. */
+struct aad_poller {
+    const struct aad_config *cfg;
+    struct aad_http *http;
+    const struct aad_device_code *dc;
+    const struct aad_log *log;
+    int64_t deadline_ms;  /* monotonic: min(timeout, expires_in) after the code */
+    int64_t last_poll_ms; /* 0: never polled */
+    long interval_s;
+    int transient_failures; /* consecutive 5xx, 429 or transport failures */
+};
+
+void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct aad_http *http,
+                     const struct aad_device_code *dc, const struct aad_log *log,
+                     int64_t code_received_ms);
+
+/* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in
+ * was declined or expired or timed out (AAD_DENIED), or the service fails
+ * (AAD_UNAVAILABLE). Polls at once when the last poll is older than the
+ * interval. on_wait (may be NULL) is called before each pause. */
+enum aad_status aad_poller_run(struct aad_poller *p,
+                               void (*on_wait)(void *ctx, long seconds_left), void *ctx,
+                               struct aad_tokens *out, struct aad_error *err);
+
+/* One poll, for callers that drive the timing themselves. *wait_s is set to
+ * the pause before the next poll when the result is "not yet" (returns
+ * AAD_OK with out->id_token NULL). */
+enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *out, long *wait_s,
+                                     struct aad_error *err);
+
+#endif

@@ -1,0 +1,206 @@
+/* aad_login.c - one whole login, top to bottom. */
+#include "config.h"
+
+#include "aad_login.h"
+#include "aad_devflow.h"
+#include "aad_http.h"
+#include "aad_json.h"
+#include "aad_jwt.h"
+#include "aad_mapping.h"
+#include "aad_qr.h"
+#include "aad_trust.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+void aad_identity_clear(struct aad_identity *id)
+{
+    free(id->upn);
+    free(id->oid);
+    free(id->tid);
+    free(id->name);
+    free(id->local_user);
+    memset(id, 0, sizeof(*id));
+}
+
+/* Step 1: the account must exist, and root only when allowed. */
+static enum aad_status check_local_account(const struct aad_config *cfg, const char *user,
+                                           struct aad_error *err)
+{
+    if (user == NULL || !aad_is_valid_account_name(user))
+        return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return aad_fail(err, AAD_USER_UNKNOWN, "no local account %s", user);
+    if (found->pw_uid == 0 && !cfg->allow_root)
+        return aad_fail(err, AAD_DENIED, "account %s has uid 0 and allow_root is off", user);
+    return AAD_OK;
+}
+
+static enum aad_status show_code(const struct aad_config *cfg, const struct aad_ui *ui,
+                                 const struct aad_device_code *dc, struct aad_error *err)
+{
+    char message[1024], prompt[512];
+    snprintf(message, sizeof(message),
+             "To sign in, use a web browser to open the page %s and enter the code %s to "
+             "authenticate.",
+             dc->verification_uri, dc->user_code);
+    if (cfg->wait_for_enter)
+        snprintf(prompt, sizeof(prompt), "Code %s at %s - press Enter once signed in: ",
+                 dc->user_code, dc->verification_uri);
+    else
+        snprintf(prompt, sizeof(prompt), "Code %s at %s - waiting for the sign-in...",
+                 dc->user_code, dc->verification_uri);
+    int want_qr = cfg->qr == AAD_QR_YES || (cfg->qr == AAD_QR_AUTO && ui->qr_ok);
+    char *qr = want_qr ? aad_qr_render(dc->verification_uri) : NULL;
+    int rc = ui->show_code(ui->ctx, message, qr, prompt, cfg->wait_for_enter);
+    free(qr);
+    if (rc != 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "the code cannot be shown to the user");
+    return AAD_OK;
+}
+
+static int list_intersects(const json_t *claim, const struct aad_strlist *allowed)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(claim, i, v) {
+        if (json_is_string(v) && aad_strlist_contains(allowed, json_string_value(v), 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* allowed_groups and allowed_roles: the token must show one of each list. */
+static enum aad_status authorize(const struct aad_config *cfg, const json_t *claims,
+                                 struct aad_error *err)
+{
+    if (cfg->allowed_groups.count > 0) {
+        json_t *groups = json_object_get(claims, "groups");
+        json_t *names = json_object_get(claims, "_claim_names");
+        if (!json_is_array(groups) && json_object_get(names, "groups") != NULL)
+            return aad_fail(err, AAD_DENIED,
+                            "the token lists too many groups (overage) and Graph resolution is "
+                            "not configured: not authorized for this host");
+        if (!json_is_array(groups) || !list_intersects(groups, &cfg->allowed_groups))
+            return aad_fail(err, AAD_DENIED, "not in any of allowed_groups: not authorized for this host");
+    }
+    if (cfg->allowed_roles.count > 0) {
+        json_t *roles = json_object_get(claims, "roles");
+        if (!json_is_array(roles) || !list_intersects(roles, &cfg->allowed_roles))
+            return aad_fail(err, AAD_DENIED, "holds none of allowed_roles: not authorized for this host");
+    }
+    return AAD_OK;
+}
+
+static char *dup_claim(const json_t *claims, const char *name)
+{
+    const char *v = aad_json_string(claims, name);
+    return v ? strndup(v, 256) : NULL;
+}
+
+/* Steps 7 to 10: verify the token, map it, authorize it. */
+static enum aad_status check_token(const struct aad_config *cfg, const char *user,
+                                   struct aad_trust *trust, struct aad_http *http,
+                                   const struct aad_log *log, const char *id_token,
+                                   struct aad_identity *id, struct aad_error *err)
+{
+    struct aad_jwt *jwt = NULL;
+    const struct aad_key *key = NULL;
+    enum aad_status st = aad_jwt_parse(id_token, &jwt, err);
+    if (st == AAD_OK)
+        st = aad_trust_find_key(trust, cfg, http, log, jwt->kid, &key, err);
+    if (st == AAD_OK)
+        st = aad_jwt_verify_signature(jwt, key, err);
+    if (st == AAD_OK) {
+        struct aad_jwt_expect expect = {
+            .issuer = trust->discovery.issuer,
+            .tenant_id = trust->discovery.tenant_id,
+            .client_id = cfg->client_id,
+            .now = (long long)time(NULL),
+            .clock_skew = cfg->clock_skew,
+        };
+        st = aad_jwt_check_claims(jwt, key, &expect, err);
+    }
+    if (st != AAD_OK) {
+        aad_jwt_free(jwt);
+        return st;
+    }
+    /* From here on the claims are the tenant's word: record them for the log. */
+    id->upn = dup_claim(jwt->claims, cfg->user_claim);
+    id->oid = dup_claim(jwt->claims, "oid");
+    id->tid = dup_claim(jwt->claims, "tid");
+    id->name = dup_claim(jwt->claims, "name");
+    if (aad_jwt_is_guest(jwt) && !cfg->allow_guests)
+        st = aad_fail(err, AAD_DENIED, "guest accounts are not accepted (allow_guests is off)");
+    if (st == AAD_OK)
+        st = aad_map_identity(cfg, aad_json_string(jwt->claims, cfg->user_claim), id->oid,
+                              &id->local_user, err);
+    if (st == AAD_OK && strcmp(id->local_user, user) != 0)
+        st = aad_fail(err, AAD_DENIED, "signed in as %.200s, which is account %s, not %s",
+                      id->upn ? id->upn : id->oid, id->local_user, user);
+    if (st == AAD_OK)
+        st = authorize(cfg, jwt->claims, err);
+    aad_jwt_free(jwt);
+    return st;
+}
+
+enum aad_status aad_login(const struct aad_config *cfg, const char *user, const struct aad_ui *ui,
+                          const struct aad_log *log, struct aad_identity *id,
+                          struct aad_login_report *report, struct aad_error *err)
+{
+    memset(id, 0, sizeof(*id));
+    struct aad_login_report scratch;
+    if (report == NULL)
+        report = &scratch;
+    memset(report, 0, sizeof(*report));
+
+    enum aad_status st = check_local_account(cfg, user, err);
+    if (st != AAD_OK)
+        return st;
+
+    struct aad_http *http = NULL;
+    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout};
+    struct aad_device_code dc = {0};
+    struct aad_trust *trust = NULL;
+    struct aad_tokens tokens = {0};
+    struct aad_poller poller;
+    long ignored;
+
+    st = aad_http_new(&opts, &http, err);
+    /* The code request is the only exchange before the user sees the code. */
+    if (st == AAD_OK)
+        st = aad_devflow_start(cfg, http, &dc, err);
+    int64_t code_ms = aad_monotonic_ms();
+    if (st == AAD_OK) {
+        aad_http_counters(http, &report->requests_before_code, &ignored);
+        st = show_code(cfg, ui, &dc, err);
+    }
+    /* Keys are fetched while the user signs in, never before the code. */
+    if (st == AAD_OK)
+        st = aad_trust_load(cfg, http, log, &trust, err);
+    if (st == AAD_OK) {
+        report->keys_from_cache = trust->from_cache;
+        aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
+        if (!cfg->wait_for_enter)
+            poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
+        st = aad_poller_run(&poller, ui->waiting, ui->ctx, &tokens, err);
+    }
+    if (st == AAD_OK)
+        st = check_token(cfg, user, trust, http, log, tokens.id_token, id, err);
+
+    if (http != NULL)
+        aad_http_counters(http, &report->requests, &report->connections);
+    aad_tokens_clear(&tokens);
+    aad_device_code_clear(&dc);
+    aad_trust_free(trust);
+    aad_http_free(http);
+    return st;
+}

@@ -1,0 +1,26 @@
+/* aad_mapping.h - from a verified Entra identity to a local account name.
+ *
+ * Rules, in order (documented in pam_aad.conf(5)):
+ *  1. a user_map line "localname oid:<guid>" matching the token's oid;
+ *  2. a user_map line "localname upn" matching the UPN (case-insensitive);
+ *  3. a UPN whose domain is in `domains`: the part before '@', lower-cased.
+ * Two different accounts matching at the same level is a refusal. An
+ * account named in any oid: line is pinned: only that object ID may log in
+ * to it, whatever the UPN says. The result must be a plain POSIX-style
+ * account name (ASCII, no '/', no "..", at most 32 characters). */
+#ifndef AAD_MAPPING_H
+#define AAD_MAPPING_H
+
+#include "aad_base.h"
+#include "aad_config.h"
+
+/* upn may be NULL (claim absent); oid is the token's verified oid. On
+ * success *local is a malloc'd account name. Refusals are AAD_DENIED;
+ * an unreadable or malformed user_map is AAD_CONFIG_ERROR. */
+enum aad_status aad_map_identity(const struct aad_config *cfg, const char *upn, const char *oid,
+                                 char **local, struct aad_error *err);
+
+/* True when name is acceptable as a local account name. */
+int aad_is_valid_account_name(const char *name);
+
+#endif

@@ -1,0 +1,945 @@
+/*
+ * The Entra ID endpoints served over HTTPS: discovery, keys, devicecode and
+ * token (v2.0), with the response shapes of protocol.md §1–§5.
+ */
+#include "emulator.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DEFAULT_OID   "4f6c2b1e-8d3a-4c7e-9b52-1a0e6d9c3f71"
+#define DEFAULT_NAME  "Alice Example"
+#define DEFAULT_USER  "alice"
+#define GRAPH_APP_ID  "00000003-0000-0000-c000-000000000000"
+#define VERIFY_URI    "https://microsoft.com/devicelogin"
+
+/* State of one Entra request while it is being answered. */
+struct call {
+    struct emulator *emu;
+    struct MHD_Connection *c;
+    const char *method;
+    const char *url;
+    const char *body;
+    json_t *extra_headers;       /* x-ms-request-id plus fault headers */
+    char trace_id[37];
+    char correlation_id[37];
+    unsigned status;             /* for the log line */
+    char note[64];
+};
+
+enum tenant_kind { TENANT_BAD, TENANT_CONCRETE, TENANT_MULTI };
+
+const char *code_state_name(enum code_state s)
+{
+    static const char *const names[] = {"pending", "approved", "declined",
+                                        "redeemed", "expired"};
+    return names[s];
+}
+
+void code_free(struct device_code *dc)
+{
+    if (!dc)
+        return;
+    free(dc->device_code);
+    free(dc->scope);
+    approval_free(&dc->appr);
+    free(dc);
+}
+
+/* Time-driven transitions are applied lazily: a scheduled approval or an
+ * expiry is indistinguishable from outside until somebody looks. */
+void code_refresh(struct emulator *emu, struct device_code *dc, int64_t now)
+{
+    (void)emu;
+    if (dc->state == CODE_PENDING && dc->approve_at_ms && now >= dc->approve_at_ms)
+        dc->state = CODE_APPROVED;
+    if ((dc->state == CODE_PENDING || dc->state == CODE_APPROVED) &&
+        now >= dc->expires_ms)
+        dc->state = CODE_EXPIRED;
+}
+
+/* "/{tenant}/rest" → endpoint class; tenant copied out when asked. */
+static enum emu_ep classify(const char *url, char *tenant, size_t tlen)
+{
+    if (!url || url[0] != '/')
+        return EP_OTHER;
+    const char *slash = strchr(url + 1, '/');
+    if (!slash || slash == url + 1)
+        return EP_OTHER;
+    if (tenant) {
+        size_t n = (size_t)(slash - url - 1);
+        if (n >= tlen)
+            n = tlen - 1;
+        memcpy(tenant, url + 1, n);
+        tenant[n] = '\0';
+    }
+    const char *rest = slash + 1;
+    if (!strcmp(rest, "v2.0/.well-known/openid-configuration"))
+        return EP_DISCOVERY;
+    if (!strcmp(rest, "discovery/v2.0/keys"))
+        return EP_KEYS;
+    if (!strcmp(rest, "oauth2/v2.0/devicecode"))
+        return EP_DEVICECODE;
+    if (!strcmp(rest, "oauth2/v2.0/token"))
+        return EP_TOKEN;
+    return EP_OTHER;
+}
+
+enum emu_ep endpoints_classify(const char *url)
+{
+    return classify(url, NULL, 0);
+}
+
+static enum tenant_kind tenant_kind(const struct emulator *emu, const char *t)
+{
+    if (!strcasecmp(t, emu->cfg.tenant) || !strcasecmp(t, emu->cfg.domain))
+        return TENANT_CONCRETE;
+    if (!strcasecmp(t, "common") || !strcasecmp(t, "organizations"))
+        return TENANT_MULTI;
+    return TENANT_BAD;
+}
+
+static void utc_timestamp(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+static enum MHD_Result reply(struct call *k, unsigned status, json_t *obj,
+                             const char *cache)
+{
+    k->status = status;
+    return http_send_json(k->c, status, obj, cache, k->extra_headers);
+}
+
+/* The full Entra error JSON (protocol.md §3 and §10). */
+static enum MHD_Result entra_error(struct call *k, unsigned status,
+                                   const char *error, long code,
+                                   const char *text)
+{
+    char ts[32], uri[128];
+    utc_timestamp(ts);
+    snprintf(uri, sizeof uri, "%s/error?code=%ld", k->emu->authority, code);
+    json_t *o = json_object();
+    json_object_set_new(o, "error", json_string(error));
+    json_object_set_new(o, "error_description",
+                        json_sprintf("AADSTS%ld: %s\r\nTrace ID: %s\r\n"
+                                     "Correlation ID: %s\r\nTimestamp: %s",
+                                     code, text, k->trace_id,
+                                     k->correlation_id, ts));
+    json_t *codes = json_array();
+    json_array_append_new(codes, json_integer(code));
+    json_object_set_new(o, "error_codes", codes);
+    json_object_set_new(o, "timestamp", json_string(ts));
+    json_object_set_new(o, "trace_id", json_string(k->trace_id));
+    json_object_set_new(o, "correlation_id", json_string(k->correlation_id));
+    json_object_set_new(o, "error_uri", json_string(uri));
+    snprintf(k->note, sizeof k->note, "%s", error);
+    return reply(k, status, o, NULL);
+}
+
+/* Known Entra errors: the fault shortcut "error" uses these. */
+static const struct {
+    const char *error;
+    unsigned status;
+    long code;
+    const char *text;
+} known_errors[] = {
+    {"authorization_pending", 400, 70016,
+     "The provided request has not yet been authorized by the user. The user "
+     "must input their code."},
+    {"slow_down", 400, 70016,
+     "The client is polling too frequently. Slow down and poll again after "
+     "the interval."},
+    {"authorization_declined", 400, 65004,
+     "User declined to consent to access the app."},
+    {"expired_token", 400, 70020,
+     "The provided value for the input parameter 'device_code' is not valid. "
+     "This device code has expired."},
+    {"bad_verification_code", 400, 70018,
+     "The provided value for the input parameter 'device_code' is not valid."},
+    {"invalid_grant", 400, 90120,
+     "The request was already authorized or declined."},
+    {"invalid_client", 401, 7000218,
+     "The request body must contain the following parameter: "
+     "'client_assertion' or 'client_secret'."},
+    {"unauthorized_client", 400, 700016,
+     "Application was not found in the directory."},
+    {"invalid_request", 400, 900144,
+     "The request body must contain the following parameter: 'client_id'."},
+    {"invalid_scope", 400, 70011,
+     "The provided value for the input parameter 'scope' is not valid."},
+    {"interaction_required", 400, 50076,
+     "Due to a configuration change made by your administrator, or because "
+     "you moved to a new location, you must use multi-factor authentication."},
+    {"temporarily_unavailable", 503, 90033,
+     "A transient error has occurred. Please try again."},
+    {"server_error", 500, 50000,
+     "There was an error issuing a token or an issue with our sign-in "
+     "service."},
+    {"invalid_tenant", 400, 90002, "Tenant not found."},
+};
+
+static enum MHD_Result fault_error(struct call *k, const struct fault *f)
+{
+    unsigned status = 400;
+    long code = 90000;
+    const char *text = "Injected error.";
+    for (size_t i = 0; i < sizeof known_errors / sizeof known_errors[0]; i++) {
+        if (!strcmp(known_errors[i].error, f->error)) {
+            status = known_errors[i].status;
+            code = known_errors[i].code;
+            text = known_errors[i].text;
+        }
+    }
+    if (f->status)
+        status = (unsigned)f->status;
+    if (f->aadsts)
+        code = f->aadsts;
+    if (f->description)
+        text = f->description;
+    return entra_error(k, status, f->error, code, text);
+}
+
+static json_t *strarray(const char *const *v)
+{
+    json_t *a = json_array();
+    for (; *v; v++)
+        json_array_append_new(a, json_string(*v));
+    return a;
+}
+
+/* Same members and order as the live capture in protocol.md §1. */
+static json_t *discovery_doc(struct emulator *emu, const char *key,
+                             const char *issuer)
+{
+    const char *base = emu->authority;
+    static const char *const auth_methods[] = {
+        "client_secret_post", "private_key_jwt", "client_secret_basic", NULL};
+    static const char *const modes[] = {"query", "fragment", "form_post", NULL};
+    static const char *const subj[] = {"pairwise", NULL};
+    static const char *const algs[] = {"RS256", NULL};
+    static const char *const rtypes[] = {"code", "id_token", "code id_token",
+                                         "id_token token", NULL};
+    static const char *const scopes[] = {"openid", "profile", "email",
+                                         "offline_access", NULL};
+    static const char *const claims[] = {
+        "sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+        "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat",
+        "auth_time", "acr", "nonce", "preferred_username", "name", "tid",
+        "ver", "at_hash", "c_hash", "email", NULL};
+    json_t *d = json_object();
+    json_object_set_new(d, "token_endpoint",
+                        json_sprintf("%s/%s/oauth2/v2.0/token", base, key));
+    json_object_set_new(d, "token_endpoint_auth_methods_supported",
+                        strarray(auth_methods));
+    json_object_set_new(d, "jwks_uri",
+                        json_sprintf("%s/%s/discovery/v2.0/keys", base, key));
+    json_object_set_new(d, "response_modes_supported", strarray(modes));
+    json_object_set_new(d, "subject_types_supported", strarray(subj));
+    json_object_set_new(d, "id_token_signing_alg_values_supported",
+                        strarray(algs));
+    json_object_set_new(d, "response_types_supported", strarray(rtypes));
+    json_object_set_new(d, "scopes_supported", strarray(scopes));
+    json_object_set_new(d, "issuer", json_string(issuer));
+    json_object_set_new(d, "request_uri_parameter_supported", json_false());
+    json_object_set_new(d, "userinfo_endpoint",
+                        json_string("https://graph.microsoft.com/oidc/userinfo"));
+    json_object_set_new(d, "authorization_endpoint",
+                        json_sprintf("%s/%s/oauth2/v2.0/authorize", base, key));
+    json_object_set_new(d, "device_authorization_endpoint",
+                        json_sprintf("%s/%s/oauth2/v2.0/devicecode", base, key));
+    json_object_set_new(d, "http_logout_supported", json_true());
+    json_object_set_new(d, "frontchannel_logout_supported", json_true());
+    json_object_set_new(d, "end_session_endpoint",
+                        json_sprintf("%s/%s/oauth2/v2.0/logout", base, key));
+    json_object_set_new(d, "claims_supported", strarray(claims));
+    json_object_set_new(d, "kerberos_endpoint",
+                        json_sprintf("%s/%s/kerberos", base, key));
+    json_object_set_new(d, "tenant_region_scope",
+                        strcmp(key, emu->cfg.tenant) ? json_null()
+                                                      : json_string("NA"));
+    json_object_set_new(d, "cloud_instance_name",
+                        json_string("microsoftonline.com"));
+    json_object_set_new(d, "cloud_graph_host_name",
+                        json_string("graph.windows.net"));
+    json_object_set_new(d, "msgraph_host", json_string("graph.microsoft.com"));
+    json_object_set_new(d, "rbac_url", json_string("https://pas.windows.net"));
+    return d;
+}
+
+static enum MHD_Result do_discovery(struct call *k, const char *tenant,
+                                    enum tenant_kind kind)
+{
+    struct emulator *emu = k->emu;
+    char issuer[256];
+    const char *key;
+    if (kind == TENANT_CONCRETE) {
+        key = emu->cfg.tenant; /* a domain still yields GUID-keyed endpoints */
+        snprintf(issuer, sizeof issuer, "%s/%s/v2.0", emu->authority, key);
+    } else {
+        key = !strcasecmp(tenant, "common") ? "common" : "organizations";
+        snprintf(issuer, sizeof issuer, "%s/{tenantid}/v2.0", emu->authority);
+    }
+    return reply(k, 200, discovery_doc(emu, key, issuer), "max-age=86400, private");
+}
+
+static enum MHD_Result do_keys(struct call *k)
+{
+    struct emulator *emu = k->emu;
+    char issuer[256];
+    snprintf(issuer, sizeof issuer, "%s/{tenantid}/v2.0", emu->authority);
+    pthread_mutex_lock(&emu->lock);
+    if (emu->jwks_override) {
+        char *raw = strdup(emu->jwks_override);
+        pthread_mutex_unlock(&emu->lock);
+        json_t *h = json_deep_copy(k->extra_headers);
+        json_object_set_new(h, "Cache-Control",
+                            json_string("max-age=86400, private"));
+        k->status = 200;
+        snprintf(k->note, sizeof k->note, "override");
+        enum MHD_Result r = http_send(k->c, 200, "application/json; charset=utf-8",
+                                      raw ? raw : "", raw ? strlen(raw) : 0, h);
+        json_decref(h);
+        free(raw);
+        return r;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < emu->nkeys; i++) {
+        json_t *jwk = crypto_jwk(&emu->keys[i], issuer);
+        if (jwk)
+            json_array_append_new(arr, jwk);
+    }
+    pthread_mutex_unlock(&emu->lock);
+    json_t *o = json_object();
+    json_object_set_new(o, "keys", arr);
+    return reply(k, 200, o, "max-age=86400, private");
+}
+
+static bool scope_has(const char *scope, const char *want)
+{
+    size_t wl = strlen(want);
+    const char *p = scope;
+    while (p && *p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == wl && !strncasecmp(p, want, wl))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+static bool client_known(const struct emulator *emu, const char *client_id)
+{
+    return !strcasecmp(client_id, emu->cfg.client_id);
+}
+
+static enum MHD_Result missing_param(struct call *k, const char *name)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "The request body must contain the following parameter: '%s'.",
+             name);
+    return entra_error(k, 400, "invalid_request", 900144, text);
+}
+
+static enum MHD_Result unknown_client(struct call *k, const char *client_id)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "Application with identifier '%.64s' was not found in the "
+             "directory '%s'. This can happen if the application has not been "
+             "installed by the administrator of the tenant or consented to by "
+             "any user in the tenant. You may have sent your authentication "
+             "request to the wrong tenant.",
+             client_id, k->emu->cfg.domain);
+    return entra_error(k, 400, "unauthorized_client", 700016, text);
+}
+
+static enum MHD_Result post_only(struct call *k)
+{
+    char text[128];
+    snprintf(text, sizeof text,
+             "The endpoint only accepts POST, OPTIONS requests. Received a %.16s "
+             "request.",
+             k->method);
+    return entra_error(k, 400, "invalid_request", 900561, text);
+}
+
+/* 9 uppercase letters, uniform (rejection sampling), unique among codes. */
+static void make_user_code(struct emulator *emu, char out[16])
+{
+    for (;;) {
+        size_t n = 0;
+        while (n < 9) {
+            unsigned char b;
+            random_bytes(&b, 1);
+            if (b < 234)
+                out[n++] = (char)('A' + b % 26);
+        }
+        out[9] = '\0';
+        bool dup = false;
+        for (size_t i = 0; i < emu->ncodes && !dup; i++)
+            dup = !strcmp(emu->codes[i]->user_code, out);
+        if (!dup)
+            return;
+    }
+}
+
+/* Keeps the code table bounded: drop the oldest finished code, or else the
+ * oldest code. Caller holds the lock. */
+static void make_room(struct emulator *emu)
+{
+    if (emu->ncodes < EMU_MAX_CODES)
+        return;
+    size_t victim = 0;
+    for (size_t i = 0; i < emu->ncodes; i++) {
+        if (emu->codes[i]->state != CODE_PENDING &&
+            emu->codes[i]->state != CODE_APPROVED) {
+            victim = i;
+            break;
+        }
+    }
+    code_free(emu->codes[victim]);
+    memmove(&emu->codes[victim], &emu->codes[victim + 1],
+            (emu->ncodes - victim - 1) * sizeof emu->codes[0]);
+    emu->ncodes--;
+}
+
+static enum MHD_Result do_devicecode(struct call *k)
+{
+    struct emulator *emu = k->emu;
+    if (strcmp(k->method, "POST"))
+        return post_only(k);
+    char *client_id = form_get(k->body, "client_id");
+    char *scope = form_get(k->body, "scope");
+    enum MHD_Result r;
+    if (!client_id || !*client_id) {
+        r = missing_param(k, "client_id");
+        goto out;
+    }
+    if (!client_known(emu, client_id)) {
+        r = unknown_client(k, client_id);
+        goto out;
+    }
+    if (!scope || !*scope) {
+        r = missing_param(k, "scope");
+        goto out;
+    }
+
+    struct device_code *dc = calloc(1, sizeof *dc);
+    char *rnd = random_b64url(192);
+    if (!dc || !rnd) {
+        free(dc);
+        free(rnd);
+        r = MHD_NO;
+        goto out;
+    }
+    /* Real device codes are long opaque strings with a fixed-looking head. */
+    size_t dlen = strlen(rnd) + 16;
+    dc->device_code = malloc(dlen);
+    snprintf(dc->device_code, dlen, "DAQABIQEAAAD%s", rnd);
+    free(rnd);
+    snprintf(dc->client_id, sizeof dc->client_id, "%s", client_id);
+    dc->scope = strdup(scope);
+    dc->state = CODE_PENDING;
+    dc->issued_ms = emu_now_ms();
+    dc->expires_ms = dc->issued_ms + emu->cfg.expires_in * 1000;
+
+    pthread_mutex_lock(&emu->lock);
+    make_room(emu);
+    make_user_code(emu, dc->user_code);
+    if (emu->auto_armed) {
+        dc->approve_at_ms = dc->issued_ms + emu->auto_delay_ms;
+        if (dc->approve_at_ms == 0)
+            dc->approve_at_ms = 1;
+        approval_copy(&dc->appr, &emu->auto_appr);
+        if (emu->auto_remaining > 0 && --emu->auto_remaining == 0) {
+            emu->auto_armed = false;
+            approval_free(&emu->auto_appr);
+        }
+    }
+    emu->codes[emu->ncodes++] = dc;
+    json_t *o = json_object();
+    json_object_set_new(o, "user_code", json_string(dc->user_code));
+    json_object_set_new(o, "device_code", json_string(dc->device_code));
+    json_object_set_new(o, "verification_uri", json_string(VERIFY_URI));
+    json_object_set_new(o, "expires_in", json_integer(emu->cfg.expires_in));
+    json_object_set_new(o, "interval", json_integer(emu->cfg.interval));
+    json_object_set_new(o, "message",
+                        json_sprintf("To sign in, use a web browser to open the "
+                                     "page %s and enter the code %s to "
+                                     "authenticate.",
+                                     VERIFY_URI, dc->user_code));
+    snprintf(k->note, sizeof k->note, "user_code=%s%s", dc->user_code,
+             dc->approve_at_ms ? " (auto-approve)" : "");
+    pthread_mutex_unlock(&emu->lock);
+    r = reply(k, 200, o, NULL);
+out:
+    free(client_id);
+    free(scope);
+    return r;
+}
+
+/* "now", "now+N", "now-N" claim values become integer times (emulator clock),
+ * so tests can ask for expired or future tokens without sharing a clock. */
+static void resolve_now(json_t *claims, time_t now)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(claims, k, v) {
+        const char *s = json_string_value(v);
+        if (!s || strncmp(s, "now", 3))
+            continue;
+        long long delta = 0;
+        if (s[3]) {
+            char *end;
+            if (s[3] != '+' && s[3] != '-')
+                continue;
+            delta = strtoll(s + 3, &end, 10);
+            if (*end || end == s + 4)
+                continue;
+        }
+        json_object_set_new(claims, k, json_integer((json_int_t)now + delta));
+    }
+}
+
+static char *make_id_token(struct emulator *emu, const struct device_code *dc,
+                           json_t *claims)
+{
+    const struct approval *a = &dc->appr;
+    if (a->raw_id_token)
+        return strdup(a->raw_id_token);
+    struct signing_key *key = &emu->keys[emu->current_key];
+    if (!strcmp(a->sign_with, "unknown-key")) {
+        if (!emu->rogue.pkey && crypto_make_signing_key(&emu->rogue) != 0)
+            return NULL;
+        key = &emu->rogue;
+    }
+    json_t *h = json_object();
+    json_object_set_new(h, "typ", json_string("JWT"));
+    json_object_set_new(h, "alg", json_string("RS256"));
+    /* A forgery keeps the published kid: only the signature betrays it. */
+    json_object_set_new(h, "kid", json_string(emu->keys[emu->current_key].kid));
+    json_merge_nulldel(h, a->header);
+    char *htext = json_dumps(h, JSON_COMPACT);
+    char *ptext = json_dumps(claims, JSON_COMPACT);
+    const char *alg = json_string_value(json_object_get(h, "alg"));
+    char *jws = NULL;
+    if (htext && ptext)
+        jws = crypto_sign_jws(key, alg, htext, ptext,
+                              !strcmp(a->sign_with, "none"));
+    free(htext);
+    free(ptext);
+    json_decref(h);
+    return jws;
+}
+
+/* An opaque, JWT-looking Graph access token; clients must not validate it. */
+static char *make_access_token(struct emulator *emu, const json_t *claims,
+                               const char *scope, time_t now, long life)
+{
+    json_t *h = json_object();
+    json_object_set_new(h, "typ", json_string("JWT"));
+    char *nonce = random_b64url(32);
+    json_object_set_new(h, "nonce", json_string(nonce ? nonce : ""));
+    free(nonce);
+    json_object_set_new(h, "alg", json_string("RS256"));
+    json_object_set_new(h, "kid", json_string(emu->keys[emu->current_key].kid));
+    json_t *p = json_object();
+    json_object_set_new(p, "aud", json_string(GRAPH_APP_ID));
+    json_object_set_new(p, "iss", json_sprintf("https://sts.windows.net/%s/",
+                                               emu->cfg.tenant));
+    json_object_set_new(p, "iat", json_integer(now));
+    json_object_set_new(p, "nbf", json_integer(now));
+    json_object_set_new(p, "exp", json_integer(now + life));
+    json_t *v;
+    if ((v = json_object_get(claims, "oid")))
+        json_object_set(p, "oid", v);
+    json_object_set_new(p, "scp", json_string(scope));
+    json_object_set_new(p, "tid", json_string(emu->cfg.tenant));
+    if ((v = json_object_get(claims, "preferred_username")))
+        json_object_set(p, "upn", v);
+    json_object_set_new(p, "ver", json_string("1.0"));
+    char *ht = json_dumps(h, JSON_COMPACT), *pt = json_dumps(p, JSON_COMPACT);
+    json_decref(h);
+    json_decref(p);
+    char *out = NULL;
+    if (ht && pt) {
+        char *hb = b64url_encode((unsigned char *)ht, strlen(ht));
+        char *pb = b64url_encode((unsigned char *)pt, strlen(pt));
+        char *sb = random_b64url(256);
+        if (hb && pb && sb && (out = malloc(strlen(hb) + strlen(pb) + strlen(sb) + 3)))
+            sprintf(out, "%s.%s.%s", hb, pb, sb);
+        free(hb);
+        free(pb);
+        free(sb);
+    }
+    free(ht);
+    free(pt);
+    return out;
+}
+
+static json_t *default_claims(struct emulator *emu, const struct device_code *dc,
+                              time_t now)
+{
+    char guid[37], sub[64], seed[256];
+    json_t *c = json_object();
+    json_object_set_new(c, "aud", json_string(dc->client_id));
+    json_object_set_new(c, "iss", json_sprintf("%s/%s/v2.0", emu->authority,
+                                               emu->cfg.tenant));
+    json_object_set_new(c, "iat", json_integer(now));
+    json_object_set_new(c, "nbf", json_integer(now));
+    json_object_set_new(c, "exp", json_integer(now + 3600));
+    char *r = random_b64url(72);
+    json_object_set_new(c, "aio", json_string(r ? r : ""));
+    free(r);
+    json_object_set_new(c, "name", json_string(DEFAULT_NAME));
+    json_object_set_new(c, "oid", json_string(DEFAULT_OID));
+    json_object_set_new(c, "preferred_username",
+                        json_sprintf("%s@%s", DEFAULT_USER, emu->cfg.domain));
+    r = random_b64url(48);
+    json_object_set_new(c, "rh", json_sprintf("1.A%s", r ? r : ""));
+    free(r);
+    random_guid(guid);
+    json_object_set_new(c, "sid", json_string(guid));
+    /* sub is pairwise: stable per (user, app), like the real one. */
+    snprintf(seed, sizeof seed, "%s|%s", DEFAULT_OID, dc->client_id);
+    sha256_b64url(seed, sub);
+    json_object_set_new(c, "sub", json_string(sub));
+    json_object_set_new(c, "tid", json_string(emu->cfg.tenant));
+    r = random_b64url(16);
+    json_object_set_new(c, "uti", json_string(r ? r : ""));
+    free(r);
+    json_object_set_new(c, "ver", json_string("2.0"));
+    return c;
+}
+
+/* Scope echoed for the (Graph) access token: requested scopes without
+ * offline_access, plus User.Read when only OIDC scopes were asked for. */
+static char *granted_scope(const char *requested)
+{
+    size_t cap = strlen(requested) + 16;
+    char *out = calloc(1, cap);
+    if (!out)
+        return NULL;
+    bool resource = false;
+    const char *p = requested;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n)
+            break;
+        bool skip = n == 14 && !strncasecmp(p, "offline_access", 14);
+        bool oidc = (n == 6 && !strncasecmp(p, "openid", 6)) ||
+                    (n == 7 && !strncasecmp(p, "profile", 7)) ||
+                    (n == 5 && !strncasecmp(p, "email", 5));
+        if (!skip) {
+            if (*out)
+                strcat(out, " ");
+            strncat(out, p, n);
+            resource |= !oidc;
+        }
+        p += n;
+    }
+    if (!resource)
+        strcat(out, *out ? " User.Read" : "User.Read");
+    return out;
+}
+
+static json_t *token_success(struct call *k, struct device_code *dc,
+                             bool client_info)
+{
+    struct emulator *emu = k->emu;
+    time_t now = time(NULL);
+    json_t *claims = default_claims(emu, dc, now);
+    json_merge_nulldel(claims, dc->appr.claims);
+    resolve_now(claims, now);
+
+    long life = 3600 + (long)(emu_now_ms() % 1800); /* Entra: 60–90 min */
+    char *scope = granted_scope(dc->scope);
+    json_t *o = json_object();
+    json_object_set_new(o, "token_type", json_string("Bearer"));
+    json_object_set_new(o, "scope", json_string(scope ? scope : ""));
+    json_object_set_new(o, "expires_in", json_integer(life));
+    json_object_set_new(o, "ext_expires_in", json_integer(life));
+    char *at = make_access_token(emu, claims, scope ? scope : "", now, life);
+    json_object_set_new(o, "access_token", json_string(at ? at : ""));
+    free(at);
+    free(scope);
+    if (scope_has(dc->scope, "offline_access")) {
+        char *rt = random_b64url(300);
+        json_object_set_new(o, "refresh_token", json_sprintf("1.A%s", rt ? rt : ""));
+        free(rt);
+    }
+    /* id_token only for openid, as documented in [DC]. */
+    if (scope_has(dc->scope, "openid")) {
+        char *idt = make_id_token(emu, dc, claims);
+        if (!idt) {
+            json_decref(claims);
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "id_token", json_string(idt));
+        free(idt);
+    }
+    if (client_info) {
+        json_t *ci = json_object();
+        json_t *uid = json_object_get(claims, "oid");
+        json_t *utid = json_object_get(claims, "tid");
+        json_object_set(ci, "uid", uid ? uid : json_string(DEFAULT_OID));
+        json_object_set(ci, "utid", utid ? utid : json_string(emu->cfg.tenant));
+        char *t = json_dumps(ci, JSON_COMPACT);
+        char *b = t ? b64url_encode((unsigned char *)t, strlen(t)) : NULL;
+        json_object_set_new(o, "client_info", json_string(b ? b : ""));
+        free(t);
+        free(b);
+        json_decref(ci);
+    }
+    json_merge_nulldel(o, dc->appr.token_response);
+    json_decref(claims);
+    return o;
+}
+
+static enum MHD_Result do_token(struct call *k)
+{
+    struct emulator *emu = k->emu;
+    if (strcmp(k->method, "POST"))
+        return post_only(k);
+    char *grant = form_get(k->body, "grant_type");
+    char *client_id = form_get(k->body, "client_id");
+    char *device_code = form_get(k->body, "device_code");
+    char *ci = form_get(k->body, "client_info");
+    enum MHD_Result r;
+    if (!grant || !*grant) {
+        r = missing_param(k, "grant_type");
+        goto out;
+    }
+    if (strcmp(grant, "urn:ietf:params:oauth:grant-type:device_code") &&
+        strcmp(grant, "device_code")) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "The app requested an unsupported grant type '%.64s'.", grant);
+        r = entra_error(k, 400, "unsupported_grant_type", 70003, text);
+        goto out;
+    }
+    if (!client_id || !*client_id) {
+        r = missing_param(k, "client_id");
+        goto out;
+    }
+    if (!client_known(emu, client_id)) {
+        r = unknown_client(k, client_id);
+        goto out;
+    }
+    if (!device_code || !*device_code) {
+        r = missing_param(k, "device_code");
+        goto out;
+    }
+
+    pthread_mutex_lock(&emu->lock);
+    struct device_code *dc = NULL;
+    for (size_t i = 0; i < emu->ncodes && !dc; i++)
+        if (!strcmp(emu->codes[i]->device_code, device_code))
+            dc = emu->codes[i];
+    if (!dc) {
+        pthread_mutex_unlock(&emu->lock);
+        r = entra_error(k, 400, "bad_verification_code", 70018,
+                        "The provided value for the input parameter "
+                        "'device_code' is not valid.");
+        goto out;
+    }
+    code_refresh(emu, dc, emu_now_ms());
+    dc->polls++;
+    if (strcasecmp(dc->client_id, client_id)) {
+        pthread_mutex_unlock(&emu->lock);
+        r = entra_error(k, 400, "invalid_grant", 70000,
+                        "Provided grant is invalid or malformed. The device "
+                        "code was issued to another application.");
+        goto out;
+    }
+    enum code_state st = dc->state;
+    json_t *ok = NULL;
+    if (st == CODE_APPROVED) {
+        ok = token_success(k, dc, ci && !strcmp(ci, "1"));
+        if (ok)
+            dc->state = CODE_REDEEMED; /* single use */
+    }
+    char uc[16];
+    memcpy(uc, dc->user_code, sizeof uc);
+    pthread_mutex_unlock(&emu->lock);
+
+    switch (st) {
+    case CODE_PENDING:
+        r = entra_error(k, 400, "authorization_pending", 70016,
+                        "The provided request has not yet been authorized by "
+                        "the user. The user must input their code.");
+        break;
+    case CODE_DECLINED:
+        r = entra_error(k, 400, "authorization_declined", 65004,
+                        "User declined to consent to access the app.");
+        break;
+    case CODE_EXPIRED:
+        r = entra_error(k, 400, "expired_token", 70020,
+                        "The provided value for the input parameter "
+                        "'device_code' is not valid. This device code has "
+                        "expired.");
+        break;
+    case CODE_REDEEMED:
+        r = entra_error(k, 400, "invalid_grant", 90120,
+                        "The request was already authorized or declined. The "
+                        "device code has already been redeemed.");
+        break;
+    case CODE_APPROVED:
+    default:
+        if (!ok) {
+            r = entra_error(k, 500, "server_error", 50000,
+                            "The emulator failed to sign the token.");
+            break;
+        }
+        snprintf(k->note, sizeof k->note, "tokens for %s", uc);
+        r = reply(k, 200, ok, NULL);
+        break;
+    }
+out:
+    free(grant);
+    free(client_id);
+    free(device_code);
+    free(ci);
+    return r;
+}
+
+/* Sleeps in slices so shutdown is never held up by an injected delay. */
+static void fault_delay(struct emulator *emu, long ms)
+{
+    while (ms > 0 && !atomic_load(&emu->stopping)) {
+        long step = ms < 50 ? ms : 50;
+        usleep((useconds_t)step * 1000);
+        ms -= step;
+    }
+}
+
+static enum MHD_Result apply_fault(struct call *k, const struct fault *f,
+                                   bool *handled)
+{
+    *handled = true;
+    if (f->close) {
+        snprintf(k->note, sizeof k->note, "fault: close");
+        return MHD_NO; /* MHD drops the connection without an answer */
+    }
+    if (f->error)
+        return fault_error(k, f);
+    const char *ctype = f->content_type ? f->content_type
+                                        : "application/json; charset=utf-8";
+    if (f->redirect) {
+        json_t *h = json_deep_copy(k->extra_headers);
+        json_object_set_new(h, "Location", json_string(f->redirect));
+        k->status = f->status ? (unsigned)f->status : 302;
+        snprintf(k->note, sizeof k->note, "fault: redirect");
+        enum MHD_Result r = http_send(k->c, k->status, NULL, "", 0, h);
+        json_decref(h);
+        return r;
+    }
+    if (f->oversize > 0) {
+        k->status = f->status ? (unsigned)f->status : 200;
+        snprintf(k->note, sizeof k->note, "fault: %lld bytes", f->oversize);
+        return http_send_oversize(k->c, k->status, ctype, f->oversize,
+                                  k->extra_headers);
+    }
+    if (f->status || f->body) {
+        k->status = f->status ? (unsigned)f->status : 503;
+        snprintf(k->note, sizeof k->note, "fault");
+        const char *b = f->body ? f->body : "";
+        return http_send(k->c, k->status, ctype, b, strlen(b), k->extra_headers);
+    }
+    *handled = false; /* delay/headers only: answer normally */
+    return MHD_YES;
+}
+
+enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
+                                 struct request *rq, const char *method,
+                                 const char *url)
+{
+    struct call k = {.emu = emu, .c = c, .method = method, .url = url,
+                     .body = rq->body};
+    random_guid(k.trace_id);
+    /* Entra echoes client-request-id as the correlation id. */
+    const char *crid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                   "client-request-id");
+    if (crid && strlen(crid) == 36 && strspn(crid, "0123456789abcdefABCDEF-") == 36)
+        snprintf(k.correlation_id, sizeof k.correlation_id, "%s", crid);
+    else
+        random_guid(k.correlation_id);
+    k.extra_headers = json_object();
+    json_object_set_new(k.extra_headers, "x-ms-request-id", json_string(k.trace_id));
+
+    char tenant[128] = "";
+    enum emu_ep ep = classify(url, tenant, sizeof tenant);
+    enum MHD_Result r;
+
+    struct fault f;
+    if (fault_take(emu, ep, &f) == 0) {
+        fault_delay(emu, f.delay_ms);
+        const char *hk;
+        json_t *hv;
+        json_object_foreach(f.headers, hk, hv)
+            json_object_set(k.extra_headers, hk, hv);
+        bool handled;
+        r = apply_fault(&k, &f, &handled);
+        fault_free(&f);
+        if (handled)
+            goto done;
+    }
+
+    if (rq->too_large) {
+        r = entra_error(&k, 413, "invalid_request", 90015,
+                        "Request body is too large.");
+        goto done;
+    }
+    if (ep == EP_OTHER) {
+        static const char nf[] = "Not Found";
+        k.status = 404;
+        r = http_send(c, 404, "text/plain; charset=utf-8", nf, sizeof nf - 1,
+                      k.extra_headers);
+        goto done;
+    }
+    enum tenant_kind kind = tenant_kind(emu, tenant);
+    if (kind == TENANT_BAD) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "Tenant '%.64s' not found. Check to make sure you have the "
+                 "correct tenant ID and are signing into the correct cloud. "
+                 "Check with your subscription administrator, this may happen "
+                 "if there are no active subscriptions for the tenant.",
+                 tenant);
+        r = entra_error(&k, 400, "invalid_tenant", 90002, text);
+        goto done;
+    }
+    switch (ep) {
+    case EP_DISCOVERY:
+        r = do_discovery(&k, tenant, kind);
+        break;
+    case EP_KEYS:
+        r = do_keys(&k);
+        break;
+    case EP_DEVICECODE:
+        r = do_devicecode(&k);
+        break;
+    case EP_TOKEN:
+    default:
+        r = do_token(&k);
+        break;
+    }
+done:
+    emu_log(emu, "https %s %s -> %u %s", method, url, k.status, k.note);
+    json_decref(k.extra_headers);
+    return r;
+}

@@ -1,0 +1,219 @@
+/*
+ * aad-emulator: a local Microsoft Entra ID (Azure AD) emulator for tests.
+ *
+ * One struct emulator holds all state. The HTTPS (Entra) and HTTP (control)
+ * daemons run thread-per-connection, so every access to the mutable parts
+ * (codes, keys, faults, stats, auto-approval) happens under emu->lock.
+ */
+#ifndef AAD_EMULATOR_H
+#define AAD_EMULATOR_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strndup, strcasecmp, sigtimedwait, usleep */
+#endif
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define EMU_MAX_BODY      (64 * 1024)   /* request bodies above this get 413 */
+#define EMU_MAX_CODES     1024          /* device codes kept in memory */
+#define EMU_MAX_FAULTS    256           /* queued faults, all endpoints */
+#define EMU_MAX_KEYS      16            /* signing keys listed in the JWKS */
+#define EMU_MAX_DELAY_MS  120000        /* cap for any injected delay */
+#define EMU_MAX_OVERSIZE  (256LL * 1024 * 1024)
+
+/* Endpoint classes: used for stats and for fault queues. */
+enum emu_ep {
+    EP_DISCOVERY = 0,
+    EP_KEYS,
+    EP_DEVICECODE,
+    EP_TOKEN,
+    EP_OTHER,
+    EP_COUNT
+};
+#define EP_ANY EP_COUNT /* fault queue index that matches every endpoint */
+
+enum code_state {
+    CODE_PENDING = 0,
+    CODE_APPROVED,
+    CODE_DECLINED,
+    CODE_REDEEMED,
+    CODE_EXPIRED
+};
+
+/* What to put in the token response once a code is approved.
+ * All JSON members are owned references (or NULL). */
+struct approval {
+    json_t *claims;         /* merged over default claims; null deletes */
+    json_t *header;         /* merged over default JOSE header */
+    json_t *token_response; /* merged over the success response */
+    char *raw_id_token;     /* returned verbatim instead of a signed token */
+    char sign_with[16];     /* "current", "unknown-key" or "none" */
+};
+
+struct device_code {
+    char user_code[16];
+    char *device_code;
+    char client_id[128];
+    char *scope;
+    enum code_state state;
+    int64_t issued_ms;      /* monotonic */
+    int64_t expires_ms;     /* monotonic */
+    int64_t approve_at_ms;  /* monotonic, 0 = no scheduled approval */
+    unsigned polls;
+    struct approval appr;   /* valid once approved or scheduled */
+};
+
+struct signing_key {
+    EVP_PKEY *pkey;
+    X509 *cert;
+    char kid[64];           /* = x5t: base64url SHA-1 of the cert DER */
+};
+
+struct fault {
+    int status;             /* 0 = pass through (only delay/headers) */
+    char *body;
+    char *content_type;
+    json_t *headers;        /* object of string values */
+    long delay_ms;
+    long count;             /* remaining; -1 = forever */
+    char *error;            /* Entra error shortcut */
+    char *description;      /* overrides the error text */
+    long aadsts;            /* overrides the AADSTS number */
+    long long oversize;     /* serve a body of this many bytes */
+    bool close;
+    char *redirect;
+};
+
+struct emu_config {
+    const char *state_dir;
+    const char *tenant;
+    const char *domain;
+    const char *client_id;
+    long lifetime;
+    long interval;
+    long expires_in;
+    double auto_approve_after;   /* < 0: off */
+    const char *approve_claims;  /* JSON text */
+    int extra_keys;
+    bool quiet;
+};
+
+struct emulator {
+    struct emu_config cfg;
+    pthread_mutex_t lock;
+    atomic_bool stopping;
+
+    /* TLS material for the HTTPS listener (PEM text). */
+    char *ca_pem;
+    char *server_cert_pem;
+    char *server_key_pem;
+
+    struct MHD_Daemon *https;
+    struct MHD_Daemon *control;
+    uint16_t https_port;
+    uint16_t control_port;
+    char authority[64];          /* https://127.0.0.1:PORT */
+
+    /* --- everything below is protected by lock --- */
+    struct signing_key keys[EMU_MAX_KEYS]; /* listed in the JWKS */
+    size_t nkeys;
+    size_t current_key;                    /* index into keys: signs tokens */
+    struct signing_key rogue;              /* not published; for forgeries */
+    char *jwks_override;                   /* served verbatim when set */
+
+    struct device_code *codes[EMU_MAX_CODES];
+    size_t ncodes;
+
+    struct fault faults[EP_COUNT + 1][EMU_MAX_FAULTS];
+    size_t nfaults[EP_COUNT + 1];
+
+    /* Armed auto-approval for codes issued later. */
+    bool auto_armed;
+    long auto_remaining;         /* -1 = every future code */
+    long auto_delay_ms;
+    struct approval auto_appr;
+
+    unsigned long requests[EP_COUNT];
+    unsigned long connections;
+};
+
+/* Per-request context, allocated on the first access-handler call. */
+struct request {
+    char *body;
+    size_t len;
+    bool too_large;
+    bool shutdown_after;         /* /control/shutdown: stop when sent */
+    enum emu_ep ep;
+};
+
+/* ---- emulator.c ---- */
+int64_t emu_now_ms(void);
+void emu_log(struct emulator *emu, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void emu_request_shutdown(struct emulator *emu);
+
+/* ---- emu_crypto.c ---- */
+int crypto_make_tls(struct emulator *emu);
+int crypto_make_signing_key(struct signing_key *k);
+void crypto_free_key(struct signing_key *k);
+json_t *crypto_jwk(const struct signing_key *k, const char *issuer);
+/* Signs header.payload per alg (RS*, PS*, HS256 with the public key PEM as
+ * the HMAC secret, "none" = empty). Returns malloc'd compact JWS or NULL. */
+char *crypto_sign_jws(const struct signing_key *k, const char *alg,
+                      const char *header_json, const char *payload_json,
+                      bool empty_signature);
+char *b64url_encode(const unsigned char *data, size_t len);
+char *b64_encode(const unsigned char *data, size_t len);
+void random_bytes(unsigned char *buf, size_t len);
+void random_guid(char out[37]);
+char *random_b64url(size_t nbytes);
+void sha256_b64url(const char *text, char out[64]);
+
+/* ---- emu_http.c: shared HTTP helpers ---- */
+enum MHD_Result http_send(struct MHD_Connection *c, unsigned status,
+                          const char *content_type, const char *body,
+                          size_t len, const json_t *extra_headers);
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status,
+                               json_t *obj /* stolen */, const char *cache,
+                               const json_t *extra_headers);
+enum MHD_Result http_send_oversize(struct MHD_Connection *c, unsigned status,
+                                   const char *content_type, long long size,
+                                   const json_t *extra_headers);
+char *form_get(const char *body, const char *name); /* malloc'd or NULL */
+void approval_free(struct approval *a);
+int approval_from_json(struct approval *a, const json_t *obj, char *err,
+                       size_t errlen);
+int approval_copy(struct approval *dst, const struct approval *src);
+void json_merge_nulldel(json_t *dst, const json_t *src);
+
+/* ---- emu_endpoints.c ---- */
+enum MHD_Result endpoints_handle(struct emulator *emu,
+                                 struct MHD_Connection *c,
+                                 struct request *rq, const char *method,
+                                 const char *url);
+enum emu_ep endpoints_classify(const char *url);
+void code_refresh(struct emulator *emu, struct device_code *dc, int64_t now);
+void code_free(struct device_code *dc);
+const char *code_state_name(enum code_state s);
+
+/* ---- emu_control.c ---- */
+enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
+                               struct request *rq, const char *method,
+                               const char *url);
+void fault_free(struct fault *f);
+/* Takes one matching fault off the queues (endpoint first, then "any") into
+ * *out (a deep copy the caller frees). Returns 0 if one applied. */
+int fault_take(struct emulator *emu, enum emu_ep ep, struct fault *out);
+void faults_clear(struct emulator *emu);
+
+#endif
