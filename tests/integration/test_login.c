@@ -1,0 +1,372 @@
+/* test_login.c - whole logins through aad_login() against the emulator:
+ * every polling outcome, every fault, and what a login costs on the wire. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aad_devflow.h"
+#include "aad_http.h"
+#include "harness.h"
+
+static const char *const fast_emulator[] = {"--interval", "1", NULL};
+static const char *const approve_nobody = "{\"preferred_username\":\"" TEST_UPN "\"}";
+
+static int setup(void **state)
+{
+    struct harness *h = calloc(1, sizeof(*h));
+    if (h == NULL || harness_start(h, fast_emulator) != 0) {
+        free(h);
+        return -1;
+    }
+    harness_write_config(h, NULL);
+    *state = h;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    harness_stop(*state);
+    free(*state);
+    return 0;
+}
+
+static enum aad_status login_as(struct harness *h, const char *user, struct aad_identity *id,
+                                struct aad_login_report *report, struct aad_error *err)
+{
+    struct aad_config *cfg = harness_config(h, 0, NULL);
+    struct aad_ui ui = harness_ui(h);
+    enum aad_status st = aad_login(cfg, user, &ui, NULL, id, report, err);
+    aad_config_free(cfg);
+    return st;
+}
+
+static void fault(struct harness *h, const char *json)
+{
+    assert_int_equal(emu_control(h->emu, "POST", "/control/fault", json, NULL), 200);
+}
+
+static void test_approved_login_succeeds_and_reports_identity(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_OK);
+    assert_string_equal(id.local_user, TEST_ACCOUNT);
+    assert_string_equal(id.upn, TEST_UPN);
+    assert_string_equal(id.tid, emu_env(h->emu, "TENANT_ID"));
+    assert_non_null(id.oid);
+    aad_identity_clear(&id);
+}
+
+static void test_code_is_shown_after_exactly_one_request(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    struct aad_identity id;
+    struct aad_login_report report;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, &report, &err), AAD_OK);
+    assert_int_equal(h->codes_shown, 1);
+    assert_int_equal(h->requests_when_code_shown, 1);
+    assert_int_equal(report.requests_before_code, 1);
+    aad_identity_clear(&id);
+}
+
+static void test_warm_login_uses_one_tls_handshake(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    struct aad_identity id;
+    struct aad_login_report report;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, &report, &err), AAD_OK); /* warms the cache */
+    aad_identity_clear(&id);
+    assert_int_equal(emu_control(h->emu, "POST", "/control/stats/reset", NULL, NULL), 200);
+
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, &report, &err), AAD_OK);
+    assert_true(report.keys_from_cache);
+    assert_int_equal(emu_stat(h->emu, "connections"), 1);
+    assert_int_equal(report.connections, 1);
+    assert_int_equal(emu_stat(h->emu, "discovery"), 0);
+    assert_int_equal(emu_stat(h->emu, "keys"), 0);
+    assert_int_equal(emu_stat(h->emu, "devicecode"), 1);
+    aad_identity_clear(&id);
+}
+
+static void test_cold_login_fetches_keys_on_the_same_connection(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    struct aad_identity id;
+    struct aad_login_report report;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, &report, &err), AAD_OK);
+    assert_false(report.keys_from_cache);
+    assert_int_equal(emu_stat(h->emu, "discovery"), 1);
+    assert_int_equal(emu_stat(h->emu, "keys"), 1);
+    assert_int_equal(emu_stat(h->emu, "connections"), 1);
+    aad_identity_clear(&id);
+}
+
+static void test_declined_sign_in_is_denied(void **state)
+{
+    struct harness *h = *state;
+    h->decline = 1;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
+    assert_non_null(strstr(err.message, "declined"));
+    aad_identity_clear(&id);
+}
+
+static void test_identity_of_another_user_is_denied(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = "{\"preferred_username\":\"daemon@contoso.example\"}";
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
+    assert_non_null(strstr(err.message, "not nobody"));
+    aad_identity_clear(&id);
+}
+
+static void test_unknown_local_user_is_refused_before_any_request(void **state)
+{
+    struct harness *h = *state;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, "no-such-user-here", &id, NULL, &err), AAD_USER_UNKNOWN);
+    assert_int_equal(harness_requests(h), 0);
+    assert_int_equal(h->codes_shown, 0);
+}
+
+static void test_root_is_refused_without_allow_root(void **state)
+{
+    struct harness *h = *state;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, "root", &id, NULL, &err), AAD_DENIED);
+    assert_int_equal(harness_requests(h), 0);
+}
+
+static void test_expired_code_is_denied(void **state)
+{
+    struct harness *h = *state;
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\"}");
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
+    assert_non_null(strstr(err.message, "expired"));
+}
+
+static void test_bad_verification_code_is_denied(void **state)
+{
+    struct harness *h = *state;
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"bad_verification_code\"}");
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
+}
+
+static void test_unreachable_authority_is_unavailable(void **state)
+{
+    struct harness *h = *state;
+    const char *args[] = {"authority=https://127.0.0.1:1"};
+    struct aad_config *cfg = harness_config(h, 1, args);
+    struct aad_ui ui = harness_ui(h);
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(aad_login(cfg, TEST_ACCOUNT, &ui, NULL, &id, NULL, &err), AAD_UNAVAILABLE);
+    assert_int_equal(h->codes_shown, 0);
+    aad_config_free(cfg);
+}
+
+static void test_devicecode_server_error_is_unavailable(void **state)
+{
+    struct harness *h = *state;
+    fault(h, "{\"endpoint\":\"devicecode\",\"status\":503,\"body\":\"busy\"}");
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_UNAVAILABLE);
+    assert_int_equal(h->codes_shown, 0);
+}
+
+static void test_wrong_trust_anchor_is_unavailable(void **state)
+{
+    struct harness *h = *state;
+    /* A CA that did not sign the emulator's certificate: the system store. */
+    const char *args[] = {"ca_file=/etc/ssl/certs/ca-certificates.crt"};
+    struct aad_config *cfg = harness_config(h, 1, args);
+    struct aad_ui ui = harness_ui(h);
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(aad_login(cfg, TEST_ACCOUNT, &ui, NULL, &id, NULL, &err), AAD_UNAVAILABLE);
+    assert_int_equal(h->codes_shown, 0);
+    aad_config_free(cfg);
+}
+
+/* --- the polling state machine, one poll at a time ---------------------- */
+
+struct polling {
+    struct aad_config *cfg;
+    struct aad_http *http;
+    struct aad_device_code dc;
+    struct aad_poller poller;
+    struct aad_tokens tokens;
+};
+
+static void polling_start(struct harness *h, struct polling *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->cfg = harness_config(h, 0, NULL);
+    struct aad_http_options opts = {p->cfg->ca_file, NULL, p->cfg->http_timeout};
+    struct aad_error err = {0};
+    assert_int_equal(aad_http_new(&opts, &p->http, &err), AAD_OK);
+    assert_int_equal(aad_devflow_start(p->cfg, p->http, &p->dc, &err), AAD_OK);
+    aad_poller_init(&p->poller, p->cfg, p->http, &p->dc, NULL, aad_monotonic_ms());
+}
+
+static void polling_stop(struct polling *p)
+{
+    aad_tokens_clear(&p->tokens);
+    aad_device_code_clear(&p->dc);
+    aad_http_free(p->http);
+    aad_config_free(p->cfg);
+}
+
+static enum aad_status poll(struct polling *p, long *wait_s, struct aad_error *err)
+{
+    return aad_poller_poll_once(&p->poller, &p->tokens, wait_s, err);
+}
+
+static void test_pending_poll_waits_one_interval(void **state)
+{
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(*state, &p);
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_null(p.tokens.id_token);
+    assert_int_equal(wait_s, 1);
+    polling_stop(&p);
+}
+
+static void test_slow_down_adds_five_seconds(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"slow_down\"}");
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_int_equal(wait_s, 6);
+    assert_int_equal(p.poller.interval_s, 6);
+    polling_stop(&p);
+}
+
+static void test_throttling_honours_retry_after(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    fault(h, "{\"endpoint\":\"token\",\"status\":429,\"headers\":{\"Retry-After\":\"7\"},"
+             "\"body\":\"{}\",\"content_type\":\"application/json\"}");
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_int_equal(wait_s, 7);
+    assert_null(p.tokens.id_token);
+    polling_stop(&p);
+}
+
+static void test_one_server_error_is_retried(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    fault(h, "{\"endpoint\":\"token\",\"status\":500,\"body\":\"oops\"}");
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK); /* pending again */
+    assert_int_equal(p.poller.transient_failures, 0);
+    polling_stop(&p);
+}
+
+static void test_repeated_server_errors_are_unavailable(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    fault(h, "{\"endpoint\":\"token\",\"status\":503,\"body\":\"down\",\"count\":-1}");
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_UNAVAILABLE);
+    polling_stop(&p);
+}
+
+static void test_approved_poll_returns_tokens(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    long wait_s = 0;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    assert_int_equal(emu_control(h->emu, "POST", "/control/approve", "{}", NULL), 200);
+    assert_int_equal(poll(&p, &wait_s, &err), AAD_OK);
+    assert_non_null(p.tokens.id_token);
+    polling_stop(&p);
+}
+
+static void test_overall_timeout_is_denied(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    p.poller.deadline_ms = aad_monotonic_ms() + 1500; /* as if timeout were 1.5 s */
+    assert_int_equal(aad_poller_run(&p.poller, NULL, NULL, &p.tokens, &err), AAD_DENIED);
+    assert_non_null(strstr(err.message, "timed out"));
+    polling_stop(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_approved_login_succeeds_and_reports_identity),
+        T(test_code_is_shown_after_exactly_one_request),
+        T(test_warm_login_uses_one_tls_handshake),
+        T(test_cold_login_fetches_keys_on_the_same_connection),
+        T(test_declined_sign_in_is_denied),
+        T(test_identity_of_another_user_is_denied),
+        T(test_unknown_local_user_is_refused_before_any_request),
+        T(test_root_is_refused_without_allow_root),
+        T(test_expired_code_is_denied),
+        T(test_bad_verification_code_is_denied),
+        T(test_unreachable_authority_is_unavailable),
+        T(test_devicecode_server_error_is_unavailable),
+        T(test_wrong_trust_anchor_is_unavailable),
+        T(test_pending_poll_waits_one_interval),
+        T(test_slow_down_adds_five_seconds),
+        T(test_throttling_honours_retry_after),
+        T(test_one_server_error_is_retried),
+        T(test_repeated_server_errors_are_unavailable),
+        T(test_approved_poll_returns_tokens),
+        T(test_overall_timeout_is_denied),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
