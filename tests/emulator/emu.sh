@@ -28,7 +28,8 @@ _emu_find_bin() {
     return 1
 }
 
-# emu_start [OPTIONS...]: start in the background, wait (<= 10 s) until ready.
+# emu_start [OPTIONS...]: start in the background, wait until ready (at most
+# $EMU_START_TIMEOUT seconds, default 10; raise it for valgrind runs).
 emu_start() {
     _emu_bin=$(_emu_find_bin) || return 1
     EMU_DIR=$(mktemp -d "${TMPDIR:-/tmp}/aad-emu.XXXXXX") || return 1
@@ -36,7 +37,8 @@ emu_start() {
     EMU_PID=$!
     _emu_n=0
     while [ ! -f "$EMU_DIR/emulator.env" ]; do
-        if ! kill -0 "$EMU_PID" 2>/dev/null || [ "$_emu_n" -ge 100 ]; then
+        if ! kill -0 "$EMU_PID" 2>/dev/null ||
+            [ "$_emu_n" -ge $((${EMU_START_TIMEOUT:-10} * 10)) ]; then
             echo "emu.sh: emulator did not start:" >&2
             cat "$EMU_DIR/emulator.log" >&2
             emu_stop

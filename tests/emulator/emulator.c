@@ -48,6 +48,16 @@ void emu_log(struct emulator *emu, const char *fmt, ...)
             tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, msg);
 }
 
+/* libmicrohttpd's own messages go through the same (quiet-able) log. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    struct emulator *emu = cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    emu_log(emu, "libmicrohttpd: %s", msg);
+}
+
 /* The main thread sits in sigtimedwait(); a self-directed SIGTERM wakes it. */
 void emu_request_shutdown(struct emulator *emu)
 {
@@ -164,6 +174,7 @@ static struct MHD_Daemon *start_daemon(struct emulator *emu, bool tls)
         return MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, https_access, emu,
             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, emu,
             MHD_OPTION_HTTPS_MEM_KEY, emu->server_key_pem,
             MHD_OPTION_HTTPS_MEM_CERT, emu->server_cert_pem,
             MHD_OPTION_NOTIFY_COMPLETED, request_completed, emu,
@@ -173,7 +184,8 @@ static struct MHD_Daemon *start_daemon(struct emulator *emu, bool tls)
     }
     return MHD_start_daemon(
         flags, 0, NULL, NULL, control_access, emu, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
+        (struct sockaddr *)&sa, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, emu,
+        MHD_OPTION_NOTIFY_COMPLETED, request_completed,
         emu, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 }

@@ -1,0 +1,433 @@
+/* test_pam_stack.c - pam_aad.so loaded by the real libpam, under
+ * pam_wrapper (private PAM service files) and nss_wrapper (private users):
+ * every row of SPEC.md's return-code table, the fallback stack, the
+ * conversation, module arguments, and what reaches syslog. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "aad_base.h"
+#include "harness.h"
+
+#define ALICE_UPN "alice@contoso.example"
+
+/* One conversation call as the application saw it. */
+struct conv_call {
+    int n;
+    int style[4];
+    char text[4][4096];
+};
+
+struct fixture {
+    struct harness h;
+    char syslog_file[300];
+    struct conv_call calls[16];
+    int ncalls;
+    int fail_conversation;
+    const char *approve_claims; /* approve when the prompt appears */
+    int decline;
+    int64_t answered_ms;        /* when Enter was "pressed" */
+};
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The PAM service files of this test: name -> stack. pam_wrapper copies
+ * them when the process starts, so they are written before the re-exec. */
+static void write_services(const char *service_dir, const char *cfg)
+{
+    char path[400], text[2048];
+    const char *mod = PAM_AAD_MODULE;
+    struct {
+        const char *name;
+        const char *fmt;
+    } services[] = {
+        {"aad", "auth required %s config=%s\n"},
+        {"aad-debug", "auth required %s config=%s debug\n"},
+        {"aad-fallback",
+         "auth [success=done authinfo_unavail=ignore default=die] %s config=%s\n"
+         "auth required pam_permit.so\n"},
+        {"aad-unreachable", "auth required %s config=%s authority=https://127.0.0.1:1\n"},
+        {"aad-fallback-unreachable",
+         "auth [success=done authinfo_unavail=ignore default=die] %s config=%s "
+         "authority=https://127.0.0.1:1\n"
+         "auth required pam_permit.so\n"},
+        {"aad-other-domain", "auth required %s config=%s domains=other.example\n"},
+        {"aad-root", "auth required %s config=%s allow_root=yes\n"},
+        {"aad-bad-arg", "auth required %s config=%s no_such_key=1\n"},
+        {"aad-no-config", "auth required %s config=/nonexistent/pam_aad.conf\n"},
+        {"other", "auth required pam_deny.so\n"},
+    };
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", service_dir, services[i].name);
+        snprintf(text, sizeof(text), services[i].fmt, mod, cfg);
+        write_file(path, text);
+    }
+}
+
+static int setup(void **state)
+{
+    static const char *const args[] = {"--interval", "5", NULL};
+    struct fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL || harness_start(&f->h, args) != 0)
+        return -1;
+    /* sshd-like defaults: wait for Enter, real interval. */
+    snprintf(f->h.config, sizeof(f->h.config), "%s", getenv("PAM_AAD_TEST_CONFIG"));
+    harness_write_config(&f->h, "wait_for_enter = yes\nqr = auto");
+    snprintf(f->syslog_file, sizeof(f->syslog_file), "%s", getenv("SYSLOG_CAPTURE_FILE"));
+    unlink(f->syslog_file);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    harness_stop(&f->h);
+    free(f);
+    return 0;
+}
+
+static const char *code_in(const char *text, char *code, size_t size)
+{
+    const char *p = strstr(text, "Code ");
+    if (p == NULL || sscanf(p + 5, "%31[A-Z0-9-]", code) != 1)
+        return NULL;
+    (void)size;
+    return code;
+}
+
+static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+                        void *appdata)
+{
+    struct fixture *f = appdata;
+    if (f->fail_conversation)
+        return PAM_CONV_ERR;
+    struct conv_call *call = &f->calls[f->ncalls < 15 ? f->ncalls++ : 15];
+    call->n = n;
+    struct pam_response *r = calloc((size_t)n, sizeof(*r));
+    if (r == NULL)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++) {
+        if (i < 4) {
+            call->style[i] = msg[i]->msg_style;
+            snprintf(call->text[i], sizeof(call->text[i]), "%s", msg[i]->msg);
+        }
+        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
+            continue;
+        /* The simulated user signs in on another device, then presses Enter. */
+        char code[32], body[512];
+        if (code_in(msg[i]->msg, code, sizeof(code)) != NULL) {
+            if (f->decline) {
+                snprintf(body, sizeof(body), "{\"user_code\":\"%s\"}", code);
+                emu_control(f->h.emu, "POST", "/control/decline", body, NULL);
+            } else if (f->approve_claims != NULL) {
+                snprintf(body, sizeof(body), "{\"user_code\":\"%s\",\"claims\":%s}", code,
+                         f->approve_claims);
+                emu_control(f->h.emu, "POST", "/control/approve", body, NULL);
+            }
+        }
+        r[i].resp = strdup("");
+    }
+    *resp = r;
+    f->answered_ms = aad_monotonic_ms();
+    return PAM_SUCCESS;
+}
+
+static int authenticate(struct fixture *f, const char *service, const char *user, int flags)
+{
+    struct pam_conv conv = {conversation, f};
+    pam_handle_t *pamh = NULL;
+    assert_int_equal(pam_start(service, user, &conv, &pamh), PAM_SUCCESS);
+    int rc = pam_authenticate(pamh, flags);
+    pam_end(pamh, rc);
+    return rc;
+}
+
+static char *syslog_text(struct fixture *f)
+{
+    FILE *fp = fopen(f->syslog_file, "r");
+    static char text[65536];
+    text[0] = '\0';
+    if (fp != NULL) {
+        size_t n = fread(text, 1, sizeof(text) - 1, fp);
+        text[n] = '\0';
+        fclose(fp);
+    }
+    return text;
+}
+
+static int count_lines_with(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_approved_user_gets_pam_success(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+}
+
+static void test_code_and_prompt_come_in_one_conversation_call(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    struct conv_call *first = &f->calls[0];
+    assert_int_equal(first->n, 2);
+    assert_int_equal(first->style[0], PAM_TEXT_INFO);
+    assert_int_equal(first->style[1], PAM_PROMPT_ECHO_OFF);
+    char code[32];
+    assert_non_null(code_in(first->text[1], code, sizeof(code)));
+    assert_non_null(strstr(first->text[0], code));
+    assert_non_null(strstr(first->text[0], "https://microsoft.com/devicelogin"));
+    assert_non_null(strstr(first->text[1], "Enter"));
+}
+
+static void test_silent_flag_keeps_the_code_in_the_prompt(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", PAM_SILENT), PAM_SUCCESS);
+    assert_int_equal(f->calls[0].n, 1);
+    assert_int_equal(f->calls[0].style[0], PAM_PROMPT_ECHO_OFF);
+    assert_non_null(strstr(f->calls[0].text[0], "https://microsoft.com/devicelogin"));
+    char code[32];
+    assert_non_null(code_in(f->calls[0].text[0], code, sizeof(code)));
+}
+
+static void test_success_follows_enter_without_waiting_an_interval(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    /* interval is 5 s: success must come from the first poll after Enter. */
+    assert_true(aad_monotonic_ms() - f->answered_ms < 3000);
+}
+
+static void test_unknown_user_is_pam_user_unknown_without_traffic(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad", "mallory", 0), PAM_USER_UNKNOWN);
+    assert_int_equal(harness_requests(&f->h), 0);
+    assert_int_equal(f->ncalls, 0);
+}
+
+static void test_other_identity_is_pam_auth_err(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"bob@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+}
+
+static void test_declined_sign_in_is_pam_auth_err(void **state)
+{
+    struct fixture *f = *state;
+    f->decline = 1;
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+}
+
+static void test_root_without_allow_root_is_pam_auth_err_before_traffic(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"root@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad", "root", 0), PAM_AUTH_ERR);
+    assert_int_equal(harness_requests(&f->h), 0);
+}
+
+static void test_root_with_allow_root_argument_succeeds(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"root@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad-root", "root", 0), PAM_SUCCESS);
+}
+
+static void test_unreachable_authority_is_authinfo_unavail_fast(void **state)
+{
+    struct fixture *f = *state;
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(authenticate(f, "aad-unreachable", "alice", 0), PAM_AUTHINFO_UNAVAIL);
+    assert_true(aad_monotonic_ms() - start < 5000); /* http_timeout */
+    assert_int_equal(f->ncalls, 0);
+}
+
+static void test_fallback_stack_moves_on_when_unavailable(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-fallback-unreachable", "alice", 0), PAM_SUCCESS);
+}
+
+static void test_fallback_stack_stops_on_refusal(void **state)
+{
+    struct fixture *f = *state;
+    f->decline = 1;
+    assert_int_equal(authenticate(f, "aad-fallback", "alice", 0), PAM_AUTH_ERR);
+}
+
+static void test_fallback_stack_succeeds_with_approval(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-fallback", "alice", 0), PAM_SUCCESS);
+}
+
+static void test_failing_conversation_is_authinfo_unavail(void **state)
+{
+    struct fixture *f = *state;
+    f->fail_conversation = 1;
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTHINFO_UNAVAIL);
+}
+
+static void test_missing_config_is_service_err(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-no-config", "alice", 0), PAM_SERVICE_ERR);
+    assert_int_equal(harness_requests(&f->h), 0);
+}
+
+static void test_unknown_module_argument_is_service_err(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-bad-arg", "alice", 0), PAM_SERVICE_ERR);
+}
+
+static void test_module_argument_overrides_the_file(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    /* The file accepts contoso.example; the argument narrows it to other.example. */
+    assert_int_equal(authenticate(f, "aad-other-domain", "alice", 0), PAM_AUTH_ERR);
+    assert_non_null(strstr(syslog_text(f), "not accepted on this host"));
+}
+
+static void test_one_syslog_line_per_outcome_without_secrets(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    const char *log = syslog_text(f);
+    assert_int_equal(count_lines_with(log, "result="), 1);
+    assert_non_null(strstr(log, "service=aad user=alice upn=" ALICE_UPN " oid="));
+    assert_non_null(strstr(log, "result=success"));
+    /* Neither the device code nor any JWT may be logged. */
+    assert_null(strstr(log, "eyJ"));
+    assert_null(strstr(log, "device_code"));
+}
+
+static void test_debug_logs_every_setting(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-debug", "mallory", 0), PAM_USER_UNKNOWN);
+    const char *log = syslog_text(f);
+    assert_non_null(strstr(log, "setting: tenant = "));
+    assert_non_null(strstr(log, "setting: wait_for_enter = yes"));
+    assert_non_null(strstr(log, "setting: debug = yes"));
+}
+
+static void test_module_exports_only_pam_entry_points(void **state)
+{
+    (void)state;
+    void *h = dlopen(PAM_AAD_MODULE, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(h);
+    assert_non_null(dlsym(h, "pam_sm_authenticate"));
+    assert_non_null(dlsym(h, "pam_sm_setcred"));
+    assert_null(dlsym(h, "aad_login"));
+    assert_null(dlsym(h, "aad_config_load"));
+    assert_null(dlsym(h, "aad_jwt_parse"));
+    dlclose(h);
+}
+
+/* Re-runs this program under pam_wrapper and nss_wrapper with private
+ * service files, users and a syslog capture. */
+static void enter_wrappers(char **argv)
+{
+    if (getenv("PAM_WRAPPER") != NULL)
+        return;
+    static char dir[] = "/tmp/pam_aad_stack.XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        exit(99);
+    }
+    char path[300], preload[1024];
+    snprintf(path, sizeof(path), "%s/services", dir);
+    mkdir(path, 0700);
+    setenv("PAM_WRAPPER_SERVICE_DIR", path, 1);
+    char config[300];
+    snprintf(config, sizeof(config), "%s/pam_aad.conf", dir);
+    setenv("PAM_AAD_TEST_CONFIG", config, 1);
+    write_services(path, config);
+    snprintf(path, sizeof(path), "%s/passwd", dir);
+    write_file(path, "root:x:0:0:root:/root:/bin/sh\n"
+                     "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
+                     "bob:x:1001:1001:Bob:/home/bob:/bin/sh\n");
+    setenv("NSS_WRAPPER_PASSWD", path, 1);
+    snprintf(path, sizeof(path), "%s/group", dir);
+    write_file(path, "root:x:0:\nalice:x:1000:\nbob:x:1001:\n");
+    setenv("NSS_WRAPPER_GROUP", path, 1);
+    snprintf(path, sizeof(path), "%s/syslog", dir);
+    setenv("SYSLOG_CAPTURE_FILE", path, 1);
+    snprintf(preload, sizeof(preload), "%s:%s:%s", PAM_WRAPPER_LIB, NSS_WRAPPER_LIB,
+             SYSLOG_CAPTURE_LIB);
+    setenv("LD_PRELOAD", preload, 1);
+    setenv("PAM_WRAPPER", "1", 1);
+    setenv("PAM_WRAPPER_USE_SYSLOG", "1", 1); /* pam_syslog -> vsyslog -> the capture */
+    /* Sanitizer builds: the wrappers are preloaded ahead of libasan on purpose. */
+    setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
+    execv("/proc/self/exe", argv);
+    perror("execv");
+    exit(99);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    enter_wrappers(argv);
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_approved_user_gets_pam_success),
+        T(test_code_and_prompt_come_in_one_conversation_call),
+        T(test_silent_flag_keeps_the_code_in_the_prompt),
+        T(test_success_follows_enter_without_waiting_an_interval),
+        T(test_unknown_user_is_pam_user_unknown_without_traffic),
+        T(test_other_identity_is_pam_auth_err),
+        T(test_declined_sign_in_is_pam_auth_err),
+        T(test_root_without_allow_root_is_pam_auth_err_before_traffic),
+        T(test_root_with_allow_root_argument_succeeds),
+        T(test_unreachable_authority_is_authinfo_unavail_fast),
+        T(test_fallback_stack_moves_on_when_unavailable),
+        T(test_fallback_stack_stops_on_refusal),
+        T(test_fallback_stack_succeeds_with_approval),
+        T(test_failing_conversation_is_authinfo_unavail),
+        T(test_missing_config_is_service_err),
+        T(test_unknown_module_argument_is_service_err),
+        T(test_module_argument_overrides_the_file),
+        T(test_one_syslog_line_per_outcome_without_secrets),
+        T(test_debug_logs_every_setting),
+        T(test_module_exports_only_pam_entry_points),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
