@@ -145,7 +145,8 @@ static enum aad_status check_times(const json_t *claims, const struct aad_jwt_ex
     if (aad_json_integer(claims, "exp", &exp) != 1 || aad_json_integer(claims, "nbf", &nbf) != 1 ||
         aad_json_integer(claims, "iat", &iat) != 1)
         return aad_fail(err, AAD_DENIED, "token lacks integer exp, nbf or iat");
-    if (x->now >= exp + x->clock_skew)
+    /* now - skew cannot overflow; exp + skew could (exp is the token's). */
+    if (x->now - x->clock_skew >= exp)
         return aad_fail(err, AAD_DENIED, "token expired at %lld (now %lld, skew %ld s)", exp,
                         x->now, x->clock_skew);
     if (x->now + x->clock_skew < nbf)

@@ -173,8 +173,8 @@ static struct MHD_Daemon *start_daemon(struct emulator *emu, bool tls)
     if (tls) {
         return MHD_start_daemon(
             flags | MHD_USE_TLS, 0, NULL, NULL, https_access, emu,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, emu,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
             MHD_OPTION_HTTPS_MEM_KEY, emu->server_key_pem,
             MHD_OPTION_HTTPS_MEM_CERT, emu->server_cert_pem,
             MHD_OPTION_NOTIFY_COMPLETED, request_completed, emu,
@@ -183,8 +183,8 @@ static struct MHD_Daemon *start_daemon(struct emulator *emu, bool tls)
             MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
     }
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, control_access, emu, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, emu,
+        flags, 0, NULL, NULL, control_access, emu, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, emu, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed,
         emu, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
@@ -404,7 +404,6 @@ int main(int argc, char **argv)
     atomic_init(&emu.stopping, false);
     if (parse_options(&emu.cfg, argc, argv) != 0)
         return 2;
-    int64_t deadline = emu_now_ms() + emu.cfg.lifetime * 1000;
 
     if (mkdir(emu.cfg.state_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "aad-emulator: %s: %s\n", emu.cfg.state_dir,
@@ -466,6 +465,9 @@ int main(int argc, char **argv)
                 emu.cfg.state_dir);
         goto out;
     }
+    /* The lifetime counts from readiness, so a slow start (valgrind) does
+     * not eat the time a test was promised. */
+    int64_t deadline = emu_now_ms() + emu.cfg.lifetime * 1000;
     emu_log(&emu, "ready: %s control http://127.0.0.1:%u tenant %s lifetime %lds",
             emu.authority, emu.control_port, emu.cfg.tenant, emu.cfg.lifetime);
 

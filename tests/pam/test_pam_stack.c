@@ -55,33 +55,31 @@ static void write_file(const char *path, const char *text)
  * them when the process starts, so they are written before the re-exec. */
 static void write_services(const char *service_dir, const char *cfg)
 {
-    char path[400], text[2048];
-    const char *mod = PAM_AAD_MODULE;
-    struct {
-        const char *name;
-        const char *fmt;
+    static const char fallback[] = "[success=done authinfo_unavail=ignore default=die]";
+    static const char permit[] = "auth required pam_permit.so\n";
+    static const struct {
+        const char *name, *control, *args, *next_line;
     } services[] = {
-        {"aad", "auth required %s config=%s\n"},
-        {"aad-debug", "auth required %s config=%s debug\n"},
-        {"aad-fallback",
-         "auth [success=done authinfo_unavail=ignore default=die] %s config=%s\n"
-         "auth required pam_permit.so\n"},
-        {"aad-unreachable", "auth required %s config=%s authority=https://127.0.0.1:1\n"},
-        {"aad-fallback-unreachable",
-         "auth [success=done authinfo_unavail=ignore default=die] %s config=%s "
-         "authority=https://127.0.0.1:1\n"
-         "auth required pam_permit.so\n"},
-        {"aad-other-domain", "auth required %s config=%s domains=other.example\n"},
-        {"aad-root", "auth required %s config=%s allow_root=yes\n"},
-        {"aad-bad-arg", "auth required %s config=%s no_such_key=1\n"},
-        {"aad-no-config", "auth required %s config=/nonexistent/pam_aad.conf\n"},
-        {"other", "auth required pam_deny.so\n"},
+        {"aad", "required", "", ""},
+        {"aad-debug", "required", " debug", ""},
+        {"aad-fallback", fallback, "", permit},
+        {"aad-unreachable", "required", " authority=https://127.0.0.1:1", ""},
+        {"aad-fallback-unreachable", fallback, " authority=https://127.0.0.1:1", permit},
+        {"aad-other-domain", "required", " domains=other.example", ""},
+        {"aad-root", "required", " allow_root=yes", ""},
+        {"aad-bad-arg", "required", " no_such_key=1", ""},
     };
+    char path[400], text[2048];
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", service_dir, services[i].name);
-        snprintf(text, sizeof(text), services[i].fmt, mod, cfg);
+        snprintf(text, sizeof(text), "auth %s %s config=%s%s\n%s", services[i].control,
+                 PAM_AAD_MODULE, cfg, services[i].args, services[i].next_line);
         write_file(path, text);
     }
+    snprintf(path, sizeof(path), "%s/aad-no-config", service_dir);
+    write_file(path, "auth required " PAM_AAD_MODULE " config=/nonexistent/pam_aad.conf\n");
+    snprintf(path, sizeof(path), "%s/other", service_dir);
+    write_file(path, "auth required pam_deny.so\n");
 }
 
 static int setup(void **state)
