@@ -237,15 +237,28 @@ static int normalise_authority(char *a)
     size_t len = strlen(a);
     if (len > 8 && a[len - 1] == '/')
         a[--len] = '\0';
-    const char *host = a + 8;
-    if (*host == '\0' || *host == ':')
-        return -1;
-    for (const char *p = host; *p != '\0'; p++) {
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != ':' && *p != '[' &&
-            *p != ']')
+    const char *p = a + 8;
+    if (*p == '[') { /* an IPv6 literal */
+        size_t n = strspn(p + 1, "0123456789abcdefABCDEF:.");
+        if (n == 0 || p[1 + n] != ']')
             return -1;
+        p += n + 2;
+    } else {
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+        if (n == 0 || p[0] == '.' || p[0] == '-')
+            return -1;
+        p += n;
     }
-    return 0;
+    if (*p == '\0')
+        return 0;
+    if (*p != ':')
+        return -1;
+    p++;
+    size_t digits = strspn(p, "0123456789");
+    if (digits == 0 || digits > 5 || p[digits] != '\0')
+        return -1;
+    long port = strtol(p, NULL, 10);
+    return port >= 1 && port <= 65535 ? 0 : -1;
 }
 
 static int scope_has_openid(const char *scope)

@@ -23,7 +23,7 @@ int aad_is_valid_account_name(const char *name)
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                 c == '-' || (c == '$' && i == len - 1);
+                 c == '-' || (c == '$' && i > 0 && i == len - 1);
         if (!ok)
             return 0;
     }
@@ -65,9 +65,13 @@ static enum aad_status read_user_map(const char *path, const char *upn, const ch
         if (next != NULL)
             *next++ = '\0';
         lineno++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
+        /* '#' starts a comment only after white space: guest UPNs hold "#EXT#". */
+        for (char *hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
+            if (hash == line || isspace((unsigned char)hash[-1])) {
+                *hash = '\0';
+                break;
+            }
+        }
         char local[ACCOUNT_NAME_MAX + 2], key[UPN_MAX + 8], extra[2];
         int n = sscanf(line, "%33s %263s %1s", local, key, extra);
         if (n == 2 && aad_is_valid_account_name(local) && strlen(key) <= UPN_MAX + 4) {

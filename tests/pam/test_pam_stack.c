@@ -1,5 +1,7 @@
-/* test_pam_stack.c - pam_aad.so loaded by the real libpam, under
- * pam_wrapper (private PAM service files) and nss_wrapper (private users):
+/* test_pam_stack.c - pam_aad.so loaded by the real libpam, with private PAM
+ * service files (pam_start_confdir: unlike pam_wrapper's RTLD_DEEPBIND copy
+ * of libpam, it also works under AddressSanitizer) and private users
+ * (nss_wrapper):
  * every row of SPEC.md's return-code table, the fallback stack, the
  * conversation, module arguments, and what reaches syslog. */
 #include "config.h"
@@ -51,8 +53,7 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* The PAM service files of this test: name -> stack. pam_wrapper copies
- * them when the process starts, so they are written before the re-exec. */
+/* The PAM service files of this test: name -> stack. */
 static void write_services(const char *service_dir, const char *cfg)
 {
     static const char fallback[] = "[success=done authinfo_unavail=ignore default=die]";
@@ -155,7 +156,8 @@ static int authenticate(struct fixture *f, const char *service, const char *user
 {
     struct pam_conv conv = {conversation, f};
     pam_handle_t *pamh = NULL;
-    assert_int_equal(pam_start(service, user, &conv, &pamh), PAM_SUCCESS);
+    assert_int_equal(pam_start_confdir(service, user, &conv, getenv("PAM_AAD_TEST_SERVICES"), &pamh),
+                     PAM_SUCCESS);
     int rc = pam_authenticate(pamh, flags);
     pam_end(pamh, rc);
     return rc;
@@ -358,11 +360,11 @@ static void test_module_exports_only_pam_entry_points(void **state)
     dlclose(h);
 }
 
-/* Re-runs this program under pam_wrapper and nss_wrapper with private
- * service files, users and a syslog capture. */
+/* Re-runs this program under nss_wrapper with private service files, users
+ * and a syslog capture. */
 static void enter_wrappers(char **argv)
 {
-    if (getenv("PAM_WRAPPER") != NULL)
+    if (getenv("PAM_AAD_TEST_SERVICES") != NULL)
         return;
     static char dir[] = "/tmp/pam_aad_stack.XXXXXX";
     if (mkdtemp(dir) == NULL) {
@@ -372,7 +374,7 @@ static void enter_wrappers(char **argv)
     char path[300], preload[1024];
     snprintf(path, sizeof(path), "%s/services", dir);
     mkdir(path, 0700);
-    setenv("PAM_WRAPPER_SERVICE_DIR", path, 1);
+    setenv("PAM_AAD_TEST_SERVICES", path, 1);
     char config[300];
     snprintf(config, sizeof(config), "%s/pam_aad.conf", dir);
     setenv("PAM_AAD_TEST_CONFIG", config, 1);
@@ -387,11 +389,8 @@ static void enter_wrappers(char **argv)
     setenv("NSS_WRAPPER_GROUP", path, 1);
     snprintf(path, sizeof(path), "%s/syslog", dir);
     setenv("SYSLOG_CAPTURE_FILE", path, 1);
-    snprintf(preload, sizeof(preload), "%s:%s:%s", PAM_WRAPPER_LIB, NSS_WRAPPER_LIB,
-             SYSLOG_CAPTURE_LIB);
+    snprintf(preload, sizeof(preload), "%s:%s", NSS_WRAPPER_LIB, SYSLOG_CAPTURE_LIB);
     setenv("LD_PRELOAD", preload, 1);
-    setenv("PAM_WRAPPER", "1", 1);
-    setenv("PAM_WRAPPER_USE_SYSLOG", "1", 1); /* pam_syslog -> vsyslog -> the capture */
     /* Sanitizer builds: the wrappers are preloaded ahead of libasan on purpose. */
     setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
     execv("/proc/self/exe", argv);

@@ -1,8 +1,395 @@
+/* test_base.c - base64url, GUIDs, printable tokens, strict JSON, QR codes. */
 #include "config.h"
+
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <cmocka.h>
-static void test_placeholder(void **s) { (void)s; skip(); }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(test_placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include "aad_base.h"
+#include "aad_json.h"
+#include "aad_qr.h"
+
+/* ---- base64url ------------------------------------------------------------------------ */
+
+static void expect_round_trip(const unsigned char *data, size_t len, const char *encoded)
+{
+    char *enc = aad_base64url_encode(data, len);
+    assert_non_null(enc);
+    if (encoded != NULL)
+        assert_string_equal(enc, encoded);
+    size_t out_len = 12345;
+    unsigned char *dec = aad_base64url_decode(enc, strlen(enc), len, &out_len);
+    assert_non_null(dec);
+    assert_int_equal(out_len, len);
+    if (len > 0)
+        assert_memory_equal(dec, data, len);
+    assert_int_equal(dec[len], '\0');
+    free(dec);
+    free(enc);
+}
+
+static void test_base64url_rfc4648_vectors(void **state)
+{
+    (void)state;
+    /* RFC 4648 §10, without padding. */
+    expect_round_trip((const unsigned char *)"", 0, "");
+    expect_round_trip((const unsigned char *)"f", 1, "Zg");
+    expect_round_trip((const unsigned char *)"fo", 2, "Zm8");
+    expect_round_trip((const unsigned char *)"foo", 3, "Zm9v");
+    expect_round_trip((const unsigned char *)"foob", 4, "Zm9vYg");
+    expect_round_trip((const unsigned char *)"fooba", 5, "Zm9vYmE");
+    expect_round_trip((const unsigned char *)"foobar", 6, "Zm9vYmFy");
+}
+
+static void test_base64url_uses_url_alphabet(void **state)
+{
+    (void)state;
+    const unsigned char data[] = {0xfb, 0xff, 0xbf};
+    expect_round_trip(data, sizeof(data), "-_-_");
+    const unsigned char rsa_e[] = {0x01, 0x00, 0x01};
+    expect_round_trip(rsa_e, sizeof(rsa_e), "AQAB");
+}
+
+static void test_base64url_round_trips_all_lengths_and_bytes(void **state)
+{
+    (void)state;
+    unsigned char data[300];
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 37 + 11);
+    for (size_t len = 0; len <= sizeof(data); len++)
+        expect_round_trip(data, len, NULL);
+}
+
+static void expect_decode_refused(const char *in)
+{
+    size_t out_len = 0;
+    unsigned char *dec = aad_base64url_decode(in, strlen(in), 1024, &out_len);
+    if (dec != NULL) {
+        free(dec);
+        fail_msg("'%s' should not decode", in);
+    }
+}
+
+static void test_base64url_padding_is_refused(void **state)
+{
+    (void)state;
+    expect_decode_refused("Zg==");
+    expect_decode_refused("Zm8=");
+    expect_decode_refused("Zg=");
+    expect_decode_refused("====");
+}
+
+static void test_base64url_standard_alphabet_is_refused(void **state)
+{
+    (void)state;
+    expect_decode_refused("+/+/");
+    expect_decode_refused("ab+c");
+    expect_decode_refused("ab/c");
+}
+
+static void test_base64url_whitespace_is_refused(void **state)
+{
+    (void)state;
+    expect_decode_refused("Zm9v Yg");
+    expect_decode_refused("Zm9vYg\n");
+    expect_decode_refused(" Zm9v");
+    expect_decode_refused("Zm9v\tYmFy");
+}
+
+static void test_base64url_noncanonical_trailing_bits_are_refused(void **state)
+{
+    (void)state;
+    expect_decode_refused("Zh");   /* "Zg" with a non-zero unused bit */
+    expect_decode_refused("Zm9");  /* "Zm8" likewise */
+    expect_decode_refused("Zm9vYh");
+}
+
+static void test_base64url_impossible_length_is_refused(void **state)
+{
+    (void)state;
+    expect_decode_refused("Z");
+    expect_decode_refused("Zm9vY");
+}
+
+static void test_base64url_embedded_nul_is_refused(void **state)
+{
+    (void)state;
+    size_t out_len = 0;
+    assert_null(aad_base64url_decode("Zm\0v", 4, 1024, &out_len));
+}
+
+static void test_base64url_max_out_is_enforced(void **state)
+{
+    (void)state;
+    size_t out_len = 0;
+    unsigned char *dec = aad_base64url_decode("Zm9vYmFy", 8, 6, &out_len);
+    assert_non_null(dec);
+    assert_int_equal(out_len, 6);
+    free(dec);
+    assert_null(aad_base64url_decode("Zm9vYmFy", 8, 5, &out_len));
+    assert_null(aad_base64url_decode("Zm9vYmE", 7, 4, &out_len));
+}
+
+/* ---- aad_is_guid and aad_is_printable_token ----------------------------------------------- */
+
+static void test_guid_accepts_canonical_forms(void **state)
+{
+    (void)state;
+    assert_true(aad_is_guid("72f988bf-86f1-41af-91ab-2d7cd011db47"));
+    assert_true(aad_is_guid("72F988BF-86F1-41AF-91AB-2D7CD011DB47"));
+    assert_true(aad_is_guid("00000000-0000-0000-0000-000000000000"));
+}
+
+static void test_guid_refuses_other_shapes(void **state)
+{
+    (void)state;
+    assert_false(aad_is_guid(NULL));
+    assert_false(aad_is_guid(""));
+    assert_false(aad_is_guid("72f988bf86f141af91ab2d7cd011db47"));
+    assert_false(aad_is_guid("{72f988bf-86f1-41af-91ab-2d7cd011db47}"));
+    assert_false(aad_is_guid("72f988bf-86f1-41af-91ab-2d7cd011db4"));
+    assert_false(aad_is_guid("72f988bf-86f1-41af-91ab-2d7cd011db477"));
+    assert_false(aad_is_guid("72f988bg-86f1-41af-91ab-2d7cd011db47"));
+    assert_false(aad_is_guid("72f988bf-86f1-41af-91ab-2d7cd011db4 "));
+    assert_false(aad_is_guid("72f988bf_86f1-41af-91ab-2d7cd011db47"));
+    assert_false(aad_is_guid("72f988bf-86f141af-91ab-2d7cd011db47-"));
+    assert_false(aad_is_guid("contoso.com"));
+}
+
+static void test_printable_token_accepts_visible_ascii(void **state)
+{
+    (void)state;
+    assert_true(aad_is_printable_token("ABCD-EFGH", 16));
+    assert_true(aad_is_printable_token("https://microsoft.com/devicelogin", 64));
+    assert_true(aad_is_printable_token("!~", 2));
+}
+
+static void test_printable_token_refuses_others(void **state)
+{
+    (void)state;
+    assert_false(aad_is_printable_token(NULL, 16));
+    assert_false(aad_is_printable_token("", 16));
+    assert_false(aad_is_printable_token("AB CD", 16));
+    assert_false(aad_is_printable_token("ABCD\n", 16));
+    assert_false(aad_is_printable_token("\x1b[2J", 16));
+    assert_false(aad_is_printable_token("AB\x7f", 16));
+    assert_false(aad_is_printable_token("caf\xc3\xa9", 16));
+    assert_false(aad_is_printable_token("ABCDE", 4));
+    assert_true(aad_is_printable_token("ABCD", 4));
+}
+
+/* ---- strict JSON ----------------------------------------------------------------------------- */
+
+static json_t *parse(const char *text)
+{
+    return aad_json_parse_object(text, strlen(text), 4096);
+}
+
+static void test_json_object_is_parsed(void **state)
+{
+    (void)state;
+    json_t *o = parse(" {\"a\": \"x\", \"n\": 42, \"f\": 1.5, \"o\": {\"b\": [1, 2]}} ");
+    assert_non_null(o);
+    assert_string_equal(aad_json_string(o, "a"), "x");
+    assert_null(aad_json_string(o, "n"));
+    assert_null(aad_json_string(o, "missing"));
+    long long n = 0;
+    assert_int_equal(aad_json_integer(o, "n", &n), 1);
+    assert_int_equal(n, 42);
+    assert_int_equal(aad_json_integer(o, "missing", &n), 0);
+    assert_int_equal(aad_json_integer(o, "f", &n), -1);
+    assert_int_equal(aad_json_integer(o, "a", &n), -1);
+    json_decref(o);
+}
+
+static void test_json_duplicate_keys_are_refused(void **state)
+{
+    (void)state;
+    assert_null(parse("{\"a\":1,\"a\":1}"));
+    assert_null(parse("{\"a\":1,\"b\":{\"c\":1,\"c\":2}}"));
+    assert_null(parse("{\"a\":1,\"b\":[{\"c\":1,\"c\":2}]}"));
+    /* Same key after a JSON escape is still the same key. */
+    assert_null(parse("{\"a\":1,\"\\u0061\":2}"));
+}
+
+static void test_json_trailing_data_is_refused(void **state)
+{
+    (void)state;
+    assert_null(parse("{\"a\":1} x"));
+    assert_null(parse("{\"a\":1}{}"));
+    assert_null(parse("{\"a\":1},"));
+}
+
+static void test_json_non_object_is_refused(void **state)
+{
+    (void)state;
+    assert_null(parse("[]"));
+    assert_null(parse("\"a\""));
+    assert_null(parse("42"));
+    assert_null(parse("null"));
+    assert_null(parse(""));
+    assert_null(parse("{"));
+    assert_null(aad_json_parse_object(NULL, 0, 16));
+}
+
+static void test_json_size_limit_is_enforced(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\":\"0123456789\"}"; /* 18 bytes */
+    json_t *o = aad_json_parse_object(text, strlen(text), 18);
+    assert_non_null(o);
+    json_decref(o);
+    assert_null(aad_json_parse_object(text, strlen(text), 17));
+}
+
+static void test_json_exactly_len_bytes_are_read(void **state)
+{
+    (void)state;
+    const char *text = "{\"a\":1}garbage";
+    json_t *o = aad_json_parse_object(text, 7, 4096);
+    assert_non_null(o);
+    json_decref(o);
+}
+
+static void test_json_embedded_nul_is_refused(void **state)
+{
+    (void)state;
+    assert_null(parse("{\"a\":\"x\\u0000y\"}"));
+    assert_null(parse("{\"a\\u0000\":1}"));
+    /* A raw NUL byte inside the buffer. */
+    static const char raw[] = "{\"a\":\"x\0y\"}";
+    assert_null(aad_json_parse_object(raw, sizeof(raw) - 1, 4096));
+    static const char after[] = "{\"a\":1}\0";
+    assert_null(aad_json_parse_object(after, sizeof(after) - 1, 4096));
+}
+
+/* ---- status names and wiping ------------------------------------------------------------------ */
+
+static void test_status_names(void **state)
+{
+    (void)state;
+    assert_string_equal(aad_status_name(AAD_OK), "success");
+    assert_string_equal(aad_status_name(AAD_DENIED), "denied");
+    assert_string_equal(aad_status_name(AAD_UNAVAILABLE), "unavailable");
+    assert_string_equal(aad_status_name(AAD_CONFIG_ERROR), "configuration error");
+    assert_string_equal(aad_status_name(AAD_USER_UNKNOWN), "user unknown");
+}
+
+static void test_fail_fills_the_error(void **state)
+{
+    (void)state;
+    struct aad_error err = {0};
+    assert_int_equal(aad_fail(&err, AAD_DENIED, "bad %s %d", "token", 7), AAD_DENIED);
+    assert_int_equal(err.status, AAD_DENIED);
+    assert_string_equal(err.message, "bad token 7");
+    assert_int_equal(aad_fail(NULL, AAD_UNAVAILABLE, "x"), AAD_UNAVAILABLE);
+    char big[1000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    aad_fail(&err, AAD_DENIED, "%s", big);
+    assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
+}
+
+static void test_wipe_zeroes_memory(void **state)
+{
+    (void)state;
+    char secret[] = "device-code-secret";
+    aad_wipe(secret, sizeof(secret));
+    for (size_t i = 0; i < sizeof(secret); i++)
+        assert_int_equal(secret[i], 0);
+    aad_wipe(NULL, 10);
+    aad_free_secret(NULL);
+    aad_free_secret(strdup("token"));
+}
+
+/* ---- QR --------------------------------------------------------------------------------------- */
+
+/* Columns of a line of UTF-8 text: one per code point. */
+static size_t columns(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
+static void test_qr_of_verification_url_fits_80_columns(void **state)
+{
+    (void)state;
+    char *qr = aad_qr_render("https://microsoft.com/devicelogin");
+    if (!aad_qr_available()) {
+        assert_null(qr); /* built without libqrencode */
+        return;
+    }
+    assert_non_null(qr);
+    size_t len = strlen(qr);
+    assert_true(len > 0);
+    assert_int_equal(qr[len - 1], '\n');
+    size_t lines = 0, width = 0;
+    for (const char *line = qr; *line != '\0';) {
+        const char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        size_t w = columns(line, (size_t)(nl - line));
+        assert_true(w <= AAD_QR_MAX_COLUMNS);
+        if (lines == 0)
+            width = w;
+        assert_int_equal(w, width); /* a rectangle */
+        lines++;
+        line = nl + 1;
+    }
+    /* Two modules per line keep it square: width ~ 2 x lines. */
+    assert_true(width >= 21);
+    assert_true(lines == (width + 1) / 2);
+    free(qr);
+}
+
+static void test_qr_of_2000_characters_is_refused(void **state)
+{
+    (void)state;
+    char *text = malloc(2001);
+    memset(text, 'a', 2000);
+    text[2000] = '\0';
+    assert_null(aad_qr_render(text));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base64url_rfc4648_vectors),
+        cmocka_unit_test(test_base64url_uses_url_alphabet),
+        cmocka_unit_test(test_base64url_round_trips_all_lengths_and_bytes),
+        cmocka_unit_test(test_base64url_padding_is_refused),
+        cmocka_unit_test(test_base64url_standard_alphabet_is_refused),
+        cmocka_unit_test(test_base64url_whitespace_is_refused),
+        cmocka_unit_test(test_base64url_noncanonical_trailing_bits_are_refused),
+        cmocka_unit_test(test_base64url_impossible_length_is_refused),
+        cmocka_unit_test(test_base64url_embedded_nul_is_refused),
+        cmocka_unit_test(test_base64url_max_out_is_enforced),
+        cmocka_unit_test(test_guid_accepts_canonical_forms),
+        cmocka_unit_test(test_guid_refuses_other_shapes),
+        cmocka_unit_test(test_printable_token_accepts_visible_ascii),
+        cmocka_unit_test(test_printable_token_refuses_others),
+        cmocka_unit_test(test_json_object_is_parsed),
+        cmocka_unit_test(test_json_duplicate_keys_are_refused),
+        cmocka_unit_test(test_json_trailing_data_is_refused),
+        cmocka_unit_test(test_json_non_object_is_refused),
+        cmocka_unit_test(test_json_size_limit_is_enforced),
+        cmocka_unit_test(test_json_exactly_len_bytes_are_read),
+        cmocka_unit_test(test_json_embedded_nul_is_refused),
+        cmocka_unit_test(test_status_names),
+        cmocka_unit_test(test_fail_fills_the_error),
+        cmocka_unit_test(test_wipe_zeroes_memory),
+        cmocka_unit_test(test_qr_of_verification_url_fits_80_columns),
+        cmocka_unit_test(test_qr_of_2000_characters_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

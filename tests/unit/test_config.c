@@ -104,7 +104,11 @@ static void expect_refused_with(const char *line, const char *sub)
     snprintf(text, sizeof(text), "%s%s\n", MINIMAL, line);
     struct aad_config *cfg = NULL;
     struct aad_error err;
-    assert_status(load_args(text, 0, NULL, &cfg, &err), AAD_CONFIG_ERROR, err);
+    enum aad_status st = load_args(text, 0, NULL, &cfg, &err);
+    aad_config_free(cfg); /* only when wrongly accepted: do not leak then */
+    if (st == AAD_OK)
+        fail_msg("'%s' was accepted", line);
+    assert_status(st, AAD_CONFIG_ERROR, err);
     assert_null(cfg);
     if (sub != NULL)
         assert_message_has(err, sub);
@@ -115,7 +119,9 @@ static void expect_text_refused(const char *text, const char *sub)
 {
     struct aad_config *cfg = NULL;
     struct aad_error err;
-    assert_status(load_args(text, 0, NULL, &cfg, &err), AAD_CONFIG_ERROR, err);
+    enum aad_status st = load_args(text, 0, NULL, &cfg, &err);
+    aad_config_free(cfg); /* only when wrongly accepted: do not leak then */
+    assert_status(st, AAD_CONFIG_ERROR, err);
     assert_null(cfg);
     assert_int_equal(err.status, AAD_CONFIG_ERROR);
     if (sub != NULL)
@@ -203,6 +209,16 @@ static void test_authority_with_port_and_trailing_slash_is_normalised(void **sta
     struct aad_config *cfg = load_with("authority = https://127.0.0.1:8443/");
     assert_string_equal(cfg->authority, "https://127.0.0.1:8443");
     aad_config_free(cfg);
+}
+
+static void test_authority_ipv6_literal_is_accepted(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("authority = https://[::1]:8443");
+    assert_string_equal(cfg->authority, "https://[::1]:8443");
+    aad_config_free(cfg);
+    expect_refused_with("authority = https://[::1:8443", "'authority' must be");
+    expect_refused_with("authority = https://[]:8443", "'authority' must be");
 }
 
 static void test_ca_file_is_stored(void **state)
@@ -567,6 +583,15 @@ static void test_authority_with_path_is_refused(void **state)
     assert_message_has(err, "'authority' must be");
 }
 
+static void test_authority_with_bad_port_is_refused(void **state)
+{
+    (void)state;
+    expect_refused_with("authority = https://login.microsoftonline.com:", "'authority' must be");
+    expect_refused_with("authority = https://login.microsoftonline.com:https", "'authority' must be");
+    expect_refused_with("authority = https://login.microsoftonline.com:443:443", "'authority' must be");
+    expect_refused_with("authority = https://login.microsoftonline.com:99999", "'authority' must be");
+}
+
 static void test_authority_with_user_info_is_refused(void **state)
 {
     (void)state;
@@ -787,6 +812,32 @@ static void test_directory_is_refused(void **state)
     assert_message_has(err, "not a regular file");
 }
 
+static void test_fifo_is_refused(void **state)
+{
+    (void)state;
+    char fifo[300];
+    snprintf(fifo, sizeof(fifo), "%s/fifo.conf", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    /* Must not block waiting for a writer. */
+    assert_status(aad_config_load(fifo, 0, NULL, &cfg, &err), AAD_CONFIG_ERROR, err);
+    assert_null(cfg);
+    assert_message_has(err, "not a regular file");
+}
+
+static void test_oversized_file_is_refused(void **state)
+{
+    (void)state;
+    size_t n = 70 * 1024;
+    char *text = malloc(n + 1);
+    memset(text, '#', n);
+    memcpy(text, MINIMAL, strlen(MINIMAL));
+    text[n] = '\0';
+    expect_text_refused(text, "larger than");
+    free(text);
+}
+
 static void test_file_owned_by_another_user_is_refused(void **state)
 {
     (void)state;
@@ -835,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_client_id_is_stored),
         cmocka_unit_test(test_authority_national_cloud_is_accepted),
         cmocka_unit_test(test_authority_with_port_and_trailing_slash_is_normalised),
+        cmocka_unit_test(test_authority_ipv6_literal_is_accepted),
         cmocka_unit_test(test_ca_file_is_stored),
         cmocka_unit_test(test_proxy_is_stored),
         cmocka_unit_test(test_empty_proxy_means_none),
@@ -868,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_missing_or_invalid_client_id_is_refused),
         cmocka_unit_test(test_authority_not_https_is_refused),
         cmocka_unit_test(test_authority_with_path_is_refused),
+        cmocka_unit_test(test_authority_with_bad_port_is_refused),
         cmocka_unit_test(test_authority_with_user_info_is_refused),
         cmocka_unit_test(test_scope_without_openid_is_refused),
         cmocka_unit_test(test_bad_user_claim_is_refused),
@@ -888,6 +941,8 @@ int main(void)
         cmocka_unit_test(test_world_readable_file_is_accepted),
         cmocka_unit_test(test_symlinked_file_is_refused),
         cmocka_unit_test(test_directory_is_refused),
+        cmocka_unit_test(test_fifo_is_refused),
+        cmocka_unit_test(test_oversized_file_is_refused),
         cmocka_unit_test(test_file_owned_by_another_user_is_refused),
         cmocka_unit_test(test_describe_lists_every_setting),
     };

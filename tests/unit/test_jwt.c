@@ -612,9 +612,8 @@ static char *sized_token(size_t limit, int above)
     char *p0 = tm_dump(c);
     size_t base = strlen(p0);
     free(p0);
-    size_t fixed = strlen(HEADER) / 3 * 4 + 4 + 2 + 342;
     char *h64 = tm_b64url_str(HEADER);
-    fixed = strlen(h64) + 1 + 1 + 342;
+    size_t fixed = strlen(h64) + 1 + 1 + 342; /* two dots, 256-byte signature */
     free(h64);
     size_t k = 0, best = 0;
     int found = 0;
@@ -920,6 +919,19 @@ static void test_aud_of_wrong_type_is_refused(void **state)
     expect_claims(c, AAD_DENIED, "audience");
     c = claims();
     json_object_set_new(c, "aud", json_pack("[s,i]", CLIENT, 1));
+    json_object_set_new(c, "azp", json_string(CLIENT));
+    expect_claims(c, AAD_DENIED, "audience");
+}
+
+static void test_aud_array_longer_than_16_is_refused(void **state)
+{
+    (void)state;
+    json_t *c = claims();
+    json_t *aud = json_array();
+    json_array_append_new(aud, json_string(CLIENT));
+    for (int i = 0; i < 16; i++)
+        json_array_append_new(aud, json_string(OTHER_CLIENT));
+    json_object_set_new(c, "aud", aud);
     json_object_set_new(c, "azp", json_string(CLIENT));
     expect_claims(c, AAD_DENIED, "audience");
 }
@@ -1287,6 +1299,7 @@ int main(void)
         cmocka_unit_test(test_aud_array_of_two_with_other_azp_is_refused),
         cmocka_unit_test(test_aud_array_without_client_id_is_refused),
         cmocka_unit_test(test_aud_of_wrong_type_is_refused),
+        cmocka_unit_test(test_aud_array_longer_than_16_is_refused),
         cmocka_unit_test(test_exp_in_the_past_beyond_skew_is_refused),
         cmocka_unit_test(test_exp_in_the_past_within_skew_is_accepted),
         cmocka_unit_test(test_exp_boundary_now_equal_to_exp_plus_skew_is_refused),

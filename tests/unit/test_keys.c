@@ -317,6 +317,51 @@ static void test_bad_modulus_or_exponent_encoding_is_skipped(void **state)
     expect_entry_skipped(jwk);
 }
 
+/* A JWK whose modulus is bytes bytes of 0xc5 (odd, top bit set): only the
+ * public value is imported, so it need not be a real RSA modulus. */
+static json_t *jwk_with_modulus_bytes(size_t bytes)
+{
+    unsigned char *n = malloc(bytes);
+    memset(n, 0xc5, bytes);
+    char *n64 = tm_b64url(n, bytes);
+    json_t *jwk = jwk_with("big", "n", json_string(n64));
+    free(n);
+    free(n64);
+    return jwk;
+}
+
+static void test_rsa_8192_bit_modulus_is_accepted(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    json_array_append_new(arr, jwk_with_modulus_bytes(1024));
+    struct aad_keyset *set = NULL;
+    struct aad_error err = {0};
+    assert_status(parse_keys(arr, &set, &err), AAD_OK, err);
+    assert_int_equal(EVP_PKEY_get_bits(set->keys[0].pkey), 8192);
+    aad_keyset_free(set);
+}
+
+static void test_modulus_above_8192_bits_is_skipped(void **state)
+{
+    (void)state;
+    expect_entry_skipped(jwk_with_modulus_bytes(1025));
+}
+
+static void test_modulus_just_below_2048_bits_is_skipped(void **state)
+{
+    (void)state;
+    json_t *jwk = jwk_with_modulus_bytes(256);
+    /* 0x45 as the top byte: 2047 bits */
+    unsigned char n[256];
+    memset(n, 0xc5, sizeof(n));
+    n[0] = 0x45;
+    char *n64 = tm_b64url(n, sizeof(n));
+    json_object_set_new(jwk, "n", json_string(n64));
+    free(n64);
+    expect_entry_skipped(jwk);
+}
+
 static void test_non_object_entries_are_skipped(void **state)
 {
     (void)state;
@@ -581,6 +626,9 @@ int main(void)
         cmocka_unit_test(test_exponent_1_is_skipped),
         cmocka_unit_test(test_exponent_3_is_accepted),
         cmocka_unit_test(test_bad_modulus_or_exponent_encoding_is_skipped),
+        cmocka_unit_test(test_rsa_8192_bit_modulus_is_accepted),
+        cmocka_unit_test(test_modulus_above_8192_bits_is_skipped),
+        cmocka_unit_test(test_modulus_just_below_2048_bits_is_skipped),
         cmocka_unit_test(test_non_object_entries_are_skipped),
         cmocka_unit_test(test_empty_set_is_an_error),
         cmocka_unit_test(test_not_json_is_an_error),

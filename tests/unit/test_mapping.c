@@ -1,8 +1,477 @@
+/* test_mapping.c - aad_is_valid_account_name and aad_map_identity. */
 #include "config.h"
+
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmocka.h>
-static void test_placeholder(void **s) { (void)s; skip(); }
-int main(void) { const struct CMUnitTest t[] = { cmocka_unit_test(test_placeholder) }; return cmocka_run_group_tests(t, NULL, NULL); }
+
+#include "aad_mapping.h"
+
+#define OID_ALICE "690222be-ff1a-4d56-abd1-7e4f7d38e474"
+#define OID_BOB "11111111-2222-3333-4444-555555555555"
+#define OID_EVE "eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee"
+
+static char dir[64];
+static char map_path[256];
+static int file_counter;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/aad-unit-mapping-XXXXXX");
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+#define assert_message_has(err, sub)                                                          \
+    do {                                                                                      \
+        if (strstr((err).message, (sub)) == NULL)                                             \
+            fail_msg("error message '%s' does not mention '%s'", (err).message, (sub));       \
+    } while (0)
+
+#define assert_status(st, want, err)                                                          \
+    do {                                                                                      \
+        enum aad_status st_ = (st);                                                           \
+        if (st_ != (want))                                                                    \
+            fail_msg("status %s, expected %s (message: '%s')", aad_status_name(st_),          \
+                     aad_status_name(want), (err).message);                                   \
+    } while (0)
+
+static const char *write_map_mode(const char *text, mode_t mode)
+{
+    snprintf(map_path, sizeof(map_path), "%s/aad_users-%d", dir, ++file_counter);
+    FILE *f = fopen(map_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(map_path, mode), 0);
+    return map_path;
+}
+
+/* A configuration as aad_config_load would return it: domains given as a
+ * comma-separated string (or NULL), user_map as file contents (or NULL). */
+struct fixture {
+    struct aad_config cfg;
+    char *domain_items[4];
+};
+
+static void setup_cfg(struct fixture *f, const char *d1, const char *d2, const char *map_text)
+{
+    memset(f, 0, sizeof(*f));
+    f->cfg.user_claim = "preferred_username";
+    size_t n = 0;
+    if (d1 != NULL)
+        f->domain_items[n++] = (char *)d1;
+    if (d2 != NULL)
+        f->domain_items[n++] = (char *)d2;
+    f->cfg.domains.items = f->domain_items;
+    f->cfg.domains.count = n;
+    f->cfg.user_map = map_text ? (char *)write_map_mode(map_text, 0600) : NULL;
+}
+
+static void expect_mapped(const struct fixture *f, const char *upn, const char *oid,
+                          const char *want)
+{
+    char *local = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_map_identity(&f->cfg, upn, oid, &local, &err), AAD_OK, err);
+    assert_non_null(local);
+    assert_string_equal(local, want);
+    free(local);
+}
+
+static void expect_refused(const struct fixture *f, const char *upn, const char *oid,
+                           enum aad_status want, const char *sub)
+{
+    char *local = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_map_identity(&f->cfg, upn, oid, &local, &err), want, err);
+    assert_null(local);
+    if (sub != NULL)
+        assert_message_has(err, sub);
+}
+
+/* ---- aad_is_valid_account_name ------------------------------------------------------ */
+
+static void test_good_account_names_are_valid(void **state)
+{
+    (void)state;
+    const char *good[] = {"alice", "a", "bob.smith", "bob-smith", "_svc", "user1", "1user",
+                          "a_b-c.d", "machine$", "abcdefghijklmnopqrstuvwxyz012345"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (!aad_is_valid_account_name(good[i]))
+            fail_msg("'%s' should be a valid account name", good[i]);
+    }
+}
+
+static void test_bad_account_names_are_invalid(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "",       "abcdefghijklmnopqrstuvwxyz0123456", /* 33 characters */
+        "Alice",  "ALICE", "al/ice", "../etc", "a..b", "..", "-alice", ".alice", "12345", "0",
+        "al ice", "al:ice", "al@ice", "al\tice", "ma$chine", "al\xd0\xb0" "ce", "caf\xc3\xa9",
+        "\xff"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (aad_is_valid_account_name(bad[i]))
+            fail_msg("'%s' should not be a valid account name", bad[i]);
+    }
+    assert_false(aad_is_valid_account_name(NULL));
+}
+
+static void test_lone_dollar_is_not_an_account_name(void **state)
+{
+    (void)state;
+    /* '$' may end a (machine) account name, but is no name by itself. */
+    assert_false(aad_is_valid_account_name("$"));
+    assert_true(aad_is_valid_account_name("host$"));
+}
+
+/* ---- domains ------------------------------------------------------------------------- */
+
+static void test_domains_mapping_lowercases_the_local_part(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "alice");
+    expect_mapped(&f, "Alice.Smith@contoso.com", OID_ALICE, "alice.smith");
+    expect_mapped(&f, "BOB@contoso.com", OID_BOB, "bob");
+}
+
+static void test_second_domain_is_accepted(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", "fabrikam.com", NULL);
+    expect_mapped(&f, "bob@fabrikam.com", OID_BOB, "bob");
+}
+
+static void test_other_domain_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, "alice@fabrikam.com", OID_ALICE, AAD_DENIED, "not accepted on this host");
+    expect_refused(&f, "alice@sub.contoso.com", OID_ALICE, AAD_DENIED, "not accepted");
+    expect_refused(&f, "alice@contoso.com.evil.example", OID_ALICE, AAD_DENIED, "not accepted");
+    expect_refused(&f, "alice@evilcontoso.com", OID_ALICE, AAD_DENIED, "not accepted");
+}
+
+static void test_domain_is_case_insensitive(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "Contoso.COM", NULL, NULL);
+    expect_mapped(&f, "alice@CONTOSO.com", OID_ALICE, "alice");
+}
+
+static void test_upn_without_at_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, "alice", OID_ALICE, AAD_DENIED, "not a user@domain name");
+    expect_refused(&f, "@contoso.com", OID_ALICE, AAD_DENIED, "not a user@domain name");
+}
+
+static void test_missing_upn_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, NULL, OID_ALICE, AAD_DENIED, "preferred_username");
+}
+
+static void test_upn_with_two_ats_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, "root@evil@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+}
+
+static void test_upn_with_non_ascii_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    /* "аlice" with a Cyrillic а (U+0430) looks like alice. */
+    expect_refused(&f, "\xd0\xb0lice@contoso.com", OID_ALICE, AAD_DENIED, "not a plain ASCII name");
+    expect_refused(&f, "alice@c\xd0\xbe" "ntoso.com", OID_ALICE, AAD_DENIED, "not a plain ASCII name");
+    expect_refused(&f, "al ice@contoso.com", OID_ALICE, AAD_DENIED, "not a plain ASCII name");
+    expect_refused(&f, "alice\n@contoso.com", OID_ALICE, AAD_DENIED, "not a plain ASCII name");
+}
+
+static void test_very_long_upn_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    char upn[1100];
+    memset(upn, 'a', 1000);
+    strcpy(upn + 1000, "@contoso.com");
+    expect_refused(&f, upn, OID_ALICE, AAD_DENIED, NULL);
+}
+
+static void test_local_part_longer_than_an_account_name_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, "abcdefghijklmnopqrstuvwxyz0123456@contoso.com", OID_ALICE, AAD_DENIED,
+                   "too long");
+    expect_mapped(&f, "abcdefghijklmnopqrstuvwxyz012345@contoso.com", OID_ALICE,
+                  "abcdefghijklmnopqrstuvwxyz012345");
+}
+
+static void test_local_part_that_is_no_account_name_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    expect_refused(&f, "..@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+    expect_refused(&f, "-oProxy@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+    expect_refused(&f, "1000@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+    expect_refused(&f, "a/b@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+    expect_refused(&f, "a+b@contoso.com", OID_ALICE, AAD_DENIED, "not a valid local account name");
+}
+
+/* ---- user_map ----------------------------------------------------------------------- */
+
+static void test_user_map_upn_line_maps(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL, "# local  upn\nasmith  alice@contoso.com\n");
+    expect_mapped(&f, "Alice@Contoso.com", OID_ALICE, "asmith");
+    expect_refused(&f, "bob@contoso.com", OID_BOB, AAD_DENIED, "not accepted on this host");
+}
+
+static void test_user_map_upn_line_wins_over_domains(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "asmith alice@contoso.com\n");
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "asmith");
+    expect_mapped(&f, "bob@contoso.com", OID_BOB, "bob");
+}
+
+static void test_user_map_oid_line_maps(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL, "alice oid:" OID_ALICE "\n");
+    expect_mapped(&f, "whatever@fabrikam.com", OID_ALICE, "alice");
+    expect_mapped(&f, NULL, OID_ALICE, "alice");
+}
+
+static void test_user_map_oid_is_case_insensitive(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL, "alice OID:690222BE-FF1A-4D56-ABD1-7E4F7D38E474\n");
+    expect_mapped(&f, NULL, OID_ALICE, "alice");
+}
+
+static void test_user_map_oid_line_wins_over_upn_line(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL,
+              "byupn   alice@contoso.com\n"
+              "byoid   oid:" OID_ALICE "\n");
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "byoid");
+}
+
+static void test_conflicting_upn_lines_are_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL,
+              "alice  alice@contoso.com\n"
+              "admin  alice@contoso.com\n");
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_DENIED, "more than one account");
+}
+
+static void test_conflicting_oid_lines_are_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL,
+              "alice  oid:" OID_ALICE "\n"
+              "admin  oid:" OID_ALICE "\n");
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_DENIED, "more than one account");
+}
+
+static void test_repeated_identical_line_is_no_conflict(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL,
+              "alice  alice@contoso.com\n"
+              "alice  ALICE@contoso.com\n");
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "alice");
+}
+
+static void test_oid_line_resolves_upn_conflict(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL,
+              "one    alice@contoso.com\n"
+              "two    alice@contoso.com\n"
+              "alice  oid:" OID_ALICE "\n");
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "alice");
+}
+
+static void test_pinned_account_refuses_another_oid_by_domain(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "alice oid:" OID_ALICE "\n");
+    /* A second "alice@contoso.com" (say, re-created after deletion) has a new oid. */
+    expect_refused(&f, "alice@contoso.com", OID_EVE, AAD_DENIED, "pinned to another object ID");
+    expect_mapped(&f, "alice@contoso.com", OID_ALICE, "alice");
+}
+
+static void test_pinned_account_refuses_another_oid_by_upn_line(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL,
+              "alice  oid:" OID_ALICE "\n"
+              "alice  eve@contoso.com\n");
+    expect_refused(&f, "eve@contoso.com", OID_EVE, AAD_DENIED, "pinned to another object ID");
+}
+
+static void test_unpinned_account_is_not_affected(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "alice oid:" OID_ALICE "\n");
+    expect_mapped(&f, "bob@contoso.com", OID_BOB, "bob");
+}
+
+static void test_comments_and_blank_lines_in_user_map(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL,
+              "# users\n\n   \n\tbob\tbob@contoso.com   # trailing comment\r\n");
+    expect_mapped(&f, "bob@contoso.com", OID_BOB, "bob");
+}
+
+static void test_user_map_guest_upn_with_ext_marker_maps(void **state)
+{
+    (void)state;
+    /* Guest (B2B) UPNs contain "#EXT#": a '#' inside a field is not a comment. */
+    struct fixture f;
+    setup_cfg(&f, NULL, NULL, "guest  john_fabrikam.com#EXT#@contoso.onmicrosoft.com  # a guest\n");
+    f.cfg.user_claim = "upn";
+    expect_mapped(&f, "john_fabrikam.com#EXT#@contoso.onmicrosoft.com", OID_BOB, "guest");
+}
+
+static void expect_malformed(const char *text, int line)
+{
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, text);
+    char where[300];
+    snprintf(where, sizeof(where), "%s:%d:", map_path, line);
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_CONFIG_ERROR, where);
+}
+
+static void test_malformed_user_map_line_is_a_config_error(void **state)
+{
+    (void)state;
+    expect_malformed("bob bob@contoso.com\njustonefield\n", 2);
+    expect_malformed("# x\n\nbob bob@contoso.com extra\n", 3);
+    expect_malformed("Bob bob@contoso.com\n", 1);
+    expect_malformed("../etc bob@contoso.com\n", 1);
+    expect_malformed("bob oid:not-a-guid\n", 1);
+    expect_malformed("bob oid:\n", 1);
+}
+
+static void test_user_map_that_is_group_writable_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    f.cfg.user_map = (char *)write_map_mode("alice alice@contoso.com\n", 0660);
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_CONFIG_ERROR, "writable by group or others");
+}
+
+static void test_user_map_that_is_a_symlink_is_refused(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "alice alice@contoso.com\n");
+    char link_path[300];
+    snprintf(link_path, sizeof(link_path), "%s/link-%d", dir, file_counter);
+    assert_int_equal(symlink(map_path, link_path), 0);
+    f.cfg.user_map = link_path;
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_CONFIG_ERROR, "symbolic link");
+}
+
+static void test_missing_user_map_is_a_config_error(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    f.cfg.user_map = "/nonexistent/aad_users";
+    expect_refused(&f, "alice@contoso.com", OID_ALICE, AAD_CONFIG_ERROR, "/nonexistent/aad_users");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_account_names_are_valid),
+        cmocka_unit_test(test_bad_account_names_are_invalid),
+        cmocka_unit_test(test_lone_dollar_is_not_an_account_name),
+        cmocka_unit_test(test_domains_mapping_lowercases_the_local_part),
+        cmocka_unit_test(test_second_domain_is_accepted),
+        cmocka_unit_test(test_other_domain_is_refused),
+        cmocka_unit_test(test_domain_is_case_insensitive),
+        cmocka_unit_test(test_upn_without_at_is_refused),
+        cmocka_unit_test(test_missing_upn_is_refused),
+        cmocka_unit_test(test_upn_with_two_ats_is_refused),
+        cmocka_unit_test(test_upn_with_non_ascii_is_refused),
+        cmocka_unit_test(test_very_long_upn_is_refused),
+        cmocka_unit_test(test_local_part_longer_than_an_account_name_is_refused),
+        cmocka_unit_test(test_local_part_that_is_no_account_name_is_refused),
+        cmocka_unit_test(test_user_map_upn_line_maps),
+        cmocka_unit_test(test_user_map_upn_line_wins_over_domains),
+        cmocka_unit_test(test_user_map_oid_line_maps),
+        cmocka_unit_test(test_user_map_oid_is_case_insensitive),
+        cmocka_unit_test(test_user_map_oid_line_wins_over_upn_line),
+        cmocka_unit_test(test_conflicting_upn_lines_are_refused),
+        cmocka_unit_test(test_conflicting_oid_lines_are_refused),
+        cmocka_unit_test(test_repeated_identical_line_is_no_conflict),
+        cmocka_unit_test(test_oid_line_resolves_upn_conflict),
+        cmocka_unit_test(test_pinned_account_refuses_another_oid_by_domain),
+        cmocka_unit_test(test_pinned_account_refuses_another_oid_by_upn_line),
+        cmocka_unit_test(test_unpinned_account_is_not_affected),
+        cmocka_unit_test(test_comments_and_blank_lines_in_user_map),
+        cmocka_unit_test(test_user_map_guest_upn_with_ext_marker_maps),
+        cmocka_unit_test(test_malformed_user_map_line_is_a_config_error),
+        cmocka_unit_test(test_user_map_that_is_group_writable_is_refused),
+        cmocka_unit_test(test_user_map_that_is_a_symlink_is_refused),
+        cmocka_unit_test(test_missing_user_map_is_a_config_error),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
