@@ -1,0 +1,88 @@
+# e2e-lib.sh - shared by the end-to-end tests with real sshd, sudo and login.
+#
+# Each test runs as root inside a private mount namespace, where test copies
+# of /etc/pam.d, /etc/passwd, /etc/group, /etc/shadow (and /etc/sudoers) are
+# bind-mounted over the real ones: the host's /etc is never changed, and the
+# mounts vanish with the namespace. Not root, or no unshare: exit 77 (skip).
+set -eu
+
+: "${top_srcdir:=.}" "${builddir:=.}"
+E2E_USER=aaduser
+E2E_UID=4242
+E2E_UPN="$E2E_USER@contoso.example"
+PAM_AAD_SO=$(cd "$builddir" && pwd)/pam/.libs/pam_aad.so
+
+e2e_skip() { echo "SKIP: $*"; exit 77; }
+
+e2e_require() { # commands...
+    [ "$(id -u)" = 0 ] || e2e_skip "needs root (private mount namespace and bind mounts)"
+    command -v unshare >/dev/null || e2e_skip "unshare (util-linux) is missing"
+    for c in expect "$@"; do
+        command -v "$c" >/dev/null || [ -x "$c" ] || e2e_skip "$c is not installed"
+    done
+    [ -f "$PAM_AAD_SO" ] || { echo "FAIL: $PAM_AAD_SO not built"; exit 1; }
+    unshare --mount true 2>/dev/null || e2e_skip "cannot create a mount namespace here"
+}
+
+# e2e_setup: temp dir, emulator, config, user database copies.
+e2e_setup() {
+    T=$(mktemp -d "${TMPDIR:-/tmp}/pam_aad_e2e.XXXXXX")
+    chmod 755 "$T"
+    . "$top_srcdir/tests/emulator/emu.sh"
+    emu_start --lifetime 240 --interval 1
+    trap 'e2e_cleanup' EXIT INT TERM
+    umask 022
+    mkdir -p "$T/pam.d" "$T/home"
+    cp -a /etc/pam.d/. "$T/pam.d/"
+    (umask 077 && cat >"$T/pam_aad.conf" <<CONF
+tenant = $TENANT_ID
+client_id = $CLIENT_ID
+authority = $AUTHORITY
+ca_file = $CA_FILE
+domains = $DOMAIN
+cache_dir = $T/cache
+http_timeout = 5
+timeout = 120
+CONF
+    )
+    cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"; cp /etc/shadow "$T/shadow"
+    echo "$E2E_USER:x:$E2E_UID:$E2E_UID:AAD test user:$T/home:/bin/sh" >>"$T/passwd"
+    echo "$E2E_USER:x:$E2E_UID:" >>"$T/group"
+    echo "$E2E_USER:*:19000:0:99999:7:::" >>"$T/shadow"
+    chmod 640 "$T/shadow"
+    chown "$E2E_UID:$E2E_UID" "$T/home"
+}
+
+e2e_cleanup() {
+    [ -n "${SSHD_PID:-}" ] && kill "$SSHD_PID" 2>/dev/null || true
+    emu_stop 2>/dev/null || true
+    [ -n "${T:-}" ] && rm -rf "$T"
+}
+
+# e2e_doc_service NAME: installs doc/pam.d/NAME, the stanza administrators
+# are told to use, with our module path and config.
+e2e_doc_service() {
+    sed -e "s|pam_aad.so|$PAM_AAD_SO config=$T/pam_aad.conf|" \
+        "$top_srcdir/doc/pam.d/$1" >"$T/pam.d/$1"
+}
+
+# e2e_in_namespace SCRIPT: runs SCRIPT (a file) in a private mount namespace
+# with the test files mounted over /etc.
+e2e_in_namespace() {
+    cat >"$T/enter.sh" <<SH
+set -eu
+mount --make-rprivate / 2>/dev/null || true
+mount --bind "$T/pam.d" /etc/pam.d
+mount --bind "$T/passwd" /etc/passwd
+mount --bind "$T/group" /etc/group
+mount --bind "$T/shadow" /etc/shadow
+if [ -f "$T/sudoers" ]; then mount --bind "$T/sudoers" /etc/sudoers; fi
+exec sh "$1"
+SH
+    unshare --mount --propagation private sh "$T/enter.sh"
+}
+
+# approve_code CODE UPN: the simulated user signs in on another device.
+approve_code() {
+    emu_ctl POST /control/approve "{\"user_code\":\"$1\",\"claims\":{\"preferred_username\":\"$2\"}}" >/dev/null
+}
