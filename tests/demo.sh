@@ -13,7 +13,7 @@ DEMO_USER=${DEMO_USER:-nobody}
 
 emu_start --lifetime 120 --interval 1 --auto-approve-after 3 \
     --approve-claims "{\"preferred_username\":\"$DEMO_USER@contoso.example\",\"name\":\"Demo User\"}"
-trap 'emu_stop; rm -rf "$demo_dir"' EXIT INT TERM
+trap 'emu_stop || true; rm -rf "$demo_dir"' EXIT INT TERM
 demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/pam_aad-demo.XXXXXX")
 umask 077
 cat >"$demo_dir/pam_aad.conf" <<CONF
