@@ -85,18 +85,27 @@ enum aad_status aad_devflow_start(const struct aad_config *cfg, struct aad_http 
     enum aad_status st = aad_http_post_form(http, url, form, &resp, err);
     if (st != AAD_OK)
         return st;
-    json_t *body = resp.is_json ? aad_json_parse_object(resp.body, resp.len, AAD_HTTP_MAX_BODY) : NULL;
+    st = aad_devflow_parse_code(resp.status, resp.is_json, resp.body, resp.len, out, err);
     aad_http_response_clear(&resp);
+    return st;
+}
+
+enum aad_status aad_devflow_parse_code(long status, int is_json, const char *text, size_t len,
+                                       struct aad_device_code *out, struct aad_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    enum aad_status st = AAD_OK;
+    json_t *body = is_json ? aad_json_parse_object(text, len, AAD_HTTP_MAX_BODY) : NULL;
     if (body == NULL) {
         return aad_fail(err, AAD_UNAVAILABLE, "device code request: HTTP %ld without a JSON answer",
-                        resp.status);
+                        status);
     }
-    if (resp.status != 200) {
+    if (status != 200) {
         char why[200];
         describe_error(body, why, sizeof(why));
         json_decref(body);
         return aad_fail(err, AAD_UNAVAILABLE, "device code request refused (HTTP %ld): %s",
-                        resp.status, why);
+                        status, why);
     }
 
     const char *device_code = aad_json_string(body, "device_code");
@@ -208,9 +217,18 @@ enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *ou
         aad_log(p->log, LOG_WARNING, "token poll failed, will retry: %s", net_err.message);
         return AAD_OK;
     }
-    json_t *body = resp.is_json ? aad_json_parse_object(resp.body, resp.len, AAD_HTTP_MAX_BODY) : NULL;
-    long status = resp.status, retry_after = resp.retry_after;
+    st = aad_poller_take_answer(p, resp.status, resp.is_json, resp.body, resp.len, resp.retry_after,
+                                out, wait_s, err);
     aad_http_response_clear(&resp);
+    return st;
+}
+
+enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is_json,
+                                       const char *text, size_t len, long retry_after,
+                                       struct aad_tokens *out, long *wait_s, struct aad_error *err)
+{
+    enum aad_status st;
+    json_t *body = is_json ? aad_json_parse_object(text, len, AAD_HTTP_MAX_BODY) : NULL;
 
     if (status == 429 || status >= 500) {
         json_decref(body);
@@ -286,8 +304,15 @@ enum aad_status aad_poller_run(struct aad_poller *p,
     for (;;) {
         int64_t now = aad_monotonic_ms();
         int64_t next = p->last_poll_ms == 0 ? now : p->last_poll_ms + (int64_t)wait_s * 1000;
-        if (next > p->deadline_ms || now >= p->deadline_ms)
+        if (next > p->deadline_ms || now >= p->deadline_ms) {
+            /* The last answer was a failure of the service (5xx, 429 with a
+             * Retry-After beyond the deadline, no answer): whether the user
+             * signed in cannot be known, so the service is unavailable. */
+            if (p->transient_failures > 0)
+                return aad_fail(err, AAD_UNAVAILABLE,
+                                "the token endpoint stayed unavailable until the sign-in deadline");
             return aad_fail(err, AAD_DENIED, "timed out waiting for the sign-in");
+        }
         if (next > now) {
             if (on_wait != NULL)
                 on_wait(ctx, (long)((p->deadline_ms - now) / 1000));

@@ -23,6 +23,11 @@ enum aad_status aad_devflow_start(const struct aad_config *cfg, struct aad_http 
                                   struct aad_device_code *out, struct aad_error *err);
 void aad_device_code_clear(struct aad_device_code *dc);
 
+/* The checks of aad_devflow_start on an answer already received (status,
+ * whether Content-Type was JSON, the body): exported for fuzzing. */
+enum aad_status aad_devflow_parse_code(long status, int is_json, const char *body, size_t len,
+                                       struct aad_device_code *out, struct aad_error *err);
+
 struct aad_tokens {
     char *id_token;     /* secret */
     char *access_token; /* secret, may be NULL */
@@ -58,5 +63,13 @@ enum aad_status aad_poller_run(struct aad_poller *p,
  * AAD_OK with out->id_token NULL). */
 enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *out, long *wait_s,
                                      struct aad_error *err);
+
+/* The second half of aad_poller_poll_once: judges one answer of the token
+ * endpoint (after a successful exchange) and updates the poller. *wait_s
+ * must hold the pause to use when the answer does not say otherwise.
+ * Exported for fuzzing. */
+enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is_json,
+                                       const char *body, size_t len, long retry_after,
+                                       struct aad_tokens *out, long *wait_s, struct aad_error *err);
 
 #endif

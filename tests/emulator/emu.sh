@@ -16,6 +16,8 @@ _emu_find_bin() {
         printf '%s\n' "$AAD_EMULATOR"
         return 0
     fi
+    # BASH_SOURCE is bash-only; other shells fall back to $0.
+    # shellcheck disable=SC3028
     for _emu_c in ./tests/emulator/aad-emulator \
         "${EMU_SH_DIR:-.}/aad-emulator" \
         "$(dirname -- "${BASH_SOURCE:-$0}")/aad-emulator"; do

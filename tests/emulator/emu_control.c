@@ -34,6 +34,7 @@ void fault_free(struct fault *f)
     free(f->error);
     free(f->description);
     free(f->redirect);
+    json_decref(f->merge);
     memset(f, 0, sizeof *f);
 }
 
@@ -68,6 +69,7 @@ int fault_take(struct emulator *emu, enum emu_ep ep, struct fault *out)
         out->error = dupnull(f->error);
         out->description = dupnull(f->description);
         out->redirect = dupnull(f->redirect);
+        out->merge = f->merge ? json_deep_copy(f->merge) : NULL;
         if (f->count > 0 && --f->count == 0) {
             fault_free(f);
             memmove(&emu->faults[q][0], &emu->faults[q][1],
@@ -121,6 +123,8 @@ static enum MHD_Result ctl_codes(struct emulator *emu, struct MHD_Connection *c,
         json_object_set_new(o, "state", json_string(code_state_name(dc->state)));
         json_object_set_new(o, "client_id", json_string(dc->client_id));
         json_object_set_new(o, "scope", json_string(dc->scope));
+        /* Test-only: lets a test replay a code or grep logs for it. */
+        json_object_set_new(o, "device_code", json_string(dc->device_code));
         json_object_set_new(o, "polls", json_integer(dc->polls));
         json_object_set_new(o, "auto_approve",
                             json_boolean(dc->approve_at_ms != 0 &&
@@ -361,6 +365,14 @@ static int fault_parse(struct fault *f, const json_t *b, size_t *queue,
             return -1;
         }
         *strs[i].dst = strndup(json_string_value(v), json_string_length(v));
+    }
+    if ((v = json_object_get(b, "merge")) && !json_is_null(v)) {
+        if (!json_is_object(v)) {
+            snprintf(err, errlen, "'merge' must be an object");
+            fault_free(f);
+            return -1;
+        }
+        f->merge = json_deep_copy(v);
     }
     f->close = json_is_true(json_object_get(b, "close"));
     return 0;

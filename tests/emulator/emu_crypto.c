@@ -196,8 +196,22 @@ int crypto_make_tls(struct emulator *emu)
         "critical,CA:FALSE", "critical,digitalSignature",
         "serverAuth", "IP:127.0.0.1,DNS:localhost", "hash",
         "keyid:always", NULL};
-    srv = make_cert(srv_key, "localhost", ca, ca_key, 7, srv_nids, srv_vals);
+    /* --tls-cert: hostile variants for TLS tests (same CA, so only the
+     * property under test is wrong). */
+    const char *mode = emu->cfg.tls_cert ? emu->cfg.tls_cert : "good";
+    static const char *const other_vals[] = {
+        "critical,CA:FALSE", "critical,digitalSignature",
+        "serverAuth", "DNS:evil.example", "hash",
+        "keyid:always", NULL};
+    bool wrong_name = !strcmp(mode, "wrong-name");
+    srv = make_cert(srv_key, wrong_name ? "evil.example" : "localhost", ca,
+                    ca_key, 7, srv_nids, wrong_name ? other_vals : srv_vals);
     if (!srv)
+        goto out;
+    if (!strcmp(mode, "expired") &&
+        (X509_gmtime_adj(X509_getm_notBefore(srv), -30L * 86400) == NULL ||
+         X509_gmtime_adj(X509_getm_notAfter(srv), -86400L) == NULL ||
+         X509_sign(srv, ca_key, EVP_sha256()) <= 0))
         goto out;
 
     emu->ca_pem = cert_pem(ca);

@@ -29,6 +29,7 @@ struct call {
     char correlation_id[37];
     unsigned status;             /* for the log line */
     char note[64];
+    const json_t *merge;         /* fault: merged over the JSON answer */
 };
 
 enum tenant_kind { TENANT_BAD, TENANT_CONCRETE, TENANT_MULTI };
@@ -115,6 +116,8 @@ static enum MHD_Result reply(struct call *k, unsigned status, json_t *obj,
                              const char *cache)
 {
     k->status = status;
+    if (k->merge != NULL && json_is_object(obj))
+        json_merge_nulldel(obj, k->merge);
     return http_send_json(k->c, status, obj, cache, k->extra_headers);
 }
 
@@ -886,6 +889,7 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
     enum MHD_Result r;
 
     struct fault f;
+    json_t *merge = NULL;
     if (fault_take(emu, ep, &f) == 0) {
         fault_delay(emu, f.delay_ms);
         const char *hk;
@@ -894,6 +898,10 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
             json_object_set(k.extra_headers, hk, hv);
         bool handled;
         r = apply_fault(&k, &f, &handled);
+        if (!handled && f.merge != NULL) {
+            merge = json_incref(f.merge);
+            k.merge = merge;
+        }
         fault_free(&f);
         if (handled)
             goto done;
@@ -941,5 +949,6 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
 done:
     emu_log(emu, "https %s %s -> %u %s", method, url, k.status, k.note);
     json_decref(k.extra_headers);
+    json_decref(merge);
     return r;
 }

@@ -180,14 +180,14 @@ static struct MHD_Daemon *start_daemon(struct emulator *emu, bool tls)
             MHD_OPTION_NOTIFY_COMPLETED, request_completed, emu,
             MHD_OPTION_NOTIFY_CONNECTION, connection_notify, emu,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
     }
     return MHD_start_daemon(
         flags, 0, NULL, NULL, control_access, emu, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_logger, emu, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, request_completed,
         emu, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
 }
 
 static uint16_t daemon_port(struct MHD_Daemon *d)
@@ -236,6 +236,7 @@ static void usage(FILE *f)
             "         [--client-id ID] [--lifetime SECONDS] [--interval N]\n"
             "         [--expires-in N] [--auto-approve-after SECONDS]\n"
             "         [--approve-claims JSON] [--extra-keys N] [--quiet]\n"
+            "         [--tls-cert good|expired|wrong-name]\n"
             "Local Microsoft Entra ID emulator for tests. Writes DIR/ca.pem and\n"
             "DIR/emulator.env (HTTPS_PORT, CONTROL_PORT, AUTHORITY, CA_FILE, PID).\n");
 }
@@ -277,6 +278,7 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
         {"approve-claims", required_argument, NULL, 'C'},
         {"extra-keys", required_argument, NULL, 'x'},
         {"quiet", no_argument, NULL, 'q'},
+        {"tls-cert", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cfg->tenant = DEFAULT_TENANT;
@@ -330,6 +332,14 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
             cfg->extra_keys = (int)v;
             break;
         case 'q': cfg->quiet = true; break;
+        case 'T':
+            if (strcmp(optarg, "good") && strcmp(optarg, "expired") &&
+                strcmp(optarg, "wrong-name")) {
+                fprintf(stderr, "aad-emulator: --tls-cert must be good, expired or wrong-name\n");
+                return -1;
+            }
+            cfg->tls_cert = optarg;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }

@@ -92,6 +92,7 @@ struct fault {
     long long oversize;     /* serve a body of this many bytes */
     bool close;
     char *redirect;
+    json_t *merge;          /* merged (null deletes) over the normal JSON answer */
 };
 
 struct emu_config {
@@ -106,6 +107,7 @@ struct emu_config {
     const char *approve_claims;  /* JSON text */
     int extra_keys;
     bool quiet;
+    const char *tls_cert;        /* NULL/"good", "expired" or "wrong-name" */
 };
 
 struct emulator {
