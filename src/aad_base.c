@@ -63,14 +63,23 @@ void aad_free_secret(char *secret)
     }
 }
 
+/* One more than the base64url value of each byte; 0 for bytes outside the
+ * alphabet (so that the table needs no entry for them). */
+static const unsigned char b64url_plus_one[256] = {
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23,
+    ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+    ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44,
+    ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51,
+    ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58,
+    ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
+};
+
 static int b64url_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
+    return (int)b64url_plus_one[c] - 1;
 }
 
 unsigned char *aad_base64url_decode(const char *in, size_t in_len, size_t max_out, size_t *out_len)
@@ -84,26 +93,32 @@ unsigned char *aad_base64url_decode(const char *in, size_t in_len, size_t max_ou
     unsigned char *out = malloc(decoded + 1);
     if (out == NULL)
         return NULL;
-
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t n = 0;
-    for (size_t i = 0; i < in_len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-        if (v < 0)
+    const unsigned char *s = (const unsigned char *)in;
+    size_t n = 0, i = 0;
+    for (; i + 4 <= in_len; i += 4) {
+        int a = b64url_value(s[i]), b = b64url_value(s[i + 1]);
+        int c = b64url_value(s[i + 2]), d = b64url_value(s[i + 3]);
+        if ((a | b | c | d) < 0)
             goto bad;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        out[n++] = (unsigned char)(v >> 16);
+        out[n++] = (unsigned char)(v >> 8);
+        out[n++] = (unsigned char)v;
     }
-    /* Non-zero leftover bits mean a non-canonical encoding: two strings
-     * would decode to the same bytes, which a signature check must not allow. */
-    if (acc != 0)
-        goto bad;
+    if (in_len - i >= 2) {
+        int a = b64url_value(s[i]), b = b64url_value(s[i + 1]);
+        int c = in_len - i == 3 ? b64url_value(s[i + 2]) : 0;
+        if ((a | b | c) < 0)
+            goto bad;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+        /* Non-zero leftover bits mean a non-canonical encoding: two strings
+         * would decode to the same bytes, which a signature check must not allow. */
+        if (in_len - i == 2 ? (v & 0xFFFF) != 0 : (v & 0xFF) != 0)
+            goto bad;
+        out[n++] = (unsigned char)(v >> 16);
+        if (in_len - i == 3)
+            out[n++] = (unsigned char)(v >> 8);
+    }
     out[n] = '\0';
     *out_len = n;
     return out;

@@ -101,14 +101,14 @@ enum aad_status aad_jwt_verify_signature(const struct aad_jwt *jwt, const struct
     if ((int)jwt->signature_len != EVP_PKEY_get_size(key->pkey))
         return aad_fail(err, AAD_DENIED, "token signature has the wrong length for key %s",
                         key->kid);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
-    int ok = md != NULL && EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, key->pkey) == 1 &&
-             EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
-             EVP_DigestVerify(md, jwt->signature, jwt->signature_len,
-                              (const unsigned char *)jwt->signing_input,
-                              jwt->signing_input_len) == 1;
-    EVP_MD_CTX_free(md);
+    unsigned char digest[32];
+    unsigned int digest_len = 0;
+    /* The key's verifier was prepared for RSASSA-PKCS1-v1_5 with SHA-256:
+     * it checks the DigestInfo, so only a SHA-256 signature can pass. */
+    int ok = EVP_Digest(jwt->signing_input, jwt->signing_input_len, digest, &digest_len,
+                        EVP_sha256(), NULL) == 1 &&
+             EVP_PKEY_verify(key->verify, jwt->signature, jwt->signature_len, digest,
+                             digest_len) == 1;
     if (!ok)
         return aad_fail(err, AAD_DENIED, "token signature does not verify with key %s", key->kid);
     return AAD_OK;

@@ -10,6 +10,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #define MIN_RSA_BITS 2048
 #define MAX_RSA_BITS 8192
@@ -55,10 +56,23 @@ out:
     return pkey;
 }
 
+static EVP_PKEY_CTX *rs256_verifier(EVP_PKEY *pkey)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) <= 0) {
+        EVP_PKEY_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
 static void key_clear(struct aad_key *k)
 {
     free(k->kid);
     free(k->issuer);
+    EVP_PKEY_CTX_free(k->verify);
     EVP_PKEY_free(k->pkey);
     memset(k, 0, sizeof(*k));
 }
@@ -115,7 +129,8 @@ enum aad_status aad_keyset_parse(const char *json, size_t len, struct aad_keyset
         const char *issuer = aad_json_string(jwk, "issuer");
         if (!json_is_object(jwk) || !usable_jwk(jwk) ||
             kid_count(keys, aad_json_string(jwk, "kid")) != 1 ||
-            (k->pkey = rsa_from_jwk(jwk)) == NULL) {
+            (k->pkey = rsa_from_jwk(jwk)) == NULL || (k->verify = rs256_verifier(k->pkey)) == NULL) {
+            key_clear(k);
             set->skipped++;
             continue;
         }

@@ -14,6 +14,9 @@ struct aad_key {
     char *kid;
     char *issuer; /* the key's own issuer field, may hold "{tenantid}"; NULL if absent */
     EVP_PKEY *pkey;
+    /* Ready for RS256 verification (init, PKCS#1 v1.5 padding, SHA-256 set
+     * once per key rather than once per token). Not shared across threads. */
+    EVP_PKEY_CTX *verify;
 };
 
 struct aad_keyset {
