@@ -30,6 +30,10 @@
 #define EMU_MAX_KEYS      16            /* signing keys listed in the JWKS */
 #define EMU_MAX_DELAY_MS  120000        /* cap for any injected delay */
 #define EMU_MAX_OVERSIZE  (256LL * 1024 * 1024)
+#define EMU_MAX_TOKENS    1024          /* Graph access tokens remembered */
+#define EMU_MAX_JTIS      4096          /* client-assertion jti values remembered */
+#define EMU_GRAPH_MAX_TOP 999           /* largest $top / page_size */
+#define EMU_DEFAULT_OID   "4f6c2b1e-8d3a-4c7e-9b52-1a0e6d9c3f71"
 
 /* Endpoint classes: used for stats and for fault queues. */
 enum emu_ep {
@@ -38,6 +42,8 @@ enum emu_ep {
     EP_DEVICECODE,
     EP_TOKEN,
     EP_OTHER,
+    EP_GRAPH,               /* /graph/... (Microsoft Graph) */
+    EP_CLIENT_CREDENTIALS,  /* token endpoint, grant_type=client_credentials */
     EP_COUNT
 };
 #define EP_ANY EP_COUNT /* fault queue index that matches every endpoint */
@@ -79,6 +85,21 @@ struct signing_key {
     char kid[64];           /* = x5t: base64url SHA-1 of the cert DER */
 };
 
+/* An access token the emulator's Graph accepts (only its hash is kept). */
+struct graph_token {
+    char hash[64];          /* base64url SHA-256 of the token text */
+    char oid[64];           /* signed-in user (delegated); "" for app tokens */
+    bool app;               /* client-credentials (application) token */
+    bool user_read;         /* delegated: may read the user's memberships */
+    int64_t expires_ms;     /* monotonic */
+};
+
+/* A client-assertion jti already used (replay detection). */
+struct seen_jti {
+    char hash[64];          /* base64url SHA-256 of client_id|jti */
+    time_t exp;             /* forgotten after the assertion's exp */
+};
+
 struct fault {
     int status;             /* 0 = pass through (only delay/headers) */
     char *body;
@@ -108,6 +129,7 @@ struct emu_config {
     int extra_keys;
     bool quiet;
     const char *tls_cert;        /* NULL/"good", "expired" or "wrong-name" */
+    const char *client_cert;     /* PEM file: the app's registered certificate */
 };
 
 struct emulator {
@@ -125,6 +147,7 @@ struct emulator {
     uint16_t https_port;
     uint16_t control_port;
     char authority[64];          /* https://127.0.0.1:PORT */
+    char graph_base[80];         /* https://127.0.0.1:PORT/graph */
 
     /* --- everything below is protected by lock --- */
     struct signing_key keys[EMU_MAX_KEYS]; /* listed in the JWKS */
@@ -147,6 +170,45 @@ struct emulator {
 
     unsigned long requests[EP_COUNT];
     unsigned long connections;
+
+    /* Client credentials: the registered certificate (NULL = none). */
+    X509 *client_cert;
+    unsigned char client_sha1[20];
+    unsigned char client_sha256[32];
+    struct seen_jti jtis[EMU_MAX_JTIS];
+    size_t njtis;
+
+    /* Graph: issued access tokens, memberships, settings. */
+    struct graph_token tokens[EMU_MAX_TOKENS];
+    size_t ntokens;
+    json_t *graph_members;       /* {"<oid lowercase>":[{"id","displayName",...}]} */
+    long graph_page_size;        /* default page of transitiveMemberOf */
+    bool graph_app_access;       /* app tokens may read any user's groups */
+};
+
+/* One Graph request being answered (filled by emu_endpoints.c). */
+struct graph_call {
+    struct emulator *emu;
+    struct MHD_Connection *c;
+    const char *method;
+    const char *path;            /* URL without the "/graph" prefix */
+    const char *body;
+    size_t len;
+    bool too_large;
+    const json_t *extra_headers; /* fault headers etc. */
+    const json_t *merge;         /* fault: merged over the JSON answer */
+    char request_id[37];
+    char client_request_id[64];
+    unsigned status;
+    char note[64];
+};
+
+/* Outcome of a failed client-credentials request, in Entra's terms. */
+struct cc_error {
+    unsigned status;
+    const char *error;
+    long code;
+    char text[1024];
 };
 
 /* Per-request context, allocated on the first access-handler call. */
@@ -207,6 +269,32 @@ enum emu_ep endpoints_classify(const char *url);
 void code_refresh(struct emulator *emu, struct device_code *dc, int64_t now);
 void code_free(struct device_code *dc);
 const char *code_state_name(enum code_state s);
+
+/* ---- emu_assert.c: client assertions, registered certificate, tokens ---- */
+int client_cert_set_pem(struct emulator *emu, const char *pem, char *err,
+                        size_t errlen);  /* NULL pem clears; takes the lock */
+int client_cert_load_file(struct emulator *emu, const char *path, char *err,
+                          size_t errlen);
+void client_cert_info(struct emulator *emu, json_t *into); /* lock held */
+/* Verifies a client assertion like Entra (protocol.md §8); records its jti.
+ * Returns 0 if accepted, else fills *e. Takes the lock. */
+int assertion_verify(struct emulator *emu, const char *jwt,
+                     const char *client_id, struct cc_error *e);
+/* Caller holds the lock. */
+void tokens_add(struct emulator *emu, const char *token, const char *oid,
+                bool app, bool user_read, long life_s);
+int tokens_find(struct emulator *emu, const char *token,
+                struct graph_token *out);
+bool scope_grants_graph_read(const struct emulator *emu, const char *scope);
+bool graph_scope_ok(const struct emulator *emu, const char *scope);
+
+/* ---- emu_graph.c: Microsoft Graph under /graph ---- */
+enum MHD_Result graph_handle(struct graph_call *g);
+enum MHD_Result graph_fault_error(struct graph_call *g, const struct fault *f);
+/* Control: members (oid + groups, or clear). Takes the lock. */
+int graph_set_members(struct emulator *emu, const json_t *body, char *err,
+                      size_t errlen, json_t **answer);
+bool is_guid_text(const char *s);
 
 /* ---- emu_control.c ---- */
 enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
