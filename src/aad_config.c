@@ -50,6 +50,9 @@ static const struct key_spec keys[] = {
     {"qr", K_QR, OFF(qr), 0, 0},
     {"wait_for_enter", K_BOOL, OFF(wait_for_enter), 0, 0},
     {"debug", K_BOOL, OFF(debug), 0, 0},
+    {"graph_endpoint", K_STRING, OFF(graph_endpoint), 0, 0},
+    {"client_certificate", K_STRING, OFF(client_certificate), 0, 0},
+    {"client_key", K_STRING, OFF(client_key), 0, 0},
 };
 #undef OFF
 
@@ -261,17 +264,33 @@ static int normalise_authority(char *a)
     return port >= 1 && port <= 65535 ? 0 : -1;
 }
 
-static int scope_has_openid(const char *scope)
+int aad_scope_contains(const char *scope, const char *word)
 {
-    const char *p = scope;
-    while ((p = strstr(p, "openid")) != NULL) {
+    size_t n = strlen(word);
+    for (const char *p = scope; (p = strcasestr(p, word)) != NULL; p += n) {
         int starts = p == scope || p[-1] == ' ';
-        int ends = p[6] == '\0' || p[6] == ' ';
+        int ends = p[n] == '\0' || p[n] == ' ';
         if (starts && ends)
             return 1;
-        p += 6;
     }
     return 0;
+}
+
+/* https://host[:port][/path] for Graph (the emulator serves it under a path). */
+static int valid_graph_endpoint(char *url)
+{
+    char *slash = strchr(url + (strncmp(url, "https://", 8) == 0 ? 8 : 0), '/');
+    if (slash == NULL)
+        return normalise_authority(url) == 0;
+    size_t len = strlen(url);
+    while (len > 0 && url[len - 1] == '/')
+        url[--len] = '\0';
+    if (strpbrk(slash, "?#%@\\ ") != NULL || strstr(slash, "..") != NULL)
+        return 0;
+    *slash = '\0';
+    int ok = normalise_authority(url) == 0;
+    *slash = '/';
+    return ok;
 }
 
 static enum aad_status check_config(struct aad_config *cfg, struct aad_error *err)
@@ -299,7 +318,7 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
         free(cfg->proxy);
         cfg->proxy = NULL;
     }
-    if (!scope_has_openid(cfg->scope))
+    if (!aad_scope_contains(cfg->scope, "openid"))
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'scope' must contain openid", p);
     if (strcmp(cfg->user_claim, "preferred_username") && strcmp(cfg->user_claim, "upn") &&
         strcmp(cfg->user_claim, "email"))
@@ -312,6 +331,17 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'cache_dir' must be an absolute path", p);
     if (cfg->user_map != NULL && cfg->user_map[0] != '/')
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'user_map' must be an absolute path", p);
+    if (!valid_graph_endpoint(cfg->graph_endpoint))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'graph_endpoint' must be https://host[:port][/path], not '%.64s'", p,
+                        cfg->graph_endpoint);
+    if ((cfg->client_certificate == NULL) != (cfg->client_key == NULL))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: set both 'client_certificate' and 'client_key', or neither", p);
+    if (cfg->client_certificate != NULL &&
+        (cfg->client_certificate[0] != '/' || cfg->client_key[0] != '/'))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'client_certificate' and 'client_key' must be absolute paths", p);
     return AAD_OK;
 }
 
@@ -322,12 +352,14 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->scope = strdup("openid profile");
     cfg->user_claim = strdup("preferred_username");
     cfg->cache_dir = strdup(AAD_DEFAULT_CACHE_DIR);
+    cfg->graph_endpoint = strdup("https://graph.microsoft.com");
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
-    if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir)
+    if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||
+        !cfg->graph_endpoint)
         return AAD_CONFIG_ERROR;
     return AAD_OK;
 }

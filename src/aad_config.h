@@ -34,6 +34,10 @@ struct aad_config {
     enum aad_qr_mode qr;
     int wait_for_enter;
     int debug;
+    /* Groups overage through Microsoft Graph (issue: tokens with >200 groups). */
+    char *graph_endpoint;     /* https://graph.microsoft.com or a national cloud's */
+    char *client_certificate; /* PEM certificate registered for the app */
+    char *client_key;         /* its private key: root-only */
 };
 
 /* Loads the configuration: the file named by a `config=PATH` argument (or
@@ -49,6 +53,9 @@ void aad_config_free(struct aad_config *cfg);
 /* Calls line() once per effective setting ("key = value"), for `debug`. */
 void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),
                          void *ctx);
+
+/* True when the space-separated scope holds word (case-insensitive). */
+int aad_scope_contains(const char *scope, const char *word);
 
 /* True when list holds s (ASCII case-insensitive when nocase). */
 int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase);

@@ -3,6 +3,7 @@
 
 #include "aad_http.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -177,6 +178,39 @@ enum aad_status aad_http_post_form(struct aad_http *http, const char *url, const
     curl_easy_setopt(http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
     enum aad_status st = perform(http, url, resp, err);
     curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, NULL);
+    return st;
+}
+
+static void free_secret_headers(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h != NULL; h = h->next)
+        aad_wipe(h->data, strlen(h->data));
+    curl_slist_free_all(headers);
+}
+
+enum aad_status aad_http_post_json(struct aad_http *http, const char *url, const char *bearer,
+                                   const char *json, struct aad_http_response *resp,
+                                   struct aad_error *err)
+{
+    size_t auth_size = strlen(bearer) + 32;
+    char *auth = malloc(auth_size);
+    if (auth == NULL)
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+    snprintf(auth, auth_size, "Authorization: Bearer %s", bearer);
+    struct curl_slist *headers = curl_slist_append(NULL, auth);
+    aad_free_secret(auth);
+    struct curl_slist *more = headers ? curl_slist_append(headers, "Content-Type: application/json") : NULL;
+    if (more == NULL) {
+        free_secret_headers(headers);
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+    }
+    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, more);
+    curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, json);
+    curl_easy_setopt(http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
+    enum aad_status st = perform(http, url, resp, err);
+    curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
+    free_secret_headers(more);
     return st;
 }
 

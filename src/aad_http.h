@@ -42,6 +42,12 @@ enum aad_status aad_http_get(struct aad_http *http, const char *url, struct aad_
 enum aad_status aad_http_post_form(struct aad_http *http, const char *url, const char *form,
                                    struct aad_http_response *resp, struct aad_error *err);
 
+/* POST a JSON body with "Authorization: Bearer <bearer>" (Microsoft Graph).
+ * The bearer token is wiped from the request headers afterwards. */
+enum aad_status aad_http_post_json(struct aad_http *http, const char *url, const char *bearer,
+                                   const char *json, struct aad_http_response *resp,
+                                   struct aad_error *err);
+
 /* Wipes and frees the body. */
 void aad_http_response_clear(struct aad_http_response *resp);
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "aad_login.h"
+#include "aad_authz.h"
 #include "aad_devflow.h"
 #include "aad_http.h"
 #include "aad_json.h"
@@ -67,39 +68,6 @@ static enum aad_status show_code(const struct aad_config *cfg, const struct aad_
     return AAD_OK;
 }
 
-static int list_intersects(const json_t *claim, const struct aad_strlist *allowed)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(claim, i, v) {
-        if (json_is_string(v) && aad_strlist_contains(allowed, json_string_value(v), 1))
-            return 1;
-    }
-    return 0;
-}
-
-/* allowed_groups and allowed_roles: the token must show one of each list. */
-static enum aad_status authorize(const struct aad_config *cfg, const json_t *claims,
-                                 struct aad_error *err)
-{
-    if (cfg->allowed_groups.count > 0) {
-        json_t *groups = json_object_get(claims, "groups");
-        json_t *names = json_object_get(claims, "_claim_names");
-        if (!json_is_array(groups) && json_object_get(names, "groups") != NULL)
-            return aad_fail(err, AAD_DENIED,
-                            "the token lists too many groups (overage) and Graph resolution is "
-                            "not configured: not authorized for this host");
-        if (!json_is_array(groups) || !list_intersects(groups, &cfg->allowed_groups))
-            return aad_fail(err, AAD_DENIED, "not in any of allowed_groups: not authorized for this host");
-    }
-    if (cfg->allowed_roles.count > 0) {
-        json_t *roles = json_object_get(claims, "roles");
-        if (!json_is_array(roles) || !list_intersects(roles, &cfg->allowed_roles))
-            return aad_fail(err, AAD_DENIED, "holds none of allowed_roles: not authorized for this host");
-    }
-    return AAD_OK;
-}
-
 static char *dup_claim(const json_t *claims, const char *name)
 {
     const char *v = aad_json_string(claims, name);
@@ -109,12 +77,12 @@ static char *dup_claim(const json_t *claims, const char *name)
 /* Steps 7 to 10: verify the token, map it, authorize it. */
 static enum aad_status check_token(const struct aad_config *cfg, const char *user,
                                    struct aad_trust *trust, struct aad_http *http,
-                                   const struct aad_log *log, const char *id_token,
+                                   const struct aad_log *log, const struct aad_tokens *tokens,
                                    struct aad_identity *id, struct aad_error *err)
 {
     struct aad_jwt *jwt = NULL;
     const struct aad_key *key = NULL;
-    enum aad_status st = aad_jwt_parse(id_token, &jwt, err);
+    enum aad_status st = aad_jwt_parse(tokens->id_token, &jwt, err);
     if (st == AAD_OK)
         st = aad_trust_find_key(trust, cfg, http, log, jwt->kid, &key, err);
     if (st == AAD_OK)
@@ -147,7 +115,7 @@ static enum aad_status check_token(const struct aad_config *cfg, const char *use
         st = aad_fail(err, AAD_DENIED, "signed in as %.200s, which is account %s, not %s",
                       id->upn ? id->upn : id->oid, id->local_user, user);
     if (st == AAD_OK)
-        st = authorize(cfg, jwt->claims, err);
+        st = aad_authorize(cfg, http, jwt->claims, tokens->access_token, log, err);
     aad_jwt_free(jwt);
     return st;
 }
@@ -194,7 +162,7 @@ enum aad_status aad_login(const struct aad_config *cfg, const char *user, const 
         st = aad_poller_run(&poller, ui->waiting, ui->ctx, &tokens, err);
     }
     if (st == AAD_OK)
-        st = check_token(cfg, user, trust, http, log, tokens.id_token, id, err);
+        st = check_token(cfg, user, trust, http, log, &tokens, id, err);
 
     if (http != NULL)
         aad_http_counters(http, &report->requests, &report->connections);

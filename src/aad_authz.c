@@ -1,0 +1,84 @@
+/* aad_authz.c - allowed_roles and allowed_groups, overage through Graph. */
+#include "config.h"
+
+#include "aad_authz.h"
+#include "aad_assertion.h"
+#include "aad_graph.h"
+#include "aad_json.h"
+
+#include <syslog.h>
+
+static int list_intersects(const json_t *claim, const struct aad_strlist *allowed)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(claim, i, v) {
+        if (json_is_string(v) && aad_strlist_contains(allowed, json_string_value(v), 1))
+            return 1;
+    }
+    return 0;
+}
+
+static int has_groups_overage(const json_t *claims)
+{
+    json_t *names = json_object_get(claims, "_claim_names");
+    return json_is_object(names) && json_object_get(names, "groups") != NULL;
+}
+
+/* Asks Graph, by the first way that is configured (see aad_authz.h). */
+static enum aad_status resolve_overage(const struct aad_config *cfg, struct aad_http *http,
+                                       const json_t *claims, const char *access_token,
+                                       const struct aad_log *log, int *member,
+                                       struct aad_error *err)
+{
+    if (cfg->client_certificate != NULL) {
+        char *app_token = NULL;
+        enum aad_status st = aad_assertion_app_token(cfg, http, &app_token, err);
+        if (st == AAD_OK) {
+            aad_log(log, LOG_DEBUG, "groups overage: asking Microsoft Graph as the application");
+            st = aad_graph_is_member(cfg, http, app_token, aad_json_string(claims, "oid"),
+                                     &cfg->allowed_groups, member, err);
+        }
+        aad_free_secret(app_token);
+        return st == AAD_CONFIG_ERROR ? AAD_DENIED : st;
+    }
+    if (access_token != NULL && aad_scope_contains(cfg->scope, "User.Read")) {
+        aad_log(log, LOG_DEBUG, "groups overage: asking Microsoft Graph with the user's token");
+        return aad_graph_is_member(cfg, http, access_token, NULL, &cfg->allowed_groups, member,
+                                   err);
+    }
+    return aad_fail(err, AAD_DENIED,
+                    "the token lists too many groups (overage) and Graph resolution is not "
+                    "configured (set client_certificate and client_key, or add User.Read to "
+                    "scope): not authorized for this host");
+}
+
+enum aad_status aad_authorize(const struct aad_config *cfg, struct aad_http *http,
+                              const json_t *claims, const char *access_token,
+                              const struct aad_log *log, struct aad_error *err)
+{
+    if (cfg->allowed_roles.count > 0) {
+        json_t *roles = json_object_get(claims, "roles");
+        if (!json_is_array(roles) || !list_intersects(roles, &cfg->allowed_roles))
+            return aad_fail(err, AAD_DENIED,
+                            "holds none of allowed_roles: not authorized for this host");
+    }
+    if (cfg->allowed_groups.count == 0)
+        return AAD_OK;
+    json_t *groups = json_object_get(claims, "groups");
+    int member = 0;
+    if (json_is_array(groups)) {
+        member = list_intersects(groups, &cfg->allowed_groups);
+    } else if (has_groups_overage(claims)) {
+        enum aad_status st = resolve_overage(cfg, http, claims, access_token, log, &member, err);
+        if (st != AAD_OK)
+            return st;
+    } else {
+        return aad_fail(err, AAD_DENIED,
+                        "the token carries no groups claim (set groupMembershipClaims on the app "
+                        "registration): not authorized for this host");
+    }
+    if (!member)
+        return aad_fail(err, AAD_DENIED, "not in any of allowed_groups: not authorized for this host");
+    return AAD_OK;
+}

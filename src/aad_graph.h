@@ -1,0 +1,21 @@
+/* aad_graph.h - group membership through Microsoft Graph, for tokens whose
+ * groups claim overflowed (more than 200 groups: "_claim_names" instead of
+ * "groups"). Uses checkMemberGroups, which is transitive. */
+#ifndef AAD_GRAPH_H
+#define AAD_GRAPH_H
+
+#include "aad_base.h"
+#include "aad_config.h"
+#include "aad_http.h"
+
+/* Asks Graph whether the user is in at least one of groups. With user_oid
+ * NULL it asks about the bearer's own user (/me, a delegated token);
+ * otherwise about that user (/users/{oid}, an application token).
+ * *member is set on AAD_OK. Every failure (HTTP error, throttling, timeout,
+ * unusable answer) is AAD_DENIED: without an answer, nobody is authorized. */
+enum aad_status aad_graph_is_member(const struct aad_config *cfg, struct aad_http *http,
+                                    const char *bearer, const char *user_oid,
+                                    const struct aad_strlist *groups, int *member,
+                                    struct aad_error *err);
+
+#endif
