@@ -7,7 +7,7 @@
 #   emu_stop
 #
 # emu_start exports AUTHORITY, CA_FILE, CONTROL_URL, EMU_PID, EMU_DIR,
-# HTTPS_PORT, CONTROL_PORT, TENANT_ID, CLIENT_ID and DOMAIN. The emulator's
+# HTTPS_PORT, CONTROL_PORT, TENANT_ID, CLIENT_ID, DOMAIN and GRAPH_URL. The emulator's
 # log is "$EMU_DIR/emulator.log". The binary is $AAD_EMULATOR if set, else
 # found next to this file or under ./tests/emulator/ (the build directory).
 
@@ -59,10 +59,11 @@ emu_start() {
         TENANT_ID) TENANT_ID=$_emu_v ;;
         CLIENT_ID) CLIENT_ID=$_emu_v ;;
         DOMAIN) DOMAIN=$_emu_v ;;
+        GRAPH_URL) GRAPH_URL=$_emu_v ;;
         esac
     done <"$EMU_DIR/emulator.env"
     export AUTHORITY CA_FILE CONTROL_URL EMU_PID EMU_DIR HTTPS_PORT \
-        CONTROL_PORT TENANT_ID CLIENT_ID DOMAIN
+        CONTROL_PORT TENANT_ID CLIENT_ID DOMAIN GRAPH_URL
 }
 
 # emu_ctl METHOD PATH [JSON]: prints the response body; succeeds on 2xx.
@@ -108,6 +109,7 @@ emu_stop() {
         wait "$EMU_PID" 2>/dev/null
     fi
     [ -n "${EMU_DIR:-}" ] && rm -rf "$EMU_DIR"
-    unset EMU_PID EMU_DIR AUTHORITY CA_FILE CONTROL_URL HTTPS_PORT CONTROL_PORT
+    unset EMU_PID EMU_DIR AUTHORITY CA_FILE CONTROL_URL HTTPS_PORT CONTROL_PORT \
+        GRAPH_URL
     return 0
 }

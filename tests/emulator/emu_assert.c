@@ -6,6 +6,7 @@
  */
 #include "emulator.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,7 +203,10 @@ static bool aud_ok(const struct emulator *emu, const json_t *aud)
         /* RFC 7519 allows an array; a single matching member is enough. */
         size_t i;
         json_t *v;
-        json_array_foreach(aud, i, v) if (aud_ok(emu, v)) return true;
+        json_array_foreach(aud, i, v) {
+            if (json_is_string(v) && aud_ok(emu, v))
+                return true;
+        }
         return false;
     }
     size_t alen = strlen(emu->authority);

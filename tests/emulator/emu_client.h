@@ -33,7 +33,8 @@ int emu_control(struct emu *e, const char *method, const char *path,
                 const char *json_body, char **response_out);
 
 /* A counter from GET /control/stats: "discovery", "keys", "devicecode",
- * "token", "other" (request counts) or "connections". -1 on error. */
+ * "token", "other", "graph", "client_credentials" (request counts) or
+ * "connections". -1 on error. */
 int emu_stat(struct emu *e, const char *name);
 
 /* SIGTERM, wait (at most 5 s, then SIGKILL), remove the state dir, free.

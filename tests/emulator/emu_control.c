@@ -11,7 +11,8 @@
 #include <strings.h>
 
 static const char *const ep_names[EP_COUNT + 1] = {
-    "discovery", "keys", "devicecode", "token", "other", "any"};
+    "discovery", "keys", "devicecode", "token", "other", "graph",
+    "client_credentials", "any"};
 
 static enum MHD_Result send_obj(struct MHD_Connection *c, unsigned *status_out,
                                 unsigned status, json_t *o)
@@ -422,6 +423,83 @@ static enum MHD_Result ctl_stats(struct emulator *emu, struct MHD_Connection *c,
     return send_obj(c, st, 200, o);
 }
 
+static enum MHD_Result ctl_client_cert(struct emulator *emu,
+                                       struct MHD_Connection *c, unsigned *st,
+                                       const json_t *body)
+{
+    const char *pem = opt_string(body, "pem");
+    bool clear = json_is_true(json_object_get(body, "clear"));
+    if (!clear && !pem)
+        return send_err(c, st, 400, "need 'pem' (string) or 'clear'");
+    char err[160];
+    if (client_cert_set_pem(emu, clear ? NULL : pem, err, sizeof err) != 0)
+        return send_err(c, st, 400, err);
+    json_t *o = json_object();
+    pthread_mutex_lock(&emu->lock);
+    client_cert_info(emu, o);
+    pthread_mutex_unlock(&emu->lock);
+    return send_obj(c, st, 200, o);
+}
+
+static enum MHD_Result ctl_graph_members(struct emulator *emu,
+                                         struct MHD_Connection *c, unsigned *st,
+                                         const json_t *body)
+{
+    char err[160];
+    json_t *answer = NULL;
+    if (graph_set_members(emu, body, err, sizeof err, &answer) != 0)
+        return send_err(c, st, 400, err);
+    return send_obj(c, st, 200, answer);
+}
+
+static json_t *graph_settings(struct emulator *emu) /* lock held */
+{
+    return json_pack("{s:i,s:b}", "page_size", (int)emu->graph_page_size,
+                     "app_access", emu->graph_app_access);
+}
+
+static enum MHD_Result ctl_graph_settings(struct emulator *emu,
+                                          struct MHD_Connection *c,
+                                          unsigned *st, const json_t *body)
+{
+    json_t *ps = json_object_get(body, "page_size");
+    json_t *aa = json_object_get(body, "app_access");
+    if ((ps && (!json_is_integer(ps) || json_integer_value(ps) < 1 ||
+                json_integer_value(ps) > EMU_GRAPH_MAX_TOP)) ||
+        (aa && !json_is_boolean(aa)))
+        return send_err(c, st, 400, "'page_size' must be 1..999, 'app_access' a boolean");
+    pthread_mutex_lock(&emu->lock);
+    if (ps)
+        emu->graph_page_size = (long)json_integer_value(ps);
+    if (aa)
+        emu->graph_app_access = json_is_true(aa);
+    json_t *o = graph_settings(emu);
+    pthread_mutex_unlock(&emu->lock);
+    return send_obj(c, st, 200, o);
+}
+
+static enum MHD_Result ctl_graph_state(struct emulator *emu,
+                                       struct MHD_Connection *c, unsigned *st)
+{
+    int64_t now = emu_now_ms();
+    json_t *toks = json_array();
+    pthread_mutex_lock(&emu->lock);
+    json_t *o = graph_settings(emu);
+    json_object_set_new(o, "graph_url", json_string(emu->graph_base));
+    json_object_set_new(o, "members", json_deep_copy(emu->graph_members));
+    for (size_t i = 0; i < emu->ntokens; i++) {
+        const struct graph_token *t = &emu->tokens[i];
+        json_array_append_new(
+            toks, json_pack("{s:s,s:s,s:b,s:I}", "kind", t->app ? "app" : "delegated",
+                            "oid", t->oid, "user_read", t->user_read,
+                            "expires_in_ms", (json_int_t)(t->expires_ms - now)));
+    }
+    json_object_set_new(o, "tokens", toks);
+    client_cert_info(emu, o);
+    pthread_mutex_unlock(&emu->lock);
+    return send_obj(c, st, 200, o);
+}
+
 static enum MHD_Result ctl_info(struct emulator *emu, struct MHD_Connection *c,
                                 unsigned *st)
 {
@@ -432,6 +510,8 @@ static enum MHD_Result ctl_info(struct emulator *emu, struct MHD_Connection *c,
                           "kid", emu->keys[emu->current_key].kid, "interval",
                           (int)emu->cfg.interval, "expires_in",
                           (int)emu->cfg.expires_in);
+    json_object_set_new(o, "graph_url", json_string(emu->graph_base));
+    client_cert_info(emu, o);
     pthread_mutex_unlock(&emu->lock);
     return send_obj(c, st, 200, o);
 }
@@ -480,6 +560,14 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
         r = ctl_jwks(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/fault"))
         r = ctl_fault(emu, c, &st, body);
+    else if (post && !strcmp(url, "/control/client-cert"))
+        r = ctl_client_cert(emu, c, &st, body);
+    else if (post && !strcmp(url, "/control/graph/members"))
+        r = ctl_graph_members(emu, c, &st, body);
+    else if (post && !strcmp(url, "/control/graph/settings"))
+        r = ctl_graph_settings(emu, c, &st, body);
+    else if (get && !strcmp(url, "/control/graph"))
+        r = ctl_graph_state(emu, c, &st);
     else if (post && !strcmp(url, "/control/shutdown")) {
         rq->shutdown_after = true; /* acted on once the answer is sent */
         r = send_obj(c, &st, 200, json_pack("{s:b}", "shutdown", 1));

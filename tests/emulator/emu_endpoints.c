@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define DEFAULT_OID   "4f6c2b1e-8d3a-4c7e-9b52-1a0e6d9c3f71"
+#define DEFAULT_OID   EMU_DEFAULT_OID
 #define DEFAULT_NAME  "Alice Example"
 #define DEFAULT_USER  "alice"
 #define GRAPH_APP_ID  "00000003-0000-0000-c000-000000000000"
@@ -68,6 +68,8 @@ static enum emu_ep classify(const char *url, char *tenant, size_t tlen)
 {
     if (!url || url[0] != '/')
         return EP_OTHER;
+    if (!strncmp(url, "/graph", 6) && (url[6] == '/' || !url[6]))
+        return EP_GRAPH;
     const char *slash = strchr(url + 1, '/');
     if (!slash || slash == url + 1)
         return EP_OTHER;
@@ -709,8 +711,176 @@ static json_t *token_success(struct call *k, struct device_code *dc,
         json_decref(ci);
     }
     json_merge_nulldel(o, dc->appr.token_response);
+    /* The emulator's Graph accepts the access token finally handed out, for
+     * the expires_in finally stated (token_response may change both). */
+    const char *at_final = json_string_value(json_object_get(o, "access_token"));
+    json_t *ei = json_object_get(o, "expires_in");
+    if (at_final && *at_final)
+        tokens_add(emu, at_final, json_string_value(json_object_get(claims, "oid")),
+                   false, scope_grants_graph_read(emu, dc->scope),
+                   json_is_integer(ei) ? (long)json_integer_value(ei) : life);
     json_decref(claims);
     return o;
+}
+
+/* An opaque, JWT-looking application token for Graph (never validated by
+ * clients; the emulator's Graph knows it by its hash). */
+static char *make_app_token(struct emulator *emu, const char *client_id,
+                            time_t now, long life)
+{
+    char sp_oid[64];
+    char seed[256];
+    snprintf(seed, sizeof seed, "sp|%s", client_id);
+    sha256_b64url(seed, sp_oid);
+    json_t *h = json_pack("{s:s,s:s,s:s}", "typ", "JWT", "alg", "RS256", "kid",
+                          emu->keys[emu->current_key].kid);
+    json_t *p = json_pack(
+        "{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:[s,s],s:s,s:s,s:s}", "aud",
+        "https://graph.microsoft.com", "iss",
+        "https://sts.windows.net/", "iat", (json_int_t)now,
+        "nbf", (json_int_t)now, "exp", (json_int_t)(now + life), "appid",
+        client_id, "appidacr", "2", "idtyp", "app", "oid", sp_oid, "roles",
+        "GroupMember.Read.All", "User.Read.All", "sub", sp_oid, "tid",
+        emu->cfg.tenant, "ver", "1.0");
+    json_object_set_new(p, "iss", json_sprintf("https://sts.windows.net/%s/",
+                                               emu->cfg.tenant));
+    char *ht = json_dumps(h, JSON_COMPACT), *pt = json_dumps(p, JSON_COMPACT);
+    json_decref(h);
+    json_decref(p);
+    char *out = NULL;
+    if (ht && pt) {
+        char *hb = b64url_encode((unsigned char *)ht, strlen(ht));
+        char *pb = b64url_encode((unsigned char *)pt, strlen(pt));
+        char *sb = random_b64url(256);
+        if (hb && pb && sb && (out = malloc(strlen(hb) + strlen(pb) + strlen(sb) + 3)))
+            sprintf(out, "%s.%s.%s", hb, pb, sb);
+        free(hb);
+        free(pb);
+        free(sb);
+    }
+    free(ht);
+    free(pt);
+    return out;
+}
+
+/* grant_type=client_credentials with a certificate assertion (protocol.md
+ * §8). Only the Graph ".default" scope is known. */
+static enum MHD_Result do_client_credentials(struct call *k,
+                                             enum tenant_kind kind,
+                                             const char *tenant)
+{
+    struct emulator *emu = k->emu;
+    if (strcmp(k->method, "POST"))
+        return post_only(k);
+    char *client_id = form_get(k->body, "client_id");
+    char *scope = form_get(k->body, "scope");
+    char *atype = form_get(k->body, "client_assertion_type");
+    char *assertion = form_get(k->body, "client_assertion");
+    char *secret = form_get(k->body, "client_secret");
+    enum MHD_Result r;
+    if (kind != TENANT_CONCRETE) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "Use a tenant-specific endpoint or configure the application "
+                 "to be multi-tenant. The client_credentials grant is not "
+                 "supported on '%.32s'.",
+                 tenant);
+        r = entra_error(k, 400, "invalid_request", 50059, text);
+        goto out;
+    }
+    if (!client_id || !*client_id) {
+        r = missing_param(k, "client_id");
+        goto out;
+    }
+    if (!client_known(emu, client_id)) {
+        r = unknown_client(k, client_id);
+        goto out;
+    }
+    if (!scope || !*scope) {
+        r = missing_param(k, "scope");
+        goto out;
+    }
+    if (!graph_scope_ok(emu, scope)) {
+        char text[512];
+        size_t sl = strlen(scope);
+        bool dflt = sl >= 9 && !strcasecmp(scope + sl - 9, "/.default");
+        if (dflt) {
+            snprintf(text, sizeof text,
+                     "The resource principal named %.*s was not found in the "
+                     "tenant named %s. This can happen if the application has "
+                     "not been installed by the administrator of the tenant or "
+                     "consented to by any user in the tenant. You might have "
+                     "sent your authentication request to the wrong tenant.",
+                     (int)(sl - 9 > 200 ? 200 : sl - 9), scope, emu->cfg.domain);
+            r = entra_error(k, 400, "invalid_resource", 500011, text);
+        } else {
+            snprintf(text, sizeof text,
+                     "The provided value for scope %.200s is not valid. Client "
+                     "credential flows must have a scope value with /.default "
+                     "suffixed to the resource identifier (application ID URI).",
+                     scope);
+            r = entra_error(k, 400, "invalid_scope", 1002012, text);
+        }
+        goto out;
+    }
+    if (secret && *secret && !(assertion && *assertion)) {
+        r = entra_error(k, 401, "invalid_client", 7000215,
+                        "Invalid client secret provided. Ensure the secret "
+                        "being sent in the request is the client secret value, "
+                        "not the client secret ID.");
+        goto out;
+    }
+    if (!assertion || !*assertion) {
+        r = entra_error(k, 401, "invalid_client", 7000218,
+                        "The request body must contain the following parameter: "
+                        "'client_assertion' or 'client_secret'.");
+        goto out;
+    }
+    if (!atype || !*atype) {
+        r = missing_param(k, "client_assertion_type");
+        goto out;
+    }
+    if (strcmp(atype, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "The client_assertion_type '%.100s' is not supported. Use "
+                 "'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.",
+                 atype);
+        r = entra_error(k, 400, "invalid_request", 50027 /* JWT */, text);
+        goto out;
+    }
+    struct cc_error e;
+    if (assertion_verify(emu, assertion, client_id, &e) != 0) {
+        r = entra_error(k, e.status, e.error, e.code, e.text);
+        goto out;
+    }
+    time_t now = time(NULL);
+    long life = 3599;
+    pthread_mutex_lock(&emu->lock);
+    char *at = make_app_token(emu, client_id, now, life);
+    if (at)
+        tokens_add(emu, at, NULL, true, false, life);
+    pthread_mutex_unlock(&emu->lock);
+    if (!at) {
+        r = entra_error(k, 500, "server_error", 50000,
+                        "The emulator failed to make the token.");
+        goto out;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "token_type", json_string("Bearer"));
+    json_object_set_new(o, "expires_in", json_integer(life));
+    json_object_set_new(o, "ext_expires_in", json_integer(life));
+    json_object_set_new(o, "access_token", json_string(at));
+    free(at);
+    snprintf(k->note, sizeof k->note, "app token for %.36s", client_id);
+    r = reply(k, 200, o, NULL);
+out:
+    free(client_id);
+    free(scope);
+    free(atype);
+    free(assertion);
+    free(secret);
+    return r;
 }
 
 static enum MHD_Result do_token(struct call *k)
@@ -830,13 +1000,19 @@ static void fault_delay(struct emulator *emu, long ms)
     }
 }
 
-static enum MHD_Result apply_fault(struct call *k, const struct fault *f,
-                                   bool *handled)
+static enum MHD_Result apply_fault(struct call *k, struct graph_call *g,
+                                   const struct fault *f, bool *handled)
 {
     *handled = true;
     if (f->close) {
         snprintf(k->note, sizeof k->note, "fault: close");
         return MHD_NO; /* MHD drops the connection without an answer */
+    }
+    if (f->error && g) {
+        enum MHD_Result r = graph_fault_error(g, f);
+        k->status = g->status;
+        snprintf(k->note, sizeof k->note, "fault: %.48s", g->note);
+        return r;
     }
     if (f->error)
         return fault_error(k, f);
@@ -888,6 +1064,35 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
     enum emu_ep ep = classify(url, tenant, sizeof tenant);
     enum MHD_Result r;
 
+    /* A client-credentials request is its own class (stats and faults). */
+    if (ep == EP_TOKEN && !rq->too_large) {
+        char *grant = form_get(rq->body, "grant_type");
+        if (grant && !strcmp(grant, "client_credentials")) {
+            ep = EP_CLIENT_CREDENTIALS;
+            pthread_mutex_lock(&emu->lock);
+            if (emu->requests[EP_TOKEN])
+                emu->requests[EP_TOKEN]--;
+            emu->requests[EP_CLIENT_CREDENTIALS]++;
+            pthread_mutex_unlock(&emu->lock);
+            rq->ep = ep;
+        }
+        free(grant);
+    }
+    struct graph_call g = {.emu = emu, .c = c, .method = method,
+                           .path = url + 6, .body = rq->body, .len = rq->len,
+                           .too_large = rq->too_large,
+                           .extra_headers = k.extra_headers};
+    struct graph_call *gp = ep == EP_GRAPH ? &g : NULL;
+    if (gp) {
+        memcpy(g.request_id, k.trace_id, sizeof g.request_id);
+        const char *gcr = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                      "client-request-id");
+        if (gcr && *gcr && strlen(gcr) < sizeof g.client_request_id)
+            snprintf(g.client_request_id, sizeof g.client_request_id, "%s", gcr);
+        else
+            memcpy(g.client_request_id, k.trace_id, sizeof k.trace_id);
+    }
+
     struct fault f;
     json_t *merge = NULL;
     if (fault_take(emu, ep, &f) == 0) {
@@ -897,7 +1102,7 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
         json_object_foreach(f.headers, hk, hv)
             json_object_set(k.extra_headers, hk, hv);
         bool handled;
-        r = apply_fault(&k, &f, &handled);
+        r = apply_fault(&k, gp, &f, &handled);
         if (!handled && f.merge != NULL) {
             merge = json_incref(f.merge);
             k.merge = merge;
@@ -907,6 +1112,13 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
             goto done;
     }
 
+    if (gp) {
+        g.merge = k.merge;
+        r = graph_handle(&g);
+        k.status = g.status;
+        snprintf(k.note, sizeof k.note, "%s", g.note);
+        goto done;
+    }
     if (rq->too_large) {
         r = entra_error(&k, 413, "invalid_request", 90015,
                         "Request body is too large.");
@@ -940,6 +1152,9 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
         break;
     case EP_DEVICECODE:
         r = do_devicecode(&k);
+        break;
+    case EP_CLIENT_CREDENTIALS:
+        r = do_client_credentials(&k, kind, tenant);
         break;
     case EP_TOKEN:
     default:

@@ -18,6 +18,7 @@
 #define CTX_OBJECTS "https://graph.microsoft.com/v1.0/$metadata#directoryObjects"
 #define GRAPH_APP_ID "00000003-0000-0000-c000-000000000000"
 #define MAX_CHECK_IDS 20
+#define SKIP_PREFIX "RFNwdAIAAQAAAA"
 
 enum graph_op { OP_CHECK, OP_MEMBER_GROUPS, OP_MEMBER_OBJECTS, OP_TRANSITIVE };
 
@@ -258,13 +259,14 @@ static enum MHD_Result do_transitive(struct graph_call *g, const json_t *groups)
     size_t total = json_array_size(groups), offset = 0;
     const char *skip = query(g, "$skiptoken");
     if (skip) {
-        /* Opaque to clients: "X'4E" + hex offset, like Entra's X'…' tokens. */
+        /* Opaque to clients ("RFNwdA…" like Graph's): prefix + hex offset. */
         char *end;
         unsigned long v = 0;
-        bool ok = !strncmp(skip, "X'4E", 4) && skip[4];
+        size_t pl = strlen(SKIP_PREFIX);
+        bool ok = !strncmp(skip, SKIP_PREFIX, pl) && isxdigit((unsigned char)skip[pl]);
         if (ok) {
-            v = strtoul(skip + 4, &end, 16);
-            ok = *end == '\'' && !end[1] && v <= total;
+            v = strtoul(skip + pl, &end, 16);
+            ok = !*end && v <= total;
         }
         if (!ok)
             return graph_error(g, 400, "Directory_ExpiredPageToken",
@@ -284,8 +286,9 @@ static enum MHD_Result do_transitive(struct graph_call *g, const json_t *groups)
                              "value", value);
     if (i < total)
         json_object_set_new(resp, "@odata.nextLink",
-                            json_sprintf("%s%s?$top=%ld&$skiptoken=X'4E%zx'",
-                                         emu->graph_base, g->path, top, i));
+                            json_sprintf("%s%s?$top=%ld&$skiptoken=%s%zx",
+                                         emu->graph_base, g->path, top,
+                                         SKIP_PREFIX, i));
     snprintf(g->note, sizeof g->note, "%zu..%zu of %zu", offset, i, total);
     return send_graph(g, 200, resp, false);
 }

@@ -50,6 +50,8 @@ void emu_log(struct emulator *emu, const char *fmt, ...)
 
 /* libmicrohttpd's own messages go through the same (quiet-able) log. */
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct emulator *emu = cls;
     char msg[512];
@@ -236,9 +238,10 @@ static void usage(FILE *f)
             "         [--client-id ID] [--lifetime SECONDS] [--interval N]\n"
             "         [--expires-in N] [--auto-approve-after SECONDS]\n"
             "         [--approve-claims JSON] [--extra-keys N] [--quiet]\n"
-            "         [--tls-cert good|expired|wrong-name]\n"
+            "         [--tls-cert good|expired|wrong-name] [--client-cert PEM]\n"
             "Local Microsoft Entra ID emulator for tests. Writes DIR/ca.pem and\n"
-            "DIR/emulator.env (HTTPS_PORT, CONTROL_PORT, AUTHORITY, CA_FILE, PID).\n");
+            "DIR/emulator.env (HTTPS_PORT, CONTROL_PORT, AUTHORITY, CA_FILE, PID,\n"
+            "GRAPH_URL, ...).\n");
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
@@ -279,6 +282,7 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
         {"extra-keys", required_argument, NULL, 'x'},
         {"quiet", no_argument, NULL, 'q'},
         {"tls-cert", required_argument, NULL, 'T'},
+        {"client-cert", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cfg->tenant = DEFAULT_TENANT;
@@ -340,6 +344,7 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
             }
             cfg->tls_cert = optarg;
             break;
+        case 'K': cfg->client_cert = optarg; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -395,6 +400,8 @@ static void emulator_free(struct emulator *emu)
     for (size_t i = 0; i < emu->nkeys; i++)
         crypto_free_key(&emu->keys[i]);
     crypto_free_key(&emu->rogue);
+    X509_free(emu->client_cert);
+    json_decref(emu->graph_members);
     for (size_t i = 0; i < emu->ncodes; i++)
         code_free(emu->codes[i]);
     faults_clear(emu);
@@ -414,6 +421,17 @@ int main(int argc, char **argv)
     atomic_init(&emu.stopping, false);
     if (parse_options(&emu.cfg, argc, argv) != 0)
         return 2;
+    emu.graph_members = json_object();
+    emu.graph_page_size = 100;
+    emu.graph_app_access = true;
+    if (emu.cfg.client_cert) {
+        char err[256];
+        if (client_cert_load_file(&emu, emu.cfg.client_cert, err, sizeof err) != 0) {
+            fprintf(stderr, "aad-emulator: --client-cert: %s\n", err);
+            emulator_free(&emu);
+            return 2;
+        }
+    }
 
     if (mkdir(emu.cfg.state_dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "aad-emulator: %s: %s\n", emu.cfg.state_dir,
@@ -460,15 +478,16 @@ int main(int argc, char **argv)
     }
     snprintf(emu.authority, sizeof emu.authority, "https://127.0.0.1:%u",
              emu.https_port);
+    snprintf(emu.graph_base, sizeof emu.graph_base, "%s/graph", emu.authority);
 
     char env[8192];
     snprintf(env, sizeof env,
              "HTTPS_PORT=%u\nCONTROL_PORT=%u\nAUTHORITY=%s\nCA_FILE=%s/ca.pem\n"
              "PID=%ld\nCONTROL_URL=http://127.0.0.1:%u\nTENANT_ID=%s\n"
-             "DOMAIN=%s\nCLIENT_ID=%s\n",
+             "DOMAIN=%s\nCLIENT_ID=%s\nGRAPH_URL=%s\n",
              emu.https_port, emu.control_port, emu.authority, emu.cfg.state_dir,
              (long)getpid(), emu.control_port, emu.cfg.tenant, emu.cfg.domain,
-             emu.cfg.client_id);
+             emu.cfg.client_id, emu.graph_base);
     if (write_atomic(emu.cfg.state_dir, "ca.pem", emu.ca_pem) != 0 ||
         write_atomic(emu.cfg.state_dir, "emulator.env", env) != 0) {
         fprintf(stderr, "aad-emulator: cannot write state files in %s\n",
