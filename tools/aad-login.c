@@ -55,6 +55,26 @@ static int exit_of(enum aad_status st)
     return EXIT_REFUSED;
 }
 
+/* What to do next, by kind of failure (the reason itself says what happened). */
+static const char *next_step(enum aad_status st)
+{
+    switch (st) {
+    case AAD_DENIED:
+        return "The reason above says why this login was refused; the administrator's guide "
+               "(section 11) gives the fix for each reason.";
+    case AAD_UNAVAILABLE:
+        return "Check that this host reaches the authority over HTTPS (proxy, ca_file), then "
+               "run 'aad-login --check'.";
+    case AAD_CONFIG_ERROR:
+        return "Fix the configuration named above; pam_aad.conf(5) lists every key.";
+    case AAD_USER_UNKNOWN:
+        return "Create the local account first, or give the name of an existing one.";
+    case AAD_OK:
+        break;
+    }
+    return "";
+}
+
 static const char *paint(const struct term *t, const char *code)
 {
     return t->color ? code : "";
@@ -149,7 +169,7 @@ static int run_check(const struct aad_config *cfg, const struct term *t)
         printf("%sok%s   signing keys (%.0f ms): %zu usable, %zu skipped\n", ok, off,
                ms_since(start), keys->count, keys->skipped);
     if (st != AAD_OK)
-        printf("%sFAIL%s %s\n", bad, off, err.message);
+        printf("%sFAIL%s %s\n     %s\n", bad, off, err.message, next_step(st));
     long requests = 0, connections = 0;
     if (http != NULL)
         aad_http_counters(http, &requests, &connections);
@@ -216,7 +236,7 @@ int main(int argc, char **argv)
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, nargs, args, &cfg, &err);
     if (st != AAD_OK) {
-        fprintf(stderr, "aad-login: %s\n", err.message);
+        fprintf(stderr, "aad-login: %s\n%s\n", err.message, next_step(st));
         return exit_of(st);
     }
     if (check || cfg->debug) {
@@ -239,9 +259,9 @@ int main(int argc, char **argv)
         if (st == AAD_OK)
             print_identity(&id, &t);
         else
-            fprintf(stderr, "aad-login: %s%s: %s%s\n", paint(&t, "\033[31m"),
+            fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),
                     st == AAD_DENIED ? "refused" : aad_status_name(st), err.message,
-                    paint(&t, "\033[0m"));
+                    paint(&t, "\033[0m"), next_step(st));
         aad_identity_clear(&id);
         rc = exit_of(st);
     }
