@@ -30,66 +30,15 @@
 #include "aad_config.h"
 #include "aad_trust.h"
 #include "hostile.h"
+#include "pam_sandbox.h"
 
 struct hostile H;
 
-static void write_file(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        perror(path);
-        abort();
-    }
-    size_t len = strlen(text);
-    if (write(fd, text, len) != (ssize_t)len)
-        abort();
-    close(fd);
-}
-
 void hostile_enter_wrappers(char **argv)
 {
-    if (getenv("HOSTILE_ROOT") == NULL) {
-        static char dir[] = "/tmp/pam_aad_hostile.XXXXXX";
-        if (mkdtemp(dir) == NULL) {
-            perror("mkdtemp");
-            exit(99);
-        }
-        char path[400], preload[1024];
-        setenv("HOSTILE_ROOT", dir, 1);
-        snprintf(path, sizeof(path), "%s/services", dir);
-        mkdir(path, 0700);
-        snprintf(path, sizeof(path), "%s/services/other", dir);
-        write_file(path, "auth required pam_deny.so\n");
-        snprintf(path, sizeof(path), "%s/passwd", dir);
-        write_file(path, "root:x:0:0:root:/root:/bin/sh\n"
-                         "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
-                         "bob:x:1001:1001:Bob:/home/bob:/bin/sh\n");
-        setenv("NSS_WRAPPER_PASSWD", path, 1);
-        snprintf(path, sizeof(path), "%s/group", dir);
-        write_file(path, "root:x:0:\nalice:x:1000:\nbob:x:1001:\n");
-        setenv("NSS_WRAPPER_GROUP", path, 1);
-        snprintf(path, sizeof(path), "%s/syslog", dir);
-        setenv("SYSLOG_CAPTURE_FILE", path, 1);
-        const char *old = getenv("LD_PRELOAD");
-        snprintf(preload, sizeof(preload), "%s:%s%s%s", NSS_WRAPPER_LIB, SYSLOG_CAPTURE_LIB,
-                 old && *old ? ":" : "", old && *old ? old : "");
-        setenv("LD_PRELOAD", preload, 1);
-        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
-        /* readlink, not execv("/proc/self/exe"): under valgrind the link
-         * names the test program, which valgrind then follows. */
-        char self[1024];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0) {
-            perror("readlink");
-            exit(99);
-        }
-        self[n] = '\0';
-        execv(self, argv);
-        perror("execv");
-        exit(99);
-    }
+    const char *root = pam_sandbox_enter(argv);
     memset(&H, 0, sizeof(H));
-    snprintf(H.root, sizeof(H.root), "%s", getenv("HOSTILE_ROOT"));
+    snprintf(H.root, sizeof(H.root), "%s", root);
     snprintf(H.services, sizeof(H.services), "%s/services", H.root);
     snprintf(H.syslog_file, sizeof(H.syslog_file), "%s", getenv("SYSLOG_CAPTURE_FILE"));
     const char *t = getenv("HOSTILE_HTTP_TIMEOUT");
@@ -215,11 +164,11 @@ static void write_login_files(const struct login_opts *o, struct emu *e, int seq
              emu_env(e, "TENANT_ID"), emu_env(e, "CLIENT_ID"), emu_authority(e),
              o->ca_file ? o->ca_file : emu_ca_file(e), emu_env(e, "DOMAIN"), r->cache_dir,
              H.http_timeout, o->config_extra ? o->config_extra : "");
-    write_file(config, text);
+    pam_sandbox_write_file(config, text);
     snprintf(service, ssize, "hostile-%d", seq);
     snprintf(path, sizeof(path), "%s/%s", H.services, service);
     snprintf(text, sizeof(text), "auth required %s config=%s\n", PAM_AAD_MODULE, config);
-    write_file(path, text);
+    pam_sandbox_write_file(path, text);
 }
 
 int hostile_spawn(const struct login_opts *o, struct login_result *r)

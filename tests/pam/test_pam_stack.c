@@ -24,6 +24,7 @@
 
 #include "aad_base.h"
 #include "harness.h"
+#include "pam_sandbox.h"
 
 #define ALICE_UPN "alice@contoso.example"
 
@@ -45,13 +46,6 @@ struct fixture {
     int64_t answered_ms;        /* when Enter was "pressed" */
 };
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* The PAM service files of this test: name -> stack. */
 static void write_services(const char *service_dir, const char *cfg)
@@ -75,12 +69,12 @@ static void write_services(const char *service_dir, const char *cfg)
         snprintf(path, sizeof(path), "%s/%s", service_dir, services[i].name);
         snprintf(text, sizeof(text), "auth %s %s config=%s%s\n%s", services[i].control,
                  PAM_AAD_MODULE, cfg, services[i].args, services[i].next_line);
-        write_file(path, text);
+        pam_sandbox_write_file(path, text);
     }
     snprintf(path, sizeof(path), "%s/aad-no-config", service_dir);
-    write_file(path, "auth required " PAM_AAD_MODULE " config=/nonexistent/pam_aad.conf\n");
+    pam_sandbox_write_file(path, "auth required " PAM_AAD_MODULE " config=/nonexistent/pam_aad.conf\n");
     snprintf(path, sizeof(path), "%s/other", service_dir);
-    write_file(path, "auth required pam_deny.so\n");
+    pam_sandbox_write_file(path, "auth required pam_deny.so\n");
 }
 
 static int setup(void **state)
@@ -360,48 +354,21 @@ static void test_module_exports_only_pam_entry_points(void **state)
     dlclose(h);
 }
 
-/* Re-runs this program under nss_wrapper with private service files, users
- * and a syslog capture. */
-static void enter_wrappers(char **argv)
+/* The sandbox's service files and config path, set once in main(). */
+static void prepare_services(const char *sandbox)
 {
-    if (getenv("PAM_AAD_TEST_SERVICES") != NULL)
-        return;
-    static char dir[] = "/tmp/pam_aad_stack.XXXXXX";
-    if (mkdtemp(dir) == NULL) {
-        perror("mkdtemp");
-        exit(99);
-    }
-    char path[300], preload[1024];
-    snprintf(path, sizeof(path), "%s/services", dir);
-    mkdir(path, 0700);
-    setenv("PAM_AAD_TEST_SERVICES", path, 1);
-    char config[300];
-    snprintf(config, sizeof(config), "%s/pam_aad.conf", dir);
+    static char services[300], config[300];
+    snprintf(services, sizeof(services), "%s/services", sandbox);
+    snprintf(config, sizeof(config), "%s/pam_aad.conf", sandbox);
+    setenv("PAM_AAD_TEST_SERVICES", services, 1);
     setenv("PAM_AAD_TEST_CONFIG", config, 1);
-    write_services(path, config);
-    snprintf(path, sizeof(path), "%s/passwd", dir);
-    write_file(path, "root:x:0:0:root:/root:/bin/sh\n"
-                     "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
-                     "bob:x:1001:1001:Bob:/home/bob:/bin/sh\n");
-    setenv("NSS_WRAPPER_PASSWD", path, 1);
-    snprintf(path, sizeof(path), "%s/group", dir);
-    write_file(path, "root:x:0:\nalice:x:1000:\nbob:x:1001:\n");
-    setenv("NSS_WRAPPER_GROUP", path, 1);
-    snprintf(path, sizeof(path), "%s/syslog", dir);
-    setenv("SYSLOG_CAPTURE_FILE", path, 1);
-    snprintf(preload, sizeof(preload), "%s:%s", NSS_WRAPPER_LIB, SYSLOG_CAPTURE_LIB);
-    setenv("LD_PRELOAD", preload, 1);
-    /* Sanitizer builds: the wrappers are preloaded ahead of libasan on purpose. */
-    setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 0);
-    execv("/proc/self/exe", argv);
-    perror("execv");
-    exit(99);
+    write_services(services, config);
 }
 
 int main(int argc, char **argv)
 {
     (void)argc;
-    enter_wrappers(argv);
+    prepare_services(pam_sandbox_enter(argv));
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_approved_user_gets_pam_success),

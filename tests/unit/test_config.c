@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "aad_config.h"
+#include "unit_support.h"
 
 #define GUID "72f988bf-86f1-41af-91ab-2d7cd011db47"
 #define CLIENT "535fb089-9ff3-47b6-9bfb-4f1264799865"
@@ -27,16 +28,13 @@ static int file_counter;
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/aad-unit-config-XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return unit_make_dir(dir, sizeof(dir), "config");
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_remove_dir(dir);
 }
 
 /* Writes text to a new file in dir with the given mode; its path goes to path. */
@@ -56,19 +54,6 @@ static const char *write_file(const char *text)
     return write_file_mode(text, 0600);
 }
 
-#define assert_message_has(err, sub)                                                          \
-    do {                                                                                      \
-        if (strstr((err).message, (sub)) == NULL)                                             \
-            fail_msg("error message '%s' does not mention '%s'", (err).message, (sub));       \
-    } while (0)
-
-#define assert_status(st, want, err)                                                          \
-    do {                                                                                      \
-        enum aad_status st_ = (st);                                                           \
-        if (st_ != (want))                                                                    \
-            fail_msg("status %s, expected %s (message: '%s')", aad_status_name(st_),          \
-                     aad_status_name(want), (err).message);                                   \
-    } while (0)
 
 /* Loads text (written to a fresh 0600 file) with the module arguments. */
 static enum aad_status load_args(const char *text, int argc, const char **argv,

@@ -16,6 +16,7 @@
 #include "aad_jwt.h"
 #include "aad_keys.h"
 #include "token_maker.h"
+#include "unit_support.h"
 
 #define TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
 #define OTHER_TENANT "11111111-2222-3333-4444-555555555555"
@@ -112,19 +113,6 @@ static enum aad_status validate(const char *token, struct aad_error *err)
     return validate_at(token, NOW, SKEW, err);
 }
 
-#define assert_message_has(err, sub)                                                          \
-    do {                                                                                      \
-        if (strstr((err).message, (sub)) == NULL)                                             \
-            fail_msg("error message '%s' does not mention '%s'", (err).message, (sub));       \
-    } while (0)
-
-#define assert_status(st, want, err)                                                          \
-    do {                                                                                      \
-        enum aad_status st_ = (st);                                                           \
-        if (st_ != (want))                                                                    \
-            fail_msg("status %s, expected %s (message: '%s')", aad_status_name(st_),          \
-                     aad_status_name(want), (err).message);                                   \
-    } while (0)
 
 static void expect_token(char *token, enum aad_status want, const char *sub)
 {

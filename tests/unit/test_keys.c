@@ -13,6 +13,7 @@
 
 #include "aad_keys.h"
 #include "token_maker.h"
+#include "unit_support.h"
 
 #define TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
 #define AUTHORITY "https://login.microsoftonline.com"
@@ -41,19 +42,6 @@ static int group_teardown(void **state)
     return 0;
 }
 
-#define assert_message_has(err, sub)                                                          \
-    do {                                                                                      \
-        if (strstr((err).message, (sub)) == NULL)                                             \
-            fail_msg("error message '%s' does not mention '%s'", (err).message, (sub));       \
-    } while (0)
-
-#define assert_status(st, want, err)                                                          \
-    do {                                                                                      \
-        enum aad_status st_ = (st);                                                           \
-        if (st_ != (want))                                                                    \
-            fail_msg("status %s, expected %s (message: '%s')", aad_status_name(st_),          \
-                     aad_status_name(want), (err).message);                                   \
-    } while (0)
 
 /* Parses {"keys": arr} (arr consumed). */
 static enum aad_status parse_keys(json_t *arr, struct aad_keyset **out, struct aad_error *err)

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "aad_mapping.h"
+#include "unit_support.h"
 
 #define OID_ALICE "690222be-ff1a-4d56-abd1-7e4f7d38e474"
 #define OID_BOB "11111111-2222-3333-4444-555555555555"
@@ -26,31 +27,15 @@ static int file_counter;
 static int group_setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/aad-unit-mapping-XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return unit_make_dir(dir, sizeof(dir), "mapping");
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_remove_dir(dir);
 }
 
-#define assert_message_has(err, sub)                                                          \
-    do {                                                                                      \
-        if (strstr((err).message, (sub)) == NULL)                                             \
-            fail_msg("error message '%s' does not mention '%s'", (err).message, (sub));       \
-    } while (0)
-
-#define assert_status(st, want, err)                                                          \
-    do {                                                                                      \
-        enum aad_status st_ = (st);                                                           \
-        if (st_ != (want))                                                                    \
-            fail_msg("status %s, expected %s (message: '%s')", aad_status_name(st_),          \
-                     aad_status_name(want), (err).message);                                   \
-    } while (0)
 
 static const char *write_map_mode(const char *text, mode_t mode)
 {
