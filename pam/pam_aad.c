@@ -98,6 +98,20 @@ static void describe_setting(void *ctx, const char *text)
     pam_syslog((pam_handle_t *)ctx, LOG_DEBUG, "setting: %s", text);
 }
 
+/* A value for the log line: the client chose PAM_USER and the tenant chose
+ * the UPN, so neither may forge a line or a field (control characters,
+ * spaces, "key=" look-alikes are replaced). */
+static const char *loggable(const char *value, char *buf, size_t size)
+{
+    if (value == NULL)
+        return "-";
+    size_t n = 0;
+    for (; value[n] != '\0' && n + 1 < size; n++)
+        buf[n] = (value[n] > ' ' && value[n] <= '~' && value[n] != '=') ? value[n] : '?';
+    buf[n] = '\0';
+    return buf;
+}
+
 static int pam_code_of(enum aad_status st)
 {
     switch (st) {
@@ -138,10 +152,12 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         struct aad_ui ui = {show_code, waiting, &ui_ctx, !ui_ctx.silent};
         st = aad_login(cfg, user, &ui, &log, &id, NULL, &err);
     }
+    char user_buf[64], upn_buf[128], service_buf[64];
     pam_syslog(pamh, st == AAD_OK ? LOG_INFO : LOG_NOTICE,
-               "service=%s user=%s upn=%s oid=%s result=%s reason=%s", service ? service : "?",
-               user ? user : "?", id.upn ? id.upn : "-", id.oid ? id.oid : "-",
-               aad_status_name(st), st == AAD_OK ? "verified" : err.message);
+               "service=%s user=%s upn=%s oid=%s result=%s reason=%s",
+               loggable(service, service_buf, sizeof(service_buf)),
+               loggable(user, user_buf, sizeof(user_buf)), loggable(id.upn, upn_buf, sizeof(upn_buf)),
+               id.oid ? id.oid : "-", aad_status_name(st), st == AAD_OK ? "verified" : err.message);
     if (st == AAD_DENIED && !(flags & PAM_SILENT) && strstr(err.message, "not authorized") != NULL)
         pam_error(pamh, "You are not authorized to log in to this host.");
     aad_identity_clear(&id);

@@ -313,10 +313,13 @@ enum aad_status aad_poller_run(struct aad_poller *p,
                                 "the token endpoint stayed unavailable until the sign-in deadline");
             return aad_fail(err, AAD_DENIED, "timed out waiting for the sign-in");
         }
-        if (next > now) {
+        /* Pause in steps of at most a second, so that a waiting indicator
+         * can count down; the caller decides how often to show it. */
+        while (next > now) {
             if (on_wait != NULL)
                 on_wait(ctx, (long)((p->deadline_ms - now) / 1000));
-            pause_until(next);
+            pause_until(next - now > 1000 ? now + 1000 : next);
+            now = aad_monotonic_ms();
         }
         enum aad_status st = aad_poller_poll_once(p, out, &wait_s, err);
         if (st != AAD_OK || out->id_token != NULL)

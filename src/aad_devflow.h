@@ -53,7 +53,8 @@ void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct 
 /* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in
  * was declined or expired or timed out (AAD_DENIED), or the service fails
  * (AAD_UNAVAILABLE). Polls at once when the last poll is older than the
- * interval. on_wait (may be NULL) is called before each pause. */
+ * interval. on_wait (may be NULL) is called about once a second while
+ * waiting, with the seconds left until the deadline. */
 enum aad_status aad_poller_run(struct aad_poller *p,
                                void (*on_wait)(void *ctx, long seconds_left), void *ctx,
                                struct aad_tokens *out, struct aad_error *err);

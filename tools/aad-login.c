@@ -39,8 +39,9 @@ enum exit_code {
 #define MAX_OVERRIDES 32
 
 struct term {
-    int color;   /* stdout is a terminal */
-    int waiting; /* a waiting line is on screen */
+    int color;      /* stdout is a terminal */
+    int waiting;    /* a waiting line is on screen */
+    unsigned ticks; /* calls of waiting() so far */
 };
 
 static int exit_of(enum aad_status st)
@@ -121,14 +122,17 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
     return 0;
 }
 
+/* On a terminal: a spinner and a countdown on one line, every second.
+ * Elsewhere (logs, pipes): a plain line every 30 seconds. */
 static void waiting(void *ctx, long seconds_left)
 {
+    static const char spinner[] = "|/-\\";
     struct term *t = ctx;
     if (t->color) {
-        printf("\r\033[2KWaiting for the sign-in... %ld:%02ld left", seconds_left / 60,
-               seconds_left % 60);
+        printf("\r\033[2K%c Waiting for the sign-in... %ld:%02ld left", spinner[t->ticks++ % 4],
+               seconds_left / 60, seconds_left % 60);
         t->waiting = 1;
-    } else {
+    } else if (t->ticks++ % 30 == 0) {
         printf("Waiting for the sign-in (%ld s left)\n", seconds_left);
     }
     fflush(stdout);
@@ -204,13 +208,13 @@ int main(int argc, char **argv)
     };
     const char *args[MAX_OVERRIDES + 2];
     int nargs = 0, check = 0, opt;
-    char config_arg[4096 + 8];
+    char config_arg[4096 + 8] = "";
     while ((opt = getopt_long(argc, argv, "cf:o:dhV", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'c': check = 1; break;
         case 'f':
+            /* Added after the -o options, so that they are numbered from 1. */
             snprintf(config_arg, sizeof(config_arg), "config=%s", optarg);
-            args[nargs++] = config_arg;
             break;
         case 'o':
             if (nargs >= MAX_OVERRIDES) {
@@ -225,12 +229,14 @@ int main(int argc, char **argv)
         default: usage(stderr); return EXIT_USAGE;
         }
     }
+    if (config_arg[0] != '\0')
+        args[nargs++] = config_arg;
     if (check ? optind != argc : optind != argc - 1) {
         usage(stderr);
         return EXIT_USAGE;
     }
 
-    struct term t = {isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, 0};
+    struct term t = {isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, 0, 0};
     struct aad_config *cfg = NULL;
     struct aad_error err = {AAD_OK, ""};
     int64_t start = aad_monotonic_ms();

@@ -331,6 +331,17 @@ static void test_one_syslog_line_per_outcome_without_secrets(void **state)
     assert_null(strstr(log, "device_code"));
 }
 
+static void test_user_name_cannot_forge_a_log_line(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad", "mallory\nservice=sshd user=root result=success x", 0),
+                     PAM_USER_UNKNOWN);
+    const char *log = syslog_text(f);
+    assert_int_equal(count_lines_with(log, "result="), 1);
+    assert_null(strstr(log, "result=success"));
+    assert_null(strstr(log, "\nservice=sshd"));
+}
+
 static void test_debug_logs_every_setting(void **state)
 {
     struct fixture *f = *state;
@@ -389,6 +400,7 @@ int main(int argc, char **argv)
         T(test_unknown_module_argument_is_service_err),
         T(test_module_argument_overrides_the_file),
         T(test_one_syslog_line_per_outcome_without_secrets),
+        T(test_user_name_cannot_forge_a_log_line),
         T(test_debug_logs_every_setting),
         T(test_module_exports_only_pam_entry_points),
 #undef T
