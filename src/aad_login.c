@@ -54,7 +54,7 @@ static enum aad_status show_code(const struct aad_config *cfg, const struct aad_
              "authenticate.",
              dc->verification_uri, dc->user_code);
     if (cfg->wait_for_enter)
-        snprintf(prompt, sizeof(prompt), "Code %s at %s - press Enter once signed in: ",
+        snprintf(prompt, sizeof(prompt), "Code %s at %s, press Enter once signed in: ",
                  dc->user_code, dc->verification_uri);
     else
         snprintf(prompt, sizeof(prompt), "Code %s at %s - waiting for the sign-in...",

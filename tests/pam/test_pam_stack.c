@@ -201,6 +201,38 @@ static void test_code_and_prompt_come_in_one_conversation_call(void **state)
     assert_non_null(strstr(first->text[1], "Enter"));
 }
 
+/* Terminal rows text takes on an 80-column screen (UTF-8 aware: each QR
+ * half-block is one column). */
+static int rows_on_80_columns(const char *text)
+{
+    int rows = 0, col = 0;
+    for (const unsigned char *p = (const unsigned char *)text;; p++) {
+        if (*p == '\0' || *p == '\n') {
+            rows += col == 0 ? 1 : (col + 79) / 80;
+            col = 0;
+            if (*p == '\0')
+                return rows;
+        } else if ((*p & 0xC0) != 0x80) {
+            col++;
+        }
+    }
+}
+
+static void test_code_qr_and_prompt_fit_an_80x24_terminal(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    const char *info = f->calls[0].text[0], *prompt = f->calls[0].text[1];
+    assert_non_null(strstr(info, "\xe2\x96")); /* the QR code is there */
+    int rows = rows_on_80_columns(info) + rows_on_80_columns(prompt);
+    if (rows > 24)
+        fail_msg("code, QR and prompt take %d rows of an 80x24 terminal", rows);
+    /* The prompt, last on screen, carries the code: readable without scrolling. */
+    char code[32];
+    assert_non_null(code_in(prompt, code, sizeof(code)));
+}
+
 static void test_silent_flag_keeps_the_code_in_the_prompt(void **state)
 {
     struct fixture *f = *state;
@@ -384,6 +416,7 @@ int main(int argc, char **argv)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_approved_user_gets_pam_success),
         T(test_code_and_prompt_come_in_one_conversation_call),
+        T(test_code_qr_and_prompt_fit_an_80x24_terminal),
         T(test_silent_flag_keeps_the_code_in_the_prompt),
         T(test_success_follows_enter_without_waiting_an_interval),
         T(test_unknown_user_is_pam_user_unknown_without_traffic),
