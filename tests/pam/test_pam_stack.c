@@ -23,6 +23,7 @@
 #include <security/pam_appl.h>
 
 #include "aad_base.h"
+#include "aad_qr.h"
 #include "harness.h"
 #include "pam_sandbox.h"
 
@@ -224,7 +225,8 @@ static void test_code_qr_and_prompt_fit_an_80x24_terminal(void **state)
     f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
     assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
     const char *info = f->calls[0].text[0], *prompt = f->calls[0].text[1];
-    assert_non_null(strstr(info, "\xe2\x96")); /* the QR code is there */
+    if (aad_qr_available())
+        assert_non_null(strstr(info, "\xe2\x96")); /* the QR code is there */
     int rows = rows_on_80_columns(info) + rows_on_80_columns(prompt);
     if (rows > 24)
         fail_msg("code, QR and prompt take %d rows of an 80x24 terminal", rows);
