@@ -9,34 +9,8 @@ here=$(cd "$(dirname -- "$0")" && pwd)
 EMU_SH_DIR=$here
 . "$here/emu.sh"
 
-for tool in curl jq openssl base64; do
-    if ! command -v "$tool" >/dev/null 2>&1; then
-        echo "SKIP: $tool not installed"
-        exit 77
-    fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/emu_graph_selftest.XXXXXX") || exit 99
-failures=0
-cleanup() {
-    emu_stop
-    rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-pass() { echo "ok   - $*"; }
-fail() {
-    echo "FAIL - $*"
-    failures=$((failures + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-    _d=$1
-    shift
-    if "$@"; then pass "$_d"; else fail "$_d"; fi
-}
-eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
-jqv() { jq -r "$2" "$1"; } # jqv FILE FILTER
+SELFTEST_NAME=emu_graph_selftest
+. "$here/selftest-lib.sh"
 b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
 # ---- the application's certificate (and a stranger's), made with openssl
