@@ -56,13 +56,25 @@ static const struct key_spec keys[] = {
 };
 #undef OFF
 
-static void strlist_clear(struct aad_strlist *list)
+void aad_strlist_clear(struct aad_strlist *list)
 {
     for (size_t i = 0; i < list->count; i++)
         free(list->items[i]);
     free(list->items);
     list->items = NULL;
     list->count = 0;
+}
+
+int aad_strlist_add(struct aad_strlist *list, const char *s, size_t len)
+{
+    char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    list->items = grown;
+    if ((list->items[list->count] = strndup(s, len)) == NULL)
+        return -1;
+    list->count++;
+    return 0;
 }
 
 int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase)
@@ -77,7 +89,7 @@ int aad_strlist_contains(const struct aad_strlist *list, const char *s, int noca
 /* Splits on commas and white space; an empty list is allowed (clears it). */
 static int strlist_parse(const char *value, struct aad_strlist *list)
 {
-    strlist_clear(list);
+    aad_strlist_clear(list);
     const char *p = value;
     while (*p != '\0') {
         while (*p == ',' || isspace((unsigned char)*p))
@@ -85,13 +97,8 @@ static int strlist_parse(const char *value, struct aad_strlist *list)
         size_t n = strcspn(p, ", \t");
         if (n == 0)
             break;
-        char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
-        if (grown == NULL)
+        if (aad_strlist_add(list, p, n) != 0)
             return -1;
-        list->items = grown;
-        if ((list->items[list->count] = strndup(p, n)) == NULL)
-            return -1;
-        list->count++;
         p += n;
     }
     return 0;
@@ -421,7 +428,7 @@ void aad_config_free(struct aad_config *cfg)
         if (keys[i].kind == K_STRING)
             free(*(char **)field);
         else if (keys[i].kind == K_LIST)
-            strlist_clear(field);
+            aad_strlist_clear(field);
     }
     free(cfg->path);
     free(cfg);

@@ -57,6 +57,10 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);
 
+/* Appends the first len bytes of s; 0 or -1 (out of memory). */
+int aad_strlist_add(struct aad_strlist *list, const char *s, size_t len);
+void aad_strlist_clear(struct aad_strlist *list);
+
 /* True when list holds s (ASCII case-insensitive when nocase). */
 int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase);
 

@@ -35,6 +35,7 @@ struct map_result {
     char by_oid[ACCOUNT_NAME_MAX + 1];
     char by_upn[ACCOUNT_NAME_MAX + 1];
     int oid_conflict, upn_conflict;
+    struct aad_strlist pinned; /* every account named in an oid: line */
 };
 
 static void remember(char *slot, int *conflict, const char *local)
@@ -49,10 +50,9 @@ static void remember(char *slot, int *conflict, const char *local)
 }
 
 /* One pass over user_map: which accounts the oid and the UPN map to, and
- * whether pinned_account (when given) is pinned to some object ID. */
+ * which accounts are pinned to some object ID. */
 static enum aad_status read_user_map(const char *path, const char *upn, const char *oid,
-                                     const char *pinned_account, struct map_result *r,
-                                     int *account_pinned, struct aad_error *err)
+                                     struct map_result *r, struct aad_error *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -81,8 +81,9 @@ static enum aad_status read_user_map(const char *path, const char *upn, const ch
                                   lineno, key);
                 else if (strcasecmp(key + 4, oid) == 0)
                     remember(r->by_oid, &r->oid_conflict, local);
-                if (pinned_account != NULL && strcmp(local, pinned_account) == 0)
-                    *account_pinned = 1;
+                if (st == AAD_OK && !aad_strlist_contains(&r->pinned, local, 0) &&
+                    aad_strlist_add(&r->pinned, local, strlen(local)) != 0)
+                    st = aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
             } else if (upn != NULL && strcasecmp(key, upn) == 0) {
                 remember(r->by_upn, &r->upn_conflict, local);
             }
@@ -120,35 +121,29 @@ enum aad_status aad_map_identity(const struct aad_config *cfg, const char *upn, 
     if (upn != NULL && (strlen(upn) > UPN_MAX || !aad_is_printable_token(upn, UPN_MAX)))
         return aad_fail(err, AAD_DENIED, "the token's %s is not a plain ASCII name",
                         cfg->user_claim);
-    struct map_result r = {{0}, {0}, 0, 0};
+    struct map_result r = {{0}, {0}, 0, 0, {NULL, 0}};
     char local[ACCOUNT_NAME_MAX + 1] = "";
     enum aad_status st = AAD_OK;
     if (cfg->user_map != NULL)
-        st = read_user_map(cfg->user_map, upn, oid, NULL, &r, &(int){0}, err);
+        st = read_user_map(cfg->user_map, upn, oid, &r, err);
+    if (st == AAD_OK && (r.oid_conflict || (r.by_oid[0] == '\0' && r.upn_conflict)))
+        st = aad_fail(err, AAD_DENIED, "user_map maps this identity to more than one account");
+    if (st == AAD_OK) {
+        if (r.by_oid[0] != '\0')
+            snprintf(local, sizeof(local), "%s", r.by_oid);
+        else if (r.by_upn[0] != '\0')
+            snprintf(local, sizeof(local), "%s", r.by_upn);
+        else
+            st = from_domains(cfg, upn, local, err);
+    }
+    if (st == AAD_OK && !aad_is_valid_account_name(local))
+        st = aad_fail(err, AAD_DENIED, "'%.64s' is not a valid local account name", local);
+    /* An account pinned to an object ID accepts that object ID only. */
+    if (st == AAD_OK && r.by_oid[0] == '\0' && aad_strlist_contains(&r.pinned, local, 0))
+        st = aad_fail(err, AAD_DENIED, "account %s is pinned to another object ID in user_map", local);
+    aad_strlist_clear(&r.pinned);
     if (st != AAD_OK)
         return st;
-    if (r.oid_conflict || (r.by_oid[0] == '\0' && r.upn_conflict))
-        return aad_fail(err, AAD_DENIED, "user_map maps this identity to more than one account");
-    if (r.by_oid[0] != '\0')
-        snprintf(local, sizeof(local), "%s", r.by_oid);
-    else if (r.by_upn[0] != '\0')
-        snprintf(local, sizeof(local), "%s", r.by_upn);
-    else if ((st = from_domains(cfg, upn, local, err)) != AAD_OK)
-        return st;
-
-    if (!aad_is_valid_account_name(local))
-        return aad_fail(err, AAD_DENIED, "'%.64s' is not a valid local account name", local);
-    /* An account pinned to an object ID accepts that object ID only. */
-    if (r.by_oid[0] == '\0' && cfg->user_map != NULL) {
-        int pinned = 0;
-        struct map_result ignored = {{0}, {0}, 0, 0};
-        st = read_user_map(cfg->user_map, NULL, oid, local, &ignored, &pinned, err);
-        if (st != AAD_OK)
-            return st;
-        if (pinned)
-            return aad_fail(err, AAD_DENIED,
-                            "account %s is pinned to another object ID in user_map", local);
-    }
     if ((*local_out = strdup(local)) == NULL)
         return aad_fail(err, AAD_DENIED, "out of memory");
     return AAD_OK;
