@@ -64,18 +64,13 @@ static void describe_error(const json_t *body, char *out, size_t size)
         snprintf(out, size, "%.64s", code && aad_is_printable_token(code, 64) ? code : "no description");
 }
 
-static char *form_value(struct aad_http *http, const char *value)
-{
-    return aad_http_escape(http, value);
-}
-
 enum aad_status aad_devflow_start(const struct aad_config *cfg, struct aad_http *http,
                                   struct aad_device_code *out, struct aad_error *err)
 {
     memset(out, 0, sizeof(*out));
     char url[1024], form[2048];
     snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/devicecode", cfg->authority, cfg->tenant);
-    char *scope = form_value(http, cfg->scope);
+    char *scope = aad_http_escape(http, cfg->scope);
     if (scope == NULL)
         return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
     snprintf(form, sizeof(form), "client_id=%s&scope=%s", cfg->client_id, scope);
@@ -191,7 +186,7 @@ enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *ou
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", p->cfg->authority, p->cfg->tenant);
-    char *code = form_value(p->http, p->dc->device_code);
+    char *code = aad_http_escape(p->http, p->dc->device_code);
     size_t form_size = (code ? strlen(code) : 0) + 256;
     char *form = code ? malloc(form_size) : NULL;
     if (form == NULL) {

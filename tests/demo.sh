@@ -15,19 +15,9 @@ emu_start --lifetime 120 --interval 1 --auto-approve-after 3 \
     --approve-claims "{\"preferred_username\":\"$DEMO_USER@contoso.example\",\"name\":\"Demo User\"}"
 trap 'emu_stop || true; rm -rf "$demo_dir"' EXIT INT TERM
 demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/pam_aad-demo.XXXXXX")
-umask 077
-cat >"$demo_dir/pam_aad.conf" <<CONF
 # The configuration an administrator would write, pointed at the emulator.
-tenant = $TENANT_ID
-client_id = $CLIENT_ID
-authority = $AUTHORITY
-ca_file = $CA_FILE
-domains = $DOMAIN
-cache_dir = $demo_dir/cache
-qr = yes
-wait_for_enter = no
-timeout = 60
-CONF
+emu_write_config "$demo_dir/pam_aad.conf" "cache_dir = $demo_dir/cache" "qr = yes" \
+    "wait_for_enter = no" "timeout = 60"
 
 echo "== Entra ID emulator at $AUTHORITY (tenant $TENANT_ID)"
 echo "== aad-login --config $demo_dir/pam_aad.conf $DEMO_USER"

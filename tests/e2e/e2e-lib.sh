@@ -40,17 +40,7 @@ e2e_setup() {
     umask 022
     mkdir -p "$T/pam.d" "$T/home"
     cp -a /etc/pam.d/. "$T/pam.d/"
-    (umask 077 && cat >"$T/pam_aad.conf" <<CONF
-tenant = $TENANT_ID
-client_id = $CLIENT_ID
-authority = $AUTHORITY
-ca_file = $CA_FILE
-domains = $DOMAIN
-cache_dir = $T/cache
-http_timeout = 5
-timeout = 120
-CONF
-    )
+    emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 120"
     cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"; cp /etc/shadow "$T/shadow"
     echo "$E2E_USER:x:$E2E_UID:$E2E_UID:AAD test user:$T/home:/bin/sh" >>"$T/passwd"
     echo "$E2E_USER:x:$E2E_UID:" >>"$T/group"

@@ -89,6 +89,19 @@ emu_ctl() {
     esac
 }
 
+# emu_write_config FILE [LINE...]: a pam_aad.conf (mode 0600) pointing at the
+# running emulator, as an administrator would write it, plus extra lines.
+emu_write_config() {
+    _emu_cfg=$1
+    shift
+    (
+        umask 077
+        printf 'tenant = %s\nclient_id = %s\nauthority = %s\nca_file = %s\ndomains = %s\n' \
+            "$TENANT_ID" "$CLIENT_ID" "$AUTHORITY" "$CA_FILE" "$DOMAIN"
+        for _emu_line in "$@"; do printf '%s\n' "$_emu_line"; done
+    ) >"$_emu_cfg" && chmod 600 "$_emu_cfg"
+}
+
 # emu_https PATH [CURL-ARGS...]: curl an Entra endpoint, trusting only the CA.
 emu_https() {
     _emu_p=$1

@@ -173,19 +173,8 @@ emu_start --lifetime 120 --interval 1 --auto-approve-after 1 \
 EMU_STARTED=yes
 case $DOMAIN in contoso.example) ;; *) fail "the emulator's domain is $DOMAIN, not contoso.example" ;; esac
 CFG="$T/pam_aad.conf"
-(umask 077 && cat >"$CFG" <<CONF
-tenant = $TENANT_ID
-client_id = $CLIENT_ID
-authority = $AUTHORITY
-ca_file = $CA_FILE
-domains = $DOMAIN
-cache_dir = $T/cache
-http_timeout = 5
-timeout = 60
-wait_for_enter = no
-qr = no
-CONF
-)
+emu_write_config "$CFG" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 60" \
+    "wait_for_enter = no" "qr = no"
 if out=$("$AAD_LOGIN" --check --config "$CFG" 2>&1); then
     ok "packaged aad-login --check against the emulator"
 else
