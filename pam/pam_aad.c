@@ -1,10 +1,17 @@
-/* pam_aad.c - the PAM entry points: PAM words around aad_login().
+/* pam_aad.c - the PAM entry points: PAM words around pam_aad_helper.
+ *
+ * The login itself (network, TLS, JSON, token checks) runs in the helper,
+ * never in the caller's process, which may be setuid (su, chsh) with an
+ * environment chosen by an unprivileged user. Here: the configuration, the
+ * local account's facts from the caller's name service, the conversation
+ * and the verdict. libpam and libc only.
  *
  * Everything is decided in pam_sm_authenticate: sshd runs authentication
  * in another process than the account phase, so nothing can be carried
  * over with pam_set_data. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +22,26 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "aad_account.h"
 #include "aad_config.h"
-#include "aad_login.h"
+#include "aad_spawn.h"
+#include "aad_wire.h"
 
 #ifndef AAD_DEFAULT_CONFIG
 #define AAD_DEFAULT_CONFIG "/etc/security/pam_aad.conf"
 #endif
 
+#ifndef AAD_DEFAULT_HELPER
+#define AAD_DEFAULT_HELPER "/usr/libexec/pam_aad/pam_aad_helper"
+#endif
+
 #define WAITING_NOTICE_EVERY_S 30
+/* The helper sends a message before each network exchange, which takes at
+ * most http_timeout: silence longer than that (and this much slack for a
+ * loaded host) means it hangs. */
+#define HELPER_SLACK_MS 2000
+/* After its verdict the helper exits; it is killed if it lingers. */
+#define HELPER_EXIT_GRACE_MS 1000
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -88,11 +107,6 @@ static void waiting(void *ctx, long seconds_left)
     pam_info(ui->pamh, "Waiting for the sign-in to complete (%ld s left)...", seconds_left);
 }
 
-static void log_to_syslog(void *ctx, int priority, const char *message)
-{
-    pam_syslog((pam_handle_t *)ctx, priority, "%s", message);
-}
-
 static void describe_setting(void *ctx, const char *text)
 {
     pam_syslog((pam_handle_t *)ctx, LOG_DEBUG, "setting: %s", text);
@@ -124,43 +138,180 @@ static int pam_code_of(enum aad_status st)
     return PAM_AUTH_ERR;
 }
 
+/* What the helper said at the end. */
+struct verdict {
+    enum aad_status status;
+    struct aad_error err;
+    char upn[257], oid[64];
+    int received; /* the helper did send it */
+};
+
+/* Sends the request: the account's facts and the module arguments (the
+ * helper reads the configuration itself, with the same arguments). */
+static int send_request(int fd, const struct aad_account *account, int qr_ok, int argc,
+                        const char **argv)
+{
+    const char *fields[AAD_WIRE_MAX_FIELDS];
+    char uid[24];
+    snprintf(uid, sizeof(uid), "%lu", account->uid);
+    size_t n = 0;
+    fields[n++] = account->name;
+    fields[n++] = uid;
+    fields[n++] = qr_ok ? "1" : "0";
+    for (int i = 0; i < argc && n < AAD_WIRE_MAX_FIELDS; i++)
+        fields[n++] = argv[i];
+    if (argc > AAD_WIRE_MAX_FIELDS - 3) {
+        errno = E2BIG;
+        return -1;
+    }
+    return aad_wire_send(fd, AAD_MSG_REQUEST, n, fields);
+}
+
+static enum aad_status take_verdict(const struct aad_wire_msg *msg,
+                                    const struct aad_account *account, struct verdict *v)
+{
+    long status;
+    if (aad_wire_long(msg, 0, AAD_OK, AAD_CONFIG_ERROR, &status) != 0)
+        return aad_fail(&v->err, AAD_UNAVAILABLE, "helper: malformed verdict");
+    v->received = 1;
+    v->status = (enum aad_status)status;
+    snprintf(v->err.message, sizeof(v->err.message), "%s", aad_wire_field(msg, 1));
+    snprintf(v->upn, sizeof(v->upn), "%s", aad_wire_field(msg, 2));
+    snprintf(v->oid, sizeof(v->oid), "%s", aad_wire_field(msg, 3));
+    /* Success names the account it is for: never another one. */
+    if (v->status == AAD_OK && strcmp(aad_wire_field(msg, 6), account->name) != 0)
+        return aad_fail(&v->err, AAD_DENIED, "helper: success for another account");
+    return v->status;
+}
+
+/* Relays the helper's messages to the conversation and the log until its
+ * verdict. Every wait for the helper is bounded; the user's own time at
+ * the prompt is not ours to bound (sshd's LoginGraceTime does). */
+static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
+                             const struct aad_account *account, int fd, struct pam_ui *ui,
+                             struct verdict *v)
+{
+    const int64_t silence_ms = cfg->http_timeout * 1000 + HELPER_SLACK_MS;
+    const int64_t give_up_ms = aad_monotonic_ms() + (cfg->timeout + 6 * cfg->http_timeout + 30) * 1000;
+    for (;;) {
+        int64_t deadline = aad_monotonic_ms() + silence_ms;
+        struct aad_wire_msg msg;
+        enum aad_wire_result res = aad_wire_recv(fd, deadline < give_up_ms ? deadline : give_up_ms, &msg);
+        if (res == AAD_WIRE_VERSION_MISMATCH)
+            return aad_fail(&v->err, AAD_UNAVAILABLE,
+                            "helper speaks protocol version %d, this module version %d", msg.version,
+                            AAD_WIRE_VERSION);
+        if (res != AAD_WIRE_OK)
+            return aad_fail(&v->err, AAD_UNAVAILABLE, "helper: %s", aad_wire_result_name(res));
+        enum aad_status st = AAD_OK;
+        int done = 0;
+        long n = 0;
+        switch (msg.type) {
+        case AAD_MSG_SHOW_CODE: {
+            int wait = strcmp(aad_wire_field(&msg, 3), "1") == 0;
+            const char *qr = aad_wire_field(&msg, 1);
+            if (show_code(ui, aad_wire_field(&msg, 0), *qr ? qr : NULL, aad_wire_field(&msg, 2),
+                          wait) != 0) {
+                st = aad_fail(&v->err, AAD_UNAVAILABLE, "the code cannot be shown to the user");
+                done = 1;
+            } else if (wait && aad_wire_send(fd, AAD_MSG_ENTERED, 0, NULL) != 0) {
+                st = aad_fail(&v->err, AAD_UNAVAILABLE, "helper: %s",
+                              aad_wire_result_name(AAD_WIRE_CLOSED));
+                done = 1;
+            }
+            break;
+        }
+        case AAD_MSG_WAITING:
+            if (aad_wire_long(&msg, 0, 0, 100000, &n) == 0)
+                waiting(ui, n);
+            break;
+        case AAD_MSG_ALIVE:
+            break;
+        case AAD_MSG_LOG:
+            if (aad_wire_long(&msg, 0, LOG_EMERG, LOG_DEBUG, &n) == 0 &&
+                (n != LOG_DEBUG || cfg->debug))
+                pam_syslog(pamh, (int)n, "%s", aad_wire_field(&msg, 1));
+            break;
+        case AAD_MSG_VERDICT:
+            st = take_verdict(&msg, account, v);
+            done = 1;
+            break;
+        default:
+            st = aad_fail(&v->err, AAD_UNAVAILABLE, "helper sent a message of unknown type %d",
+                          msg.type);
+            done = 1;
+        }
+        aad_wire_msg_clear(&msg);
+        if (done)
+            return st;
+    }
+}
+
+/* Starts the helper, runs the login through it, and ends it (no orphans,
+ * whatever happened). */
+static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad_config *cfg,
+                                            const struct aad_account *account, int silent,
+                                            int argc, const char **argv, struct verdict *v)
+{
+    struct aad_helper_proc proc;
+    const char *path = cfg->helper ? cfg->helper : AAD_DEFAULT_HELPER;
+    enum aad_status st = aad_helper_start(path, &proc, &v->err);
+    if (st != AAD_OK)
+        return st;
+    struct pam_ui ui_ctx = {pamh, silent, 0};
+    if (send_request(proc.fd, account, !silent, argc, argv) != 0)
+        st = aad_fail(&v->err, AAD_UNAVAILABLE, "cannot send the request to the helper: %s",
+                      strerror(errno));
+    else
+        st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
+    int status = aad_helper_finish(&proc, HELPER_EXIT_GRACE_MS);
+    if (!v->received) {
+        char how[64];
+        aad_describe_wait_status(status, how, sizeof(how));
+        size_t len = strlen(v->err.message);
+        snprintf(v->err.message + len, sizeof(v->err.message) - len, " (helper %s)", how);
+    }
+    return st;
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     struct aad_config *cfg = NULL;
-    struct aad_error err = {AAD_OK, ""};
-    struct aad_identity id = {0};
+    struct verdict v;
+    memset(&v, 0, sizeof(v));
     const char *service = NULL, *user = NULL;
     pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
 
-    enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &err);
+    enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &v.err);
     if (st != AAD_OK) {
         pam_syslog(pamh, LOG_ERR, "service=%s result=%s reason=%s", service ? service : "?",
-                   aad_status_name(st), err.message);
+                   aad_status_name(st), v.err.message);
         return pam_code_of(st);
     }
-    struct aad_log log = {log_to_syslog, pamh, cfg->debug};
     if (cfg->debug)
         aad_config_describe(cfg, describe_setting, pamh);
 
+    /* The account's facts come from the caller's name service (the one the
+     * session will use), before any helper or network traffic. */
+    struct aad_account account;
     int rc = pam_get_user(pamh, &user, NULL);
     if (rc != PAM_SUCCESS || user == NULL) {
-        st = AAD_USER_UNKNOWN;
-        snprintf(err.message, sizeof(err.message), "no user name (%s)", pam_strerror(pamh, rc));
+        st = aad_fail(&v.err, AAD_USER_UNKNOWN, "no user name (%s)", pam_strerror(pamh, rc));
     } else {
-        struct pam_ui ui_ctx = {pamh, (flags & PAM_SILENT) != 0, 0};
-        /* QR auto: wherever messages are shown at all. */
-        struct aad_ui ui = {show_code, waiting, &ui_ctx, !ui_ctx.silent};
-        st = aad_login(cfg, user, &ui, &log, &id, NULL, &err);
+        st = aad_account_lookup(cfg, user, &account, &v.err);
+        if (st == AAD_OK)
+            st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, argc, argv, &v);
     }
-    char user_buf[64], upn_buf[128], service_buf[64];
+    char user_buf[64], upn_buf[128], service_buf[64], oid_buf[64];
     pam_syslog(pamh, st == AAD_OK ? LOG_INFO : LOG_NOTICE,
                "service=%s user=%s upn=%s oid=%s result=%s reason=%s",
                loggable(service, service_buf, sizeof(service_buf)),
-               loggable(user, user_buf, sizeof(user_buf)), loggable(id.upn, upn_buf, sizeof(upn_buf)),
-               id.oid ? id.oid : "-", aad_status_name(st), st == AAD_OK ? "verified" : err.message);
-    if (st == AAD_DENIED && !(flags & PAM_SILENT) && strstr(err.message, "not authorized") != NULL)
+               loggable(user, user_buf, sizeof(user_buf)),
+               loggable(v.upn[0] ? v.upn : NULL, upn_buf, sizeof(upn_buf)),
+               loggable(v.oid[0] ? v.oid : NULL, oid_buf, sizeof(oid_buf)), aad_status_name(st),
+               st == AAD_OK ? "verified" : v.err.message);
+    if (st == AAD_DENIED && !(flags & PAM_SILENT) && strstr(v.err.message, "not authorized") != NULL)
         pam_error(pamh, "You are not authorized to log in to this host.");
-    aad_identity_clear(&id);
     aad_config_free(cfg);
     return pam_code_of(st);
 }

@@ -11,7 +11,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
 
 enum aad_status aad_fail(struct aad_error *err, enum aad_status status, const char *fmt, ...)
 {
@@ -52,7 +51,7 @@ const char *aad_status_name(enum aad_status status)
 void aad_wipe(void *p, size_t len)
 {
     if (p != NULL && len > 0)
-        OPENSSL_cleanse(p, len);
+        explicit_bzero(p, len);
 }
 
 void aad_free_secret(char *secret)
@@ -162,6 +161,16 @@ int64_t aad_monotonic_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void aad_sleep_until_ms(int64_t until_ms)
+{
+    int64_t now;
+    while ((now = aad_monotonic_ms()) < until_ms) {
+        int64_t left = until_ms - now;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 int aad_is_guid(const char *s)

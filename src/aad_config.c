@@ -397,6 +397,13 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
             cfg->debug = 1;
         } else if (strncmp(argv[i], "config=", 7) == 0) {
             continue;
+        } else if (strncmp(argv[i], "helper=", 7) == 0) {
+            /* A module argument only: which program runs the login is the
+             * PAM stack's choice, never the configuration file's. */
+            free(cfg->helper);
+            cfg->helper = strdup(argv[i] + 7);
+            if (cfg->helper == NULL || argv[i][7] != '/')
+                st = aad_fail(err, AAD_CONFIG_ERROR, "%s: helper= needs an absolute path", where);
         } else if (eq == NULL) {
             st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unknown option '%.64s'", where, argv[i]);
         } else {
@@ -431,6 +438,7 @@ void aad_config_free(struct aad_config *cfg)
             aad_strlist_clear(field);
     }
     free(cfg->path);
+    free(cfg->helper);
     free(cfg);
 }
 

@@ -13,7 +13,8 @@ struct aad_strlist {
 enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
 
 struct aad_config {
-    char *path; /* the file that was read */
+    char *path;   /* the file that was read */
+    char *helper; /* helper=PATH module argument, NULL: the installed pam_aad_helper */
     char *tenant;
     char *client_id;
     char *authority; /* https://host[:port], no trailing slash */

@@ -11,6 +11,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#define ENTER_MIN_GAP_MS 1000
 #define DEFAULT_INTERVAL 5
 #define MAX_INTERVAL 60
 #define SLOW_DOWN_STEP 5
@@ -280,21 +281,20 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
     return st;
 }
 
-static void pause_until(int64_t when_ms)
+static int sleep_until(void *ctx, int64_t until_ms, long seconds_left)
 {
-    int64_t now;
-    while ((now = aad_monotonic_ms()) < when_ms) {
-        int64_t left = when_ms - now;
-        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    (void)ctx;
+    (void)seconds_left;
+    aad_sleep_until_ms(until_ms);
+    return 0;
 }
 
-enum aad_status aad_poller_run(struct aad_poller *p,
-                               void (*on_wait)(void *ctx, long seconds_left), void *ctx,
+enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *ctx,
                                struct aad_tokens *out, struct aad_error *err)
 {
     memset(out, 0, sizeof(*out));
+    if (pause == NULL)
+        pause = sleep_until;
     long wait_s = p->interval_s;
     for (;;) {
         int64_t now = aad_monotonic_ms();
@@ -311,10 +311,16 @@ enum aad_status aad_poller_run(struct aad_poller *p,
         /* Pause in steps of at most a second, so that a waiting indicator
          * can count down; the caller decides how often to show it. */
         while (next > now) {
-            if (on_wait != NULL)
-                on_wait(ctx, (long)((p->deadline_ms - now) / 1000));
-            pause_until(next - now > 1000 ? now + 1000 : next);
+            int said = pause(ctx, next - now > 1000 ? now + 1000 : next,
+                             (long)((p->deadline_ms - now) / 1000));
+            if (said < 0)
+                return aad_fail(err, AAD_UNAVAILABLE, "the user can no longer be reached");
             now = aad_monotonic_ms();
+            /* The user says the sign-in is done: one poll now rather than
+             * up to an interval later (never two within a second). */
+            if (said > 0 && next > now)
+                next = p->last_poll_ms + ENTER_MIN_GAP_MS > now ? p->last_poll_ms + ENTER_MIN_GAP_MS
+                                                                : now;
         }
         enum aad_status st = aad_poller_poll_once(p, out, &wait_s, err);
         if (st != AAD_OK || out->id_token != NULL)

@@ -50,13 +50,19 @@ void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct 
                      const struct aad_device_code *dc, const struct aad_log *log,
                      int64_t code_received_ms);
 
+/* Waits until until_ms (CLOCK_MONOTONIC ms) with seconds_left until the
+ * flow's deadline, for a waiting indicator. Returns 0; 1 when the user
+ * said they have signed in (pressed Enter: the poller then polls at once,
+ * at most once a second); -1 when the user can no longer be reached (the
+ * login then ends). */
+typedef int (*aad_pause_fn)(void *ctx, int64_t until_ms, long seconds_left);
+
 /* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in
  * was declined or expired or timed out (AAD_DENIED), or the service fails
  * (AAD_UNAVAILABLE). Polls at once when the last poll is older than the
- * interval. on_wait (may be NULL) is called about once a second while
- * waiting, with the seconds left until the deadline. */
-enum aad_status aad_poller_run(struct aad_poller *p,
-                               void (*on_wait)(void *ctx, long seconds_left), void *ctx,
+ * interval. Between polls it calls pause (NULL: sleep) in steps of at
+ * most a second. */
+enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *ctx,
                                struct aad_tokens *out, struct aad_error *err);
 
 /* One poll, for callers that drive the timing themselves. *wait_s is set to

@@ -13,6 +13,8 @@
 struct aad_http {
     CURL *curl;
     long timeout_s;
+    void (*before_exchange)(void *ctx);
+    void *hook_ctx;
     long requests;
     long connections;
 };
@@ -82,6 +84,8 @@ enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_htt
         return aad_fail(err, AAD_UNAVAILABLE, "cannot start the HTTPS client");
     }
     http->timeout_s = opts->timeout_s;
+    http->before_exchange = opts->before_exchange;
+    http->hook_ctx = opts->hook_ctx;
     CURL *c = http->curl;
     int bad = 0;
     bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK;
@@ -131,6 +135,8 @@ static enum aad_status perform(struct aad_http *http, const char *url,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
 
+    if (http->before_exchange != NULL)
+        http->before_exchange(http->hook_ctx);
     CURLcode rc = curl_easy_perform(c);
     http->requests++;
     long connects = 0;

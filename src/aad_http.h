@@ -18,6 +18,10 @@ struct aad_http_options {
     const char *ca_file; /* NULL: the system trust store */
     const char *proxy;   /* NULL: none */
     long timeout_s;      /* one whole exchange: connect + transfer */
+    /* Called before each exchange, which may then take up to timeout_s (the
+     * helper tells the module it is still alive). May be NULL. */
+    void (*before_exchange)(void *ctx);
+    void *hook_ctx;
 };
 
 struct aad_http_response {

@@ -11,7 +11,6 @@
 #include "aad_qr.h"
 #include "aad_trust.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,21 +27,6 @@ void aad_identity_clear(struct aad_identity *id)
     free(id->name);
     free(id->local_user);
     memset(id, 0, sizeof(*id));
-}
-
-/* Step 1: the account must exist, and root only when allowed. */
-static enum aad_status check_local_account(const struct aad_config *cfg, const char *user,
-                                           struct aad_error *err)
-{
-    if (user == NULL || !aad_is_valid_account_name(user))
-        return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
-    struct passwd pw, *found = NULL;
-    char buf[4096];
-    if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
-        return aad_fail(err, AAD_USER_UNKNOWN, "no local account %s", user);
-    if (found->pw_uid == 0 && !cfg->allow_root)
-        return aad_fail(err, AAD_DENIED, "account %s has uid 0 and allow_root is off", user);
-    return AAD_OK;
 }
 
 static enum aad_status show_code(const struct aad_config *cfg, const struct aad_ui *ui,
@@ -120,9 +104,21 @@ static enum aad_status check_token(const struct aad_config *cfg, const char *use
     return st;
 }
 
-enum aad_status aad_login(const struct aad_config *cfg, const char *user, const struct aad_ui *ui,
-                          const struct aad_log *log, struct aad_identity *id,
-                          struct aad_login_report *report, struct aad_error *err)
+/* Between polls, for a front end that waits for Enter itself: show the
+ * countdown and sleep. */
+static int sleep_and_count_down(void *ctx, int64_t until_ms, long seconds_left)
+{
+    const struct aad_ui *ui = ctx;
+    if (ui->waiting != NULL)
+        ui->waiting(ui->ctx, seconds_left);
+    aad_sleep_until_ms(until_ms);
+    return 0;
+}
+
+enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account *account,
+                          const struct aad_ui *ui, const struct aad_log *log,
+                          struct aad_identity *id, struct aad_login_report *report,
+                          struct aad_error *err)
 {
     memset(id, 0, sizeof(*id));
     struct aad_login_report scratch;
@@ -130,12 +126,16 @@ enum aad_status aad_login(const struct aad_config *cfg, const char *user, const 
         report = &scratch;
     memset(report, 0, sizeof(*report));
 
-    enum aad_status st = check_local_account(cfg, user, err);
+    /* Again here, with this process's own reading of the configuration. */
+    enum aad_status st = aad_account_check(cfg, account, err);
     if (st != AAD_OK)
         return st;
+    const char *user = account->name;
+    int relayed = ui->pause != NULL;
 
     struct aad_http *http = NULL;
-    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout};
+    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout, ui->alive,
+                                    ui->ctx};
     struct aad_device_code dc = {0};
     struct aad_trust *trust = NULL;
     struct aad_tokens tokens = {0};
@@ -151,15 +151,19 @@ enum aad_status aad_login(const struct aad_config *cfg, const char *user, const 
         aad_http_counters(http, &report->requests_before_code, &ignored);
         st = show_code(cfg, ui, &dc, err);
     }
-    /* Keys are fetched while the user signs in, never before the code. */
+    /* Keys are fetched after the code is shown, never before; with a
+     * relayed front end that is while the user signs in. */
     if (st == AAD_OK)
         st = aad_trust_load(cfg, http, log, &trust, err);
     if (st == AAD_OK) {
         report->keys_from_cache = trust->from_cache;
         aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
-        if (!cfg->wait_for_enter)
+        if (!cfg->wait_for_enter || relayed)
             poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
-        st = aad_poller_run(&poller, ui->waiting, ui->ctx, &tokens, err);
+        if (relayed)
+            st = aad_poller_run(&poller, ui->pause, ui->ctx, &tokens, err);
+        else
+            st = aad_poller_run(&poller, sleep_and_count_down, (void *)ui, &tokens, err);
     }
     if (st == AAD_OK)
         st = check_token(cfg, user, trust, http, log, &tokens, id, err);

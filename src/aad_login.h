@@ -7,8 +7,10 @@
 #ifndef AAD_LOGIN_H
 #define AAD_LOGIN_H
 
+#include "aad_account.h"
 #include "aad_base.h"
 #include "aad_config.h"
+#include "aad_devflow.h"
 
 struct aad_ui {
     /* Shows message (URL and code, then the QR code when qr is set) with
@@ -19,6 +21,14 @@ struct aad_ui {
     void (*waiting)(void *ctx, long seconds_left);
     void *ctx;
     int qr_ok; /* the caller can show a QR code (used when qr = auto) */
+    /* Set by a front end that relays to another process (the helper): then
+     * show_code returns at once and the login works on while the user signs
+     * in (keys are fetched, the token endpoint is polled at its interval);
+     * pause replaces the sleep between polls (and hears the user's Enter),
+     * alive is called before each network exchange (may be NULL). NULL for
+     * a front end whose show_code waits for Enter itself. */
+    aad_pause_fn pause;
+    void (*alive)(void *ctx);
 };
 
 struct aad_identity {
@@ -38,11 +48,13 @@ struct aad_login_report {
     int keys_from_cache;
 };
 
-/* Logs user in. AAD_OK only when a verified token maps to exactly user and
+/* Logs account in (its facts were looked up by the caller: the core makes
+ * no account lookups). AAD_OK only when a verified token maps to exactly it and
  * passes allowed_groups / allowed_roles; id is then filled (and partly
  * filled on refusals after verification, for the log line). report may be
  * NULL. */
-enum aad_status aad_login(const struct aad_config *cfg, const char *user, const struct aad_ui *ui,
+enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account *account,
+                          const struct aad_ui *ui,
                           const struct aad_log *log, struct aad_identity *id,
                           struct aad_login_report *report, struct aad_error *err);
 

@@ -11,25 +11,8 @@
 #include <strings.h>
 
 #define USER_MAP_MAX_BYTES (1024 * 1024)
-#define ACCOUNT_NAME_MAX 32
+#define ACCOUNT_NAME_MAX AAD_ACCOUNT_NAME_MAX
 #define UPN_MAX 256
-
-int aad_is_valid_account_name(const char *name)
-{
-    size_t len = name ? strlen(name) : 0;
-    if (len == 0 || len > ACCOUNT_NAME_MAX || name[0] == '-' || name[0] == '.' ||
-        strstr(name, "..") != NULL)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-                 c == '-' || (c == '$' && i > 0 && i == len - 1);
-        if (!ok)
-            return 0;
-    }
-    /* All digits would be read as a uid by many tools. */
-    return strspn(name, "0123456789") != len;
-}
 
 struct map_result {
     char by_oid[ACCOUNT_NAME_MAX + 1];

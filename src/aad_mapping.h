@@ -13,14 +13,12 @@
 
 #include "aad_base.h"
 #include "aad_config.h"
+#include "aad_account.h" /* aad_is_valid_account_name */
 
 /* upn may be NULL (claim absent); oid is the token's verified oid. On
  * success *local is a malloc'd account name. Refusals are AAD_DENIED;
  * an unreadable or malformed user_map is AAD_CONFIG_ERROR. */
 enum aad_status aad_map_identity(const struct aad_config *cfg, const char *upn, const char *oid,
                                  char **local, struct aad_error *err);
-
-/* True when name is acceptable as a local account name. */
-int aad_is_valid_account_name(const char *name);
 
 #endif

@@ -157,7 +157,8 @@ static int run_check(const struct aad_config *cfg, const struct term *t)
     struct aad_discovery d = {0};
     struct aad_keyset *keys = NULL;
     char *text = NULL;
-    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout};
+    struct aad_http_options opts = {.ca_file = cfg->ca_file, .proxy = cfg->proxy,
+                                    .timeout_s = cfg->http_timeout};
 
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_http_new(&opts, &http, &err);
@@ -257,9 +258,15 @@ int main(int argc, char **argv)
     } else {
         struct aad_log log = {log_to_stderr, &t, cfg->debug};
         int utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-        struct aad_ui ui = {show_code, waiting, &t, isatty(STDOUT_FILENO) && utf8};
+        struct aad_ui ui = {.show_code = show_code, .waiting = waiting, .ctx = &t,
+                             .qr_ok = isatty(STDOUT_FILENO) && utf8};
         struct aad_identity id = {0};
-        st = aad_login(cfg, argv[optind], &ui, &log, &id, NULL, &err);
+        /* aad-login is not setuid: whoever runs it owns its environment, so
+         * it runs the core in its own process (pam_aad.so uses the helper). */
+        struct aad_account account;
+        st = aad_account_lookup(cfg, argv[optind], &account, &err);
+        if (st == AAD_OK)
+            st = aad_login(cfg, &account, &ui, &log, &id, NULL, &err);
         if (t.waiting)
             putchar('\n');
         if (st == AAD_OK)

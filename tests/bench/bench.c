@@ -209,7 +209,8 @@ static void session_open(struct session *s, const char *const emu_args[], const 
     char path[256];
     snprintf(path, sizeof(path), "%s/bench", s->services);
     FILE *f = fopen(path, "w");
-    fprintf(f, "auth required %s config=%s\n", PAM_AAD_MODULE, s->config);
+    fprintf(f, "auth required %s helper=%s config=%s\n", PAM_AAD_MODULE, PAM_AAD_HELPER,
+            s->config);
     fclose(f);
     int fd = open(s->config, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     f = fdopen(fd, "w");

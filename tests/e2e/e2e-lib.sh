@@ -11,6 +11,7 @@ E2E_USER=aaduser
 E2E_UID=4242
 E2E_UPN="$E2E_USER@contoso.example"
 PAM_AAD_SO=$(cd "$builddir" && pwd)/pam/.libs/pam_aad.so
+PAM_AAD_HELPER=$(cd "$builddir" && pwd)/helper/pam_aad_helper
 
 e2e_skip() { echo "SKIP: $*"; exit 77; }
 
@@ -58,7 +59,7 @@ e2e_cleanup() {
 # e2e_doc_service NAME: installs doc/pam.d/NAME, the stanza administrators
 # are told to use, with our module path and config.
 e2e_doc_service() {
-    sed -e "s|pam_aad.so|$PAM_AAD_SO config=$T/pam_aad.conf|" \
+    sed -e "s|pam_aad.so|$PAM_AAD_SO helper=$PAM_AAD_HELPER config=$T/pam_aad.conf|" \
         "$top_srcdir/doc/pam.d/$1" >"$T/pam.d/$1"
 }
 

@@ -167,7 +167,8 @@ static void write_login_files(const struct login_opts *o, struct emu *e, int seq
     pam_sandbox_write_file(config, text);
     snprintf(service, ssize, "hostile-%d", seq);
     snprintf(path, sizeof(path), "%s/%s", H.services, service);
-    snprintf(text, sizeof(text), "auth required %s config=%s\n", PAM_AAD_MODULE, config);
+    snprintf(text, sizeof(text), "auth required %s helper=%s config=%s\n", PAM_AAD_MODULE,
+             PAM_AAD_HELPER, config);
     pam_sandbox_write_file(path, text);
 }
 

@@ -129,6 +129,6 @@ static void scripted_waiting(void *ctx, long seconds_left)
 
 struct aad_ui harness_ui(struct harness *h)
 {
-    struct aad_ui ui = {scripted_show_code, scripted_waiting, h, 0};
+    struct aad_ui ui = {.show_code = scripted_show_code, .waiting = scripted_waiting, .ctx = h};
     return ui;
 }

@@ -41,7 +41,7 @@ static int setup(void **state)
     }
     harness_write_config(&f->h, NULL);
     f->cfg = harness_config(&f->h, 0, NULL);
-    struct aad_http_options opts = {f->cfg->ca_file, NULL, f->cfg->http_timeout};
+    struct aad_http_options opts = {.ca_file = f->cfg->ca_file, .timeout_s = f->cfg->http_timeout};
     if (aad_http_new(&opts, &f->http, NULL) != AAD_OK)
         return -1;
     char name[64];
@@ -281,7 +281,7 @@ static void test_concurrent_cold_logins_fetch_keys_once(void **state)
         assert_true(pids[i] >= 0);
         if (pids[i] == 0) {
             struct aad_http *http = NULL;
-            struct aad_http_options opts = {f->cfg->ca_file, NULL, f->cfg->http_timeout};
+            struct aad_http_options opts = {.ca_file = f->cfg->ca_file, .timeout_s = f->cfg->http_timeout};
             struct aad_trust *t = NULL;
             int ok = aad_http_new(&opts, &http, NULL) == AAD_OK &&
                      aad_trust_load(f->cfg, http, NULL, &t, NULL) == AAD_OK;

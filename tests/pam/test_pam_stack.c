@@ -68,12 +68,13 @@ static void write_services(const char *service_dir, const char *cfg)
     char path[400], text[2048];
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", service_dir, services[i].name);
-        snprintf(text, sizeof(text), "auth %s %s config=%s%s\n%s", services[i].control,
-                 PAM_AAD_MODULE, cfg, services[i].args, services[i].next_line);
+        snprintf(text, sizeof(text), "auth %s %s helper=%s config=%s%s\n%s", services[i].control,
+                 PAM_AAD_MODULE, PAM_AAD_HELPER, cfg, services[i].args, services[i].next_line);
         pam_sandbox_write_file(path, text);
     }
     snprintf(path, sizeof(path), "%s/aad-no-config", service_dir);
-    pam_sandbox_write_file(path, "auth required " PAM_AAD_MODULE " config=/nonexistent/pam_aad.conf\n");
+    pam_sandbox_write_file(path, "auth required " PAM_AAD_MODULE " helper=" PAM_AAD_HELPER
+                                     " config=/nonexistent/pam_aad.conf\n");
     snprintf(path, sizeof(path), "%s/other", service_dir);
     pam_sandbox_write_file(path, "auth required pam_deny.so\n");
 }

@@ -1,0 +1,122 @@
+/* confine.c - memory limit and Landlock for pam_aad_helper. */
+#include "config.h"
+
+#include "confine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* A login parses at most a few MiB of answers; OpenSSL, libcurl and glibc
+ * map a few dozen MiB of their own. */
+#define HELPER_ADDRESS_SPACE (1024L * 1024 * 1024)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+int confine_memory(void)
+{
+#ifdef UNDER_ASAN
+    return 0;
+#else
+    struct rlimit rl = {HELPER_ADDRESS_SPACE, HELPER_ADDRESS_SPACE};
+    return setrlimit(RLIMIT_AS, &rl);
+#endif
+}
+
+#ifdef LANDLOCK_CREATE_RULESET_VERSION
+
+/* The file-system rights each Landlock ABI knows. */
+static uint64_t fs_rights(int abi)
+{
+    uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
+                 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+                 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+                 LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
+                 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
+                 LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+    if (abi >= 2)
+        r |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+    if (abi >= 3)
+        r |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+    (void)abi;
+    return r;
+}
+
+static int allow(int ruleset, const char *path, uint64_t rights)
+{
+    struct landlock_path_beneath_attr rule = {.allowed_access = rights};
+    rule.parent_fd = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
+    if (rule.parent_fd < 0)
+        return -1;
+    long rc = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
+    int saved = errno;
+    close(rule.parent_fd);
+    errno = saved;
+    return rc == 0 ? 0 : -1;
+}
+
+int confine_files(const char *cache_dir)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi < 1)
+        return 0; /* no Landlock in this kernel (or disabled): nothing to apply */
+    struct landlock_ruleset_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.handled_access_fs = fs_rights((int)abi);
+    size_t attr_size = offsetof(struct landlock_ruleset_attr, handled_access_fs) +
+                       sizeof(attr.handled_access_fs);
+#if defined(LANDLOCK_SCOPE_SIGNAL)
+    if (abi >= 6) {
+        attr.scoped = LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
+        attr_size = sizeof(attr);
+    }
+#endif
+    /* The cache is the one place a login writes; it must exist before a
+     * rule can name it (aad_cache checks its owner and mode as always). */
+    mkdir(cache_dir, 0700);
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
+    if (ruleset < 0)
+        return -1;
+    uint64_t read_only = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+                         LANDLOCK_ACCESS_FS_EXECUTE;
+    int rc = allow(ruleset, "/", read_only);
+    if (rc == 0 && allow(ruleset, cache_dir, attr.handled_access_fs) != 0 && errno != ENOENT)
+        rc = -1;
+    if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        rc = -1;
+    if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
+        rc = -1;
+    int saved = errno;
+    close(ruleset);
+    errno = saved;
+    return rc == 0 ? (int)abi : -1;
+}
+
+#else
+
+int confine_files(const char *cache_dir)
+{
+    (void)cache_dir;
+    return 0;
+}
+
+#endif

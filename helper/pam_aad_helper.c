@@ -1,0 +1,124 @@
+/* pam_aad_helper - runs one whole login for pam_aad.so, in its own process.
+ *
+ * pam_aad.so executes it for every login (see src/aad_spawn.c: fixed
+ * environment, the socket as descriptor 0, nothing else of the caller's)
+ * and relays the conversation. Here live the network, TLS, JSON and the
+ * token checks, so that none of it runs inside su, sshd or sudo:
+ *
+ *   request (account facts, module arguments) -> configuration ->
+ *   confinement -> aad_login() -> verdict
+ *
+ * It is not meant to be run by hand: on a terminal it says so and exits. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "aad_config.h"
+#include "aad_login.h"
+#include "aad_wire.h"
+#include "confine.h"
+#include "relay_ui.h"
+
+#ifndef AAD_DEFAULT_CONFIG
+#define AAD_DEFAULT_CONFIG "/etc/security/pam_aad.conf"
+#endif
+
+#define REQUEST_WAIT_MS 5000
+#define MAX_MODULE_ARGS (AAD_WIRE_MAX_FIELDS - 3)
+
+enum request_field { REQ_USER, REQ_UID, REQ_QR_OK, REQ_FIRST_ARG };
+
+static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
+                         const struct aad_identity *id)
+{
+    char status[16];
+    snprintf(status, sizeof(status), "%d", (int)st);
+    const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
+                            id->upn,     id->oid,
+                            id->name,    id->tid,
+                            id->local_user};
+    aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
+}
+
+/* The whole flow may take timeout seconds after the code, plus the
+ * exchanges before and after it; past that the helper is killed by its
+ * own alarm, whatever it is doing. */
+static unsigned lifetime_s(const struct aad_config *cfg)
+{
+    return (unsigned)(cfg->timeout + 6 * cfg->http_timeout + 30);
+}
+
+static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
+                           struct aad_identity *id, struct aad_error *err)
+{
+    struct aad_account account;
+    long uid = -1, qr_ok = 0;
+    memset(&account, 0, sizeof(account));
+    if (req->count < REQ_FIRST_ARG || req->count - REQ_FIRST_ARG > MAX_MODULE_ARGS ||
+        strlen(aad_wire_field(req, REQ_USER)) > AAD_ACCOUNT_NAME_MAX ||
+        aad_wire_long(req, REQ_UID, 0, 0xffffffffL, &uid) != 0 ||
+        aad_wire_long(req, REQ_QR_OK, 0, 1, &qr_ok) != 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "the module sent a malformed request");
+    snprintf(account.name, sizeof(account.name), "%s", aad_wire_field(req, REQ_USER));
+    account.uid = (unsigned long)uid;
+
+    const char *args[MAX_MODULE_ARGS];
+    int argc = (int)(req->count - REQ_FIRST_ARG);
+    for (int i = 0; i < argc; i++)
+        args[i] = req->field[REQ_FIRST_ARG + i];
+    struct aad_config *cfg = NULL;
+    enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, args, &cfg, err);
+    if (st != AAD_OK)
+        return st;
+    alarm(lifetime_s(cfg));
+    struct aad_log log = relay_log(relay, cfg->debug);
+    int abi = confine_files(cfg->cache_dir);
+    if (abi < 0)
+        st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (Landlock): %m");
+    else if (cfg->debug)
+        aad_log(&log, LOG_DEBUG, abi > 0 ? "helper confined by Landlock ABI %d" : "no Landlock (%d)",
+                abi);
+    if (st == AAD_OK) {
+        struct aad_ui ui = relay_ui(relay, (int)qr_ok);
+        st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
+    }
+    aad_config_free(cfg);
+    return st;
+}
+
+int main(void)
+{
+    if (isatty(STDIN_FILENO)) {
+        fputs("pam_aad_helper is started by pam_aad.so for each login; it is not a command.\n"
+              "To try a login from a terminal, use aad-login(1).\n",
+              stderr);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (confine_memory() != 0)
+        return 3;
+    /* Until the configuration says how long a login may take. */
+    alarm(60);
+
+    struct relay relay = {STDIN_FILENO, 0, 0, -1};
+    struct aad_wire_msg req;
+    enum aad_wire_result res = aad_wire_recv(relay.fd, aad_monotonic_ms() + REQUEST_WAIT_MS, &req);
+    if (res != AAD_WIRE_OK || req.type != AAD_MSG_REQUEST) {
+        if (res == AAD_WIRE_OK)
+            aad_wire_msg_clear(&req);
+        return 2;
+    }
+    struct aad_error err = {AAD_OK, ""};
+    struct aad_identity id;
+    memset(&id, 0, sizeof(id));
+    enum aad_status st = run(&req, &relay, &id, &err);
+    aad_wire_msg_clear(&req);
+    send_verdict(relay.fd, st, &err, &id);
+    aad_identity_clear(&id);
+    return 0;
+}

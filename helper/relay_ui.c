@@ -1,0 +1,88 @@
+/* relay_ui.c - the login's front end, relayed to pam_aad.so. */
+#include "config.h"
+
+#include "relay_ui.h"
+#include "aad_wire.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
+
+/* Waits until until_ms for the module's one kind of message, ENTERED, and
+ * returns early when it came. The end of the stream means the caller
+ * (sshd, su) is gone: nobody is left to sign in, so the helper ends. */
+static void take_input(struct relay *r, int64_t until_ms)
+{
+    int64_t left = until_ms - aad_monotonic_ms();
+    struct pollfd pfd = {r->fd, POLLIN, 0};
+    if (poll(&pfd, 1, left > 0 ? (int)left : 0) <= 0)
+        return;
+    struct aad_wire_msg msg;
+    enum aad_wire_result res = aad_wire_recv(r->fd, aad_monotonic_ms() + 1000, &msg);
+    if (res != AAD_WIRE_OK)
+        _exit(res == AAD_WIRE_CLOSED ? 0 : 2);
+    if (msg.type != AAD_MSG_ENTERED)
+        _exit(2);
+    aad_wire_msg_clear(&msg);
+    r->listening = 1;
+    r->entered = 1;
+}
+
+static int show_code(void *ctx, const char *message, const char *qr, const char *prompt, int wait)
+{
+    struct relay *r = ctx;
+    const char *fields[] = {message, qr ? qr : "", prompt, wait ? "1" : "0"};
+    if (aad_wire_send(r->fd, AAD_MSG_SHOW_CODE, 4, fields) != 0)
+        return -1;
+    /* Without a prompt the module reads on at once. */
+    r->listening = !wait;
+    return 0;
+}
+
+static int pause_between_polls(void *ctx, int64_t until_ms, long seconds_left)
+{
+    struct relay *r = ctx;
+    take_input(r, aad_monotonic_ms());
+    if (r->listening && seconds_left != r->last_left) {
+        char left[24];
+        snprintf(left, sizeof(left), "%ld", seconds_left);
+        const char *fields[] = {left};
+        if (aad_wire_send(r->fd, AAD_MSG_WAITING, 1, fields) != 0)
+            return -1;
+        r->last_left = seconds_left;
+    }
+    if (!r->entered)
+        take_input(r, until_ms);
+    int entered = r->entered;
+    r->entered = 0;
+    return entered;
+}
+
+static void alive(void *ctx)
+{
+    struct relay *r = ctx;
+    take_input(r, aad_monotonic_ms());
+    if (r->listening)
+        aad_wire_send(r->fd, AAD_MSG_ALIVE, 0, NULL);
+}
+
+struct aad_ui relay_ui(struct relay *r, int qr_ok)
+{
+    struct aad_ui ui = {show_code, NULL, r, qr_ok, pause_between_polls, alive};
+    return ui;
+}
+
+static void log_line(void *ctx, int priority, const char *message)
+{
+    struct relay *r = ctx;
+    char prio[16];
+    snprintf(prio, sizeof(prio), "%d", priority);
+    const char *fields[] = {prio, message};
+    aad_wire_send(r->fd, AAD_MSG_LOG, 2, fields);
+}
+
+struct aad_log relay_log(struct relay *r, int debug)
+{
+    struct aad_log log = {log_line, r, debug};
+    return log;
+}

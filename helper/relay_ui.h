@@ -1,0 +1,25 @@
+/* relay_ui.h - struct aad_ui and struct aad_log over the socket to
+ * pam_aad.so: the helper asks the module to talk to the user. */
+#ifndef RELAY_UI_H
+#define RELAY_UI_H
+
+#include "aad_base.h"
+#include "aad_login.h"
+
+struct relay {
+    int fd;
+    int listening; /* the module is waiting for us (not in a prompt): keep it informed */
+    int entered;   /* the user pressed Enter since the last pause */
+    long last_left; /* seconds left last sent in a WAITING message */
+};
+
+/* The front end for aad_login: show_code sends the code and returns at
+ * once; pause waits on the socket (and hears the user's Enter); alive
+ * tells a listening module that a network exchange begins. When the
+ * module is gone (the caller ended) the helper ends at once. */
+struct aad_ui relay_ui(struct relay *r, int qr_ok);
+
+/* Log lines go to the module, which writes them with pam_syslog. */
+struct aad_log relay_log(struct relay *r, int debug);
+
+#endif

@@ -1,0 +1,51 @@
+/* aad_account.c - the local account's facts, and who pam_aad may log in. */
+#include "config.h"
+
+#include "aad_account.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+int aad_is_valid_account_name(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > AAD_ACCOUNT_NAME_MAX || name[0] == '-' || name[0] == '.' ||
+        strstr(name, "..") != NULL)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                 c == '-' || (c == '$' && i > 0 && i == len - 1);
+        if (!ok)
+            return 0;
+    }
+    /* All digits would be read as a uid by many tools. */
+    return strspn(name, "0123456789") != len;
+}
+
+enum aad_status aad_account_check(const struct aad_config *cfg, const struct aad_account *account,
+                                  struct aad_error *err)
+{
+    if (!aad_is_valid_account_name(account->name))
+        return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
+    if (account->uid == 0 && !cfg->allow_root)
+        return aad_fail(err, AAD_DENIED, "account %s has uid 0 and allow_root is off",
+                        account->name);
+    return AAD_OK;
+}
+
+enum aad_status aad_account_lookup(const struct aad_config *cfg, const char *user,
+                                   struct aad_account *out, struct aad_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (user == NULL || !aad_is_valid_account_name(user))
+        return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return aad_fail(err, AAD_USER_UNKNOWN, "no local account %s", user);
+    snprintf(out->name, sizeof(out->name), "%s", user);
+    out->uid = (unsigned long)found->pw_uid;
+    return aad_account_check(cfg, out, err);
+}

@@ -1,0 +1,33 @@
+/* aad_account.h - the local account a login is for, as the caller's name
+ * service sees it. The PAM module looks it up in the caller's process (the
+ * name service the session will use) before any network traffic and passes
+ * the facts to the helper, which makes no account lookups of its own. */
+#ifndef AAD_ACCOUNT_H
+#define AAD_ACCOUNT_H
+
+#include "aad_base.h"
+#include "aad_config.h"
+
+#define AAD_ACCOUNT_NAME_MAX 32
+
+struct aad_account {
+    char name[AAD_ACCOUNT_NAME_MAX + 1];
+    unsigned long uid;
+};
+
+/* True when name is a plausible Unix account name (what useradd accepts,
+ * lower case, at most AAD_ACCOUNT_NAME_MAX bytes). */
+int aad_is_valid_account_name(const char *name);
+
+/* Looks user up: no such account (or an implausible name) is
+ * AAD_USER_UNKNOWN; an account pam_aad may never log in to (uid 0 without
+ * allow_root) is AAD_DENIED. On AAD_OK out is filled. */
+enum aad_status aad_account_lookup(const struct aad_config *cfg, const char *user,
+                                   struct aad_account *out, struct aad_error *err);
+
+/* The same decision for facts that were looked up elsewhere (the helper
+ * receives name and uid from the module). */
+enum aad_status aad_account_check(const struct aad_config *cfg, const struct aad_account *account,
+                                  struct aad_error *err);
+
+#endif
