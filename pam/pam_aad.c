@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/wait.h>
 
 #define PAM_SM_AUTH
 #include <security/pam_appl.h>
@@ -40,8 +41,9 @@
  * most http_timeout: silence longer than that (and this much slack for a
  * loaded host) means it hangs. */
 #define HELPER_SLACK_MS 2000
-/* After its verdict the helper exits; it is killed if it lingers. */
-#define HELPER_EXIT_GRACE_MS 1000
+/* After its verdict the helper exits (at once; a few seconds under
+ * valgrind's leak check); it is killed if it lingers. */
+#define HELPER_EXIT_GRACE_MS 5000
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -265,11 +267,19 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
     else
         st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
     int status = aad_helper_finish(&proc, HELPER_EXIT_GRACE_MS);
+    char how[64];
+    aad_describe_wait_status(status, how, sizeof(how));
     if (!v->received) {
-        char how[64];
-        aad_describe_wait_status(status, how, sizeof(how));
         size_t len = strlen(v->err.message);
         snprintf(v->err.message + len, sizeof(v->err.message) - len, " (helper %s)", how);
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* A verdict counts only from a helper that then ends cleanly: one
+         * that crashes (or whose sanitizer or valgrind finds an error) after
+         * it spoke may have spoken wrongly. */
+        char said[sizeof(v->err.message)];
+        memcpy(said, v->err.message, sizeof(said));
+        st = aad_fail(&v->err, AAD_UNAVAILABLE, "helper %s after its verdict (%s: %.200s)", how,
+                      aad_status_name(v->status), said);
     }
     return st;
 }

@@ -86,6 +86,18 @@ static int limit(int resource, rlim_t value)
     return setrlimit(resource, &rl);
 }
 
+/* Descriptors: the soft limit only (valgrind, which runs the helper in the
+ * memory-check gate, refuses any change of this hard limit). */
+static int limit_open_files(rlim_t value)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > value)
+        rl.rlim_cur = value;
+    return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * caller may have threads), nothing allocated. */
 static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t parent)
@@ -118,7 +130,7 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     close_from(CHILD_ERR_FD + 1);
 
     if (limit(RLIMIT_CPU, HELPER_CPU_SECONDS) != 0 || limit(RLIMIT_FSIZE, HELPER_FILE_BYTES) != 0 ||
-        limit(RLIMIT_NOFILE, HELPER_OPEN_FILES) != 0 || limit(RLIMIT_CORE, 0) != 0)
+        limit_open_files(HELPER_OPEN_FILES) != 0 || limit(RLIMIT_CORE, 0) != 0)
         child_fail(err_fd, STEP_LIMITS);
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

@@ -113,6 +113,7 @@ want() {
 }
 want -rw-r--r-- root/root "usr/lib/$MA/security/pam_aad.so"
 want -rwxr-xr-x root/root usr/bin/aad-login
+want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_helper
 want -rw------- root/root etc/security/pam_aad.conf
 want drwx------ root/root var/cache/pam_aad/
 want -rw-r--r-- root/root usr/share/man/man8/pam_aad.8.gz
@@ -138,6 +139,12 @@ if [ "$exports" = "pam_sm_authenticate pam_sm_setcred " ]; then
     ok "pam_aad.so exports pam_sm_authenticate and pam_sm_setcred only"
 else
     fail "pam_aad.so exports: $exports"
+fi
+needed=$(readelf -d "$MODULE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+if [ "$needed" = "libc.so.6 libpam.so.0 " ]; then
+    ok "pam_aad.so needs libpam and libc only (the network lives in pam_aad_helper)"
+else
+    fail "pam_aad.so needs: $needed"
 fi
 
 profile="$ROOT/usr/share/pam-configs/aad"
@@ -225,6 +232,9 @@ mount --bind "$N/modules" "$SECDIR"
 mount --bind "$N/debconf" /var/cache/debconf
 mount --bind "$N/passwd" /etc/passwd
 mount --bind "$N/shadow" /etc/shadow
+# The packaged helper at the path the packaged module executes, beside the
+# host's own /usr/libexec (a read-only overlay: nothing of the host changes).
+mount -t overlay overlay -o lowerdir="$ROOT/usr/libexec:/usr/libexec" /usr/libexec
 export DEBIAN_FRONTEND=noninteractive
 r=0
 pam-auth-update --package >/dev/null 2>&1
