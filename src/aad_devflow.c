@@ -299,19 +299,22 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
     for (;;) {
         int64_t now = aad_monotonic_ms();
         int64_t next = p->last_poll_ms == 0 ? now : p->last_poll_ms + (int64_t)wait_s * 1000;
-        if (next > p->deadline_ms || now >= p->deadline_ms) {
-            /* The last answer was a failure of the service (5xx, 429 with a
-             * Retry-After beyond the deadline, no answer): whether the user
-             * signed in cannot be known, so the service is unavailable. */
-            if (p->transient_failures > 0)
-                return aad_fail(err, AAD_UNAVAILABLE,
-                                "the token endpoint stayed unavailable until the sign-in deadline");
+        /* The last answer was a failure of the service (5xx, 429 with a
+         * Retry-After beyond the deadline, no answer): whether the user
+         * signed in cannot be known, so the service is unavailable - at
+         * once, so that the stack can fall back. */
+        if (p->transient_failures > 0 && (next > p->deadline_ms || now >= p->deadline_ms))
+            return aad_fail(err, AAD_UNAVAILABLE,
+                            "the token endpoint stayed unavailable until the sign-in deadline");
+        if (now >= p->deadline_ms)
             return aad_fail(err, AAD_DENIED, "timed out waiting for the sign-in");
-        }
         /* Pause in steps of at most a second, so that a waiting indicator
-         * can count down; the caller decides how often to show it. */
-        while (next > now) {
-            int said = pause(ctx, next - now > 1000 ? now + 1000 : next,
+         * can count down; the caller decides how often to show it. When the
+         * next poll falls after the deadline, wait for the user's Enter
+         * until the deadline all the same. */
+        while (next > now && now < p->deadline_ms) {
+            int64_t until = next < p->deadline_ms ? next : p->deadline_ms;
+            int said = pause(ctx, until - now > 1000 ? now + 1000 : until,
                              (long)((p->deadline_ms - now) / 1000));
             if (said < 0)
                 return aad_fail(err, AAD_UNAVAILABLE, "the user can no longer be reached");
@@ -322,6 +325,8 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
                 next = p->last_poll_ms + ENTER_MIN_GAP_MS > now ? p->last_poll_ms + ENTER_MIN_GAP_MS
                                                                 : now;
         }
+        if (next > now)
+            continue; /* the deadline came first */
         enum aad_status st = aad_poller_poll_once(p, out, &wait_s, err);
         if (st != AAD_OK || out->id_token != NULL)
             return st;
