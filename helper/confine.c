@@ -15,6 +15,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef HAVE_SECCOMP
+#include <seccomp.h>
+#endif
+
 /* A login parses at most a few MiB of answers; OpenSSL, libcurl and glibc
  * map a few dozen MiB of their own. */
 #define HELPER_ADDRESS_SPACE (1024L * 1024 * 1024)
@@ -116,6 +120,53 @@ int confine_files(const char *cache_dir)
 int confine_files(const char *cache_dir)
 {
     (void)cache_dir;
+    return 0;
+}
+
+#endif
+
+#ifdef HAVE_SECCOMP
+
+/* Nothing a login does (HTTPS, JSON, the cache, the relay) needs these. */
+static const int denied_syscalls[] = {
+    SCMP_SYS(execve), SCMP_SYS(execveat),
+#ifndef UNDER_ASAN
+    SCMP_SYS(ptrace), /* LeakSanitizer stops the world with ptrace at exit */
+#endif
+    SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
+    SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setregid),
+    SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(setfsuid),
+    SCMP_SYS(setfsgid), SCMP_SYS(capset), SCMP_SYS(personality),
+    SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot),
+    SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(open_by_handle_at),
+    SCMP_SYS(name_to_handle_at), SCMP_SYS(fanotify_init), SCMP_SYS(quotactl),
+    SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+    SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(reboot), SCMP_SYS(swapon),
+    SCMP_SYS(swapoff), SCMP_SYS(acct), SCMP_SYS(iopl), SCMP_SYS(ioperm), SCMP_SYS(syslog),
+    SCMP_SYS(bpf), SCMP_SYS(perf_event_open), SCMP_SYS(userfaultfd), SCMP_SYS(keyctl),
+    SCMP_SYS(add_key), SCMP_SYS(request_key), SCMP_SYS(io_uring_setup),
+    SCMP_SYS(clock_settime), SCMP_SYS(clock_adjtime), SCMP_SYS(settimeofday),
+    SCMP_SYS(adjtimex), SCMP_SYS(sethostname), SCMP_SYS(setdomainname),
+};
+
+int confine_syscalls(void)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == NULL)
+        return -1;
+    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    for (size_t i = 0; rc == 0 && i < sizeof(denied_syscalls) / sizeof(denied_syscalls[0]); i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied_syscalls[i], 0);
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return rc == 0 ? 1 : -1;
+}
+
+#else
+
+int confine_syscalls(void)
+{
     return 0;
 }
 

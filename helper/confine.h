@@ -12,4 +12,12 @@ int confine_memory(void);
  * ABI version applied, 0 when the kernel has no Landlock, -1 on failure. */
 int confine_files(const char *cache_dir);
 
+/* seccomp, where built with libseccomp: the system calls a login never
+ * makes fail with EPERM from here on - executing programs, tracing or
+ * reading other processes, changing ids or capabilities, mounts and
+ * namespaces, kernel modules, keyrings, BPF, the clock, rebooting - and
+ * system calls of another architecture kill the helper. Returns 1 when a
+ * filter was loaded, 0 when built without libseccomp, -1 on failure. */
+int confine_syscalls(void);
+
 #endif

@@ -78,11 +78,14 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     alarm(lifetime_s(cfg));
     struct aad_log log = relay_log(relay, cfg->debug);
     int abi = confine_files(cfg->cache_dir);
+    int filtered = abi < 0 ? 0 : confine_syscalls();
     if (abi < 0)
         st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (Landlock): %m");
+    else if (filtered < 0)
+        st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (seccomp): %m");
     else if (cfg->debug)
-        aad_log(&log, LOG_DEBUG, abi > 0 ? "helper confined by Landlock ABI %d" : "no Landlock (%d)",
-                abi);
+        aad_log(&log, LOG_DEBUG, "helper confinement: Landlock ABI %d (0: none), seccomp %s", abi,
+                filtered ? "on" : "not built");
     if (st == AAD_OK) {
         struct aad_ui ui = relay_ui(relay, (int)qr_ok);
         st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
