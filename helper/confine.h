@@ -16,8 +16,9 @@ int confine_files(const char *cache_dir);
  * makes fail with EPERM from here on - executing programs, tracing or
  * reading other processes, changing ids or capabilities, mounts and
  * namespaces, kernel modules, keyrings, BPF, the clock, rebooting - and
- * system calls of another architecture kill the helper. Returns 1 when a
- * filter was loaded, 0 when built without libseccomp, -1 on failure. */
+ * system calls of another architecture end the calling thread. Returns 1 when a
+ * filter was loaded, 0 when built without libseccomp or when the kernel has
+ * no seccomp filters, -1 on failure. */
 int confine_syscalls(void);
 
 #endif

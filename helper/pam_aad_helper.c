@@ -45,14 +45,6 @@ static void send_verdict(int fd, enum aad_status st, const struct aad_error *err
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
 }
 
-/* The whole flow may take timeout seconds after the code, plus the
- * exchanges before and after it; past that the helper is killed by its
- * own alarm, whatever it is doing. */
-static unsigned lifetime_s(const struct aad_config *cfg)
-{
-    return (unsigned)(cfg->timeout + 6 * cfg->http_timeout + 30);
-}
-
 static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
                            struct aad_identity *id, struct aad_error *err)
 {
@@ -75,7 +67,8 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, args, &cfg, err);
     if (st != AAD_OK)
         return st;
-    alarm(lifetime_s(cfg));
+    /* Killed by its own alarm past the login's bound, whatever it does. */
+    alarm((unsigned)aad_config_login_bound_s(cfg));
     struct aad_log log = relay_log(relay, cfg->debug);
     int abi = confine_files(cfg->cache_dir);
     int filtered = abi < 0 ? 0 : confine_syscalls();

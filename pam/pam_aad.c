@@ -160,12 +160,12 @@ static int send_request(int fd, const struct aad_account *account, int qr_ok, in
     fields[n++] = account->name;
     fields[n++] = uid;
     fields[n++] = qr_ok ? "1" : "0";
-    for (int i = 0; i < argc && n < AAD_WIRE_MAX_FIELDS; i++)
-        fields[n++] = argv[i];
-    if (argc > AAD_WIRE_MAX_FIELDS - 3) {
+    if (argc < 0 || (size_t)argc > AAD_WIRE_MAX_FIELDS - n) {
         errno = E2BIG;
         return -1;
     }
+    for (int i = 0; i < argc; i++)
+        fields[n++] = argv[i];
     return aad_wire_send(fd, AAD_MSG_REQUEST, n, fields);
 }
 
@@ -194,7 +194,7 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
                              struct verdict *v)
 {
     const int64_t silence_ms = cfg->http_timeout * 1000 + HELPER_SLACK_MS;
-    const int64_t give_up_ms = aad_monotonic_ms() + (cfg->timeout + 6 * cfg->http_timeout + 30) * 1000;
+    const int64_t give_up_ms = aad_monotonic_ms() + aad_config_login_bound_s(cfg) * 1000;
     for (;;) {
         int64_t deadline = aad_monotonic_ms() + silence_ms;
         struct aad_wire_msg msg;

@@ -426,6 +426,13 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
     return AAD_OK;
 }
 
+long aad_config_login_bound_s(const struct aad_config *cfg)
+{
+    /* Before the code: one exchange; after the sign-in: keys, Graph (token
+     * and check), with room for retries. */
+    return cfg->timeout + 6 * cfg->http_timeout + 30;
+}
+
 void aad_config_free(struct aad_config *cfg)
 {
     if (cfg == NULL)

@@ -55,6 +55,11 @@ void aad_config_free(struct aad_config *cfg);
 void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),
                          void *ctx);
 
+/* The longest a whole login may take, in seconds: the flow's timeout and the
+ * exchanges before and after it. The helper ends itself then, and the
+ * module stops waiting for it. */
+long aad_config_login_bound_s(const struct aad_config *cfg);
+
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);
 

@@ -294,6 +294,25 @@ static void test_root_with_allow_root_argument_succeeds(void **state)
     assert_int_equal(authenticate(f, "aad-root", "root", 0), PAM_SUCCESS);
 }
 
+/* Tests that move the clock point helper= at a compiled wrapper that sets
+ * it up and then executes the real helper: the module accepts it. */
+static void test_compiled_wrapper_helper_is_accepted(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-wrapped", "alice", 0), PAM_SUCCESS);
+}
+
+static void test_wrapper_moves_the_helpers_clock(void **state)
+{
+    struct fixture *f = *state;
+    if (access(LIBFAKETIME, R_OK) != 0)
+        skip(); /* libfaketime is not installed */
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-fake-clock", "alice", 0), PAM_AUTH_ERR);
+    assert_non_null(strstr(syslog_text(f), "token expired at"));
+}
+
 static void test_unreachable_authority_is_authinfo_unavail_fast(void **state)
 {
     struct fixture *f = *state;
@@ -401,6 +420,30 @@ static void test_module_exports_only_pam_entry_points(void **state)
 }
 
 /* The sandbox's service files and config path, set once in main(). */
+/* A copy of tests/helper/helper_wrapper as SANDBOX/NAME (0755) with its
+ * instructions in NAME.conf, and a service NAME whose helper= is it. */
+static void install_wrapper(const char *sandbox, const char *name, const char *instructions,
+                            const char *cfg)
+{
+    char path[400], text[2048];
+    snprintf(path, sizeof(path), "%s/%s", sandbox, name);
+    FILE *in = fopen(HELPER_WRAPPER, "rb");
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    assert_true(in != NULL && out >= 0);
+    size_t n;
+    while ((n = fread(text, 1, sizeof(text), in)) > 0)
+        assert_int_equal(write(out, text, n), (ssize_t)n);
+    fclose(in);
+    close(out);
+    snprintf(text, sizeof(text), "%sexec %s\n", instructions, PAM_AAD_HELPER);
+    snprintf(path, sizeof(path), "%s/%s.conf", sandbox, name);
+    pam_sandbox_write_file(path, text);
+    snprintf(path, sizeof(path), "%s/services/%s", sandbox, name);
+    snprintf(text, sizeof(text), "auth required %s helper=%s/%s config=%s\n", PAM_AAD_MODULE,
+             sandbox, name, cfg);
+    pam_sandbox_write_file(path, text);
+}
+
 static void prepare_services(const char *sandbox)
 {
     static char services[300], config[300];
@@ -409,6 +452,13 @@ static void prepare_services(const char *sandbox)
     setenv("PAM_AAD_TEST_SERVICES", services, 1);
     setenv("PAM_AAD_TEST_CONFIG", config, 1);
     write_services(services, config);
+    install_wrapper(sandbox, "aad-wrapped", "", config);
+    /* 3 h ahead: past every token's exp (Entra: 60-90 min) plus the skew. */
+    install_wrapper(sandbox, "aad-fake-clock",
+                    "env LD_PRELOAD=" LIBFAKETIME "\nenv FAKETIME=+3h\n"
+                    /* a sanitizer build's helper accepts the preload */
+                    "env ASAN_OPTIONS=verify_asan_link_order=0\n",
+                    config);
 }
 
 int main(int argc, char **argv)
@@ -427,6 +477,8 @@ int main(int argc, char **argv)
         T(test_declined_sign_in_is_pam_auth_err),
         T(test_root_without_allow_root_is_pam_auth_err_before_traffic),
         T(test_root_with_allow_root_argument_succeeds),
+        T(test_compiled_wrapper_helper_is_accepted),
+        T(test_wrapper_moves_the_helpers_clock),
         T(test_unreachable_authority_is_authinfo_unavail_fast),
         T(test_fallback_stack_moves_on_when_unavailable),
         T(test_fallback_stack_stops_on_refusal),
