@@ -157,6 +157,8 @@ int confine_syscalls(void)
     /* Another architecture's system call ends the calling thread (KILL_PROCESS
      * needs the seccomp() system call, which valgrind does not emulate). */
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL);
+    if (rc == 0) /* the kernel's own error codes, so that ENOSYS can be told apart */
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
     for (size_t i = 0; rc == 0 && i < sizeof(denied_syscalls) / sizeof(denied_syscalls[0]); i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied_syscalls[i], 0);
     if (rc == 0)

@@ -216,10 +216,12 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
                           wait) != 0) {
                 st = aad_fail(&v->err, AAD_UNAVAILABLE, "the code cannot be shown to the user");
                 done = 1;
-            } else if (wait && aad_wire_send(fd, AAD_MSG_ENTERED, 0, NULL) != 0) {
-                st = aad_fail(&v->err, AAD_UNAVAILABLE, "helper: %s",
-                              aad_wire_result_name(AAD_WIRE_CLOSED));
-                done = 1;
+            } else if (wait) {
+                /* The helper may have finished while the user was at the
+                 * prompt (signed in before Enter): its verdict is waiting
+                 * to be read and it has exited, so this send may fail. The
+                 * next read tells. */
+                aad_wire_send(fd, AAD_MSG_ENTERED, 0, NULL);
             }
             break;
         }
