@@ -205,6 +205,7 @@ enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *ou
     enum aad_status st = aad_http_post_form(p->http, url, form, &resp, &net_err);
     aad_free_secret(form);
     p->last_poll_ms = aad_monotonic_ms();
+    p->polls++;
     *wait_s = p->interval_s;
 
     if (st != AAD_OK) {
@@ -320,10 +321,11 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
                 return aad_fail(err, AAD_UNAVAILABLE, "the user can no longer be reached");
             now = aad_monotonic_ms();
             /* The user says the sign-in is done: one poll now rather than
-             * up to an interval later (never two within a second). */
+             * up to an interval later (never two polls within a second). */
             if (said > 0 && next > now)
-                next = p->last_poll_ms + ENTER_MIN_GAP_MS > now ? p->last_poll_ms + ENTER_MIN_GAP_MS
-                                                                : now;
+                next = p->polls > 0 && p->last_poll_ms + ENTER_MIN_GAP_MS > now
+                           ? p->last_poll_ms + ENTER_MIN_GAP_MS
+                           : now;
         }
         if (next > now)
             continue; /* the deadline came first */

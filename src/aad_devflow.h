@@ -41,7 +41,8 @@ struct aad_poller {
     const struct aad_device_code *dc;
     const struct aad_log *log;
     int64_t deadline_ms;  /* monotonic: min(timeout, expires_in) after the code */
-    int64_t last_poll_ms; /* 0: never polled */
+    int64_t last_poll_ms; /* 0: never polled (or the time the code came, as if a poll) */
+    long polls;           /* polls actually made */
     long interval_s;
     int transient_failures; /* consecutive 5xx, 429 or transport failures */
 };
