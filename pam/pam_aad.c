@@ -42,8 +42,12 @@
  * loaded host) means it hangs. */
 #define HELPER_SLACK_MS 2000
 /* After its verdict the helper exits (at once; a few seconds under
- * valgrind's leak check); it is killed if it lingers. */
+ * valgrind's leak check); it is killed if it lingers. Without a verdict (it
+ * hung, died or broke the protocol) it gets only the moment a dying process
+ * needs to be reaped with its own status: the silence bound above is all
+ * the time a broken helper gets. */
 #define HELPER_EXIT_GRACE_MS 5000
+#define HELPER_BROKEN_GRACE_MS 100
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -268,7 +272,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
                       strerror(errno));
     else
         st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
-    int status = aad_helper_finish(&proc, HELPER_EXIT_GRACE_MS);
+    int status = aad_helper_finish(&proc, v->received ? HELPER_EXIT_GRACE_MS : HELPER_BROKEN_GRACE_MS);
     char how[64];
     aad_describe_wait_status(status, how, sizeof(how));
     if (!v->received) {
