@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -97,10 +98,45 @@ static long long now_ms(void)
 
 /* ---------------------------------------------------------- the child side */
 
+/* Added to the child's exit status when pam_authenticate left a child
+ * process (PAM codes are below 64; 200 and 201 are the child's own). */
+#define CHILD_LEFT 100
+
 struct child_ctx {
     const struct login_opts *o;
     struct emu *emu;
 };
+
+int hostile_proc_stat(int pid, char *state, long *ppid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return -1;
+    size_t n = fread(stat, 1, sizeof(stat) - 1, fp);
+    fclose(fp);
+    stat[n] = '\0';
+    /* pid (comm) state ppid ...: comm may hold anything, the last ')' ends it */
+    const char *p = strrchr(stat, ')');
+    return p != NULL && sscanf(p + 1, " %c %ld", state, ppid) == 2 ? 0 : -1;
+}
+
+/* The children of this process (the login child: its helper). */
+static void kill_children(void)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        char state;
+        long ppid;
+        if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+            hostile_proc_stat(atoi(de->d_name), &state, &ppid) == 0 && ppid == (long)getpid())
+            kill((pid_t)atoi(de->d_name), SIGKILL);
+    }
+    if (d != NULL)
+        closedir(d);
+}
 
 static void do_action(struct child_ctx *c)
 {
@@ -114,6 +150,13 @@ static void do_action(struct child_ctx *c)
             kill((pid_t)atol(pid), SIGSTOP);
     } else if (c->o->action == ACT_SHUTDOWN_EMULATOR) {
         emu_control(c->emu, "POST", "/control/shutdown", "{}", NULL);
+    } else if (c->o->action == ACT_KILL_HELPER) {
+        kill_children();
+    } else if (c->o->action == ACT_HANG_AT_PROMPT) {
+        if (c->o->marker != NULL)
+            pam_sandbox_write_file(c->o->marker, "at the prompt\n");
+        for (;;)
+            pause();
     }
 }
 
@@ -168,7 +211,7 @@ static void write_login_files(const struct login_opts *o, struct emu *e, int seq
     snprintf(service, ssize, "hostile-%d", seq);
     snprintf(path, sizeof(path), "%s/%s", H.services, service);
     snprintf(text, sizeof(text), "auth required %s helper=%s config=%s\n", PAM_AAD_MODULE,
-             PAM_AAD_HELPER, config);
+             o->helper ? o->helper : PAM_AAD_HELPER, config);
     pam_sandbox_write_file(path, text);
 }
 
@@ -192,8 +235,11 @@ int hostile_spawn(const struct login_opts *o, struct login_result *r)
     if (rc != PAM_SUCCESS)
         _exit(200);
     rc = pam_authenticate(pamh, 0);
+    /* The module must have ended and reaped its helper: no child is left,
+     * not even a zombie. Reported as rc + CHILD_LEFT. */
+    int child_left = !(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
     pam_end(pamh, rc);
-    _exit(rc & 0xff);
+    _exit((rc & 0x7f) + (child_left ? CHILD_LEFT : 0));
 }
 
 void hostile_wait(int pid, long hard_limit_ms, long long start, struct login_result *r)
@@ -223,6 +269,10 @@ void hostile_wait(int pid, long hard_limit_ms, long long start, struct login_res
     r->exited = status != -1 && WIFEXITED(status);
     r->sig = status != -1 && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     r->rc = r->exited ? WEXITSTATUS(status) : -1;
+    if (r->rc >= CHILD_LEFT && r->rc < 2 * CHILD_LEFT) {
+        r->child_left = 1;
+        r->rc -= CHILD_LEFT;
+    }
 }
 
 struct login_result hostile_login(const struct login_opts *o)
@@ -291,6 +341,8 @@ void hostile_expect(const struct login_result *r, int want, long bound_ms)
                  pam_strerror(NULL, r->rc), want, pam_strerror(NULL, want), hostile_syslog());
     if (r->ms > bound_ms * H.time_factor)
         fail_msg("the login took %ld ms, bound %ld ms", r->ms, bound_ms * H.time_factor);
+    if (r->child_left)
+        fail_msg("pam_authenticate returned with a child process (the helper) not reaped");
     hostile_assert_log_clean(H.emu);
 }
 

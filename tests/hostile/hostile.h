@@ -32,13 +32,22 @@ void hostile_global_teardown(void);
 /* Per test: clears faults and the JWKS override of H.emu, empties the log. */
 void hostile_reset(void);
 
-enum conv_action { ACT_NONE = 0, ACT_KILL_EMULATOR, ACT_STOP_EMULATOR, ACT_SHUTDOWN_EMULATOR };
+enum conv_action {
+    ACT_NONE = 0,
+    ACT_KILL_EMULATOR,
+    ACT_STOP_EMULATOR,
+    ACT_SHUTDOWN_EMULATOR,
+    ACT_KILL_HELPER,    /* SIGKILL to the login child's children: the helper */
+    ACT_HANG_AT_PROMPT, /* create login_opts.marker, then never answer */
+};
 
 struct login_opts {
     struct emu *emu;          /* NULL: H.emu */
     const char *user;         /* NULL: "alice" */
     const char *approve;      /* JSON object text for /control/approve (user_code added); NULL: never approve */
     const char *config_extra; /* more pam_aad.conf lines */
+    const char *helper;       /* the helper= module argument; NULL: PAM_AAD_HELPER */
+    const char *marker;       /* ACT_HANG_AT_PROMPT: file created when the code is shown */
     const char *cache_dir;    /* NULL: a fresh one */
     const char *ca_file;      /* NULL: the emulator's CA */
     enum conv_action action;  /* done by the "user" when the code is shown */
@@ -52,6 +61,8 @@ struct login_result {
     long ms;         /* wall time of the whole pam_authenticate */
     int exited;      /* child exited normally */
     int sig;         /* signal that killed it, 0 if none */
+    int child_left;  /* pam_authenticate returned while a child of the caller (a helper) was
+                        still there, running or unreaped */
     char cache_dir[300];
 };
 
@@ -60,11 +71,15 @@ struct login_result hostile_login(const struct login_opts *o);
 int hostile_spawn(const struct login_opts *o, struct login_result *r);
 void hostile_wait(int pid, long hard_limit_ms, long long start_ms, struct login_result *r);
 
+/* State letter and parent pid of pid from /proc/PID/stat; -1 if it is gone. */
+int hostile_proc_stat(int pid, char *state, long *ppid);
+
 /* The captured syslog (static buffer). */
 const char *hostile_syslog(void);
 
 /* Asserts: the child exited normally with rc == want, within bound_ms
- * (scaled by time_factor), and the syslog holds neither a JWT ("eyJ") nor
+ * (scaled by time_factor), pam_authenticate left no child process (its
+ * helper ended and reaped), and the syslog holds neither a JWT ("eyJ") nor
  * any device code the emulator ever issued. */
 void hostile_expect(const struct login_result *r, int want, long bound_ms);
 void hostile_assert_log_clean(struct emu *e);

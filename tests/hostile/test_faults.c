@@ -1,6 +1,8 @@
 /* test_faults.c - pam_aad.so under load and under failures of its
  * surroundings: 50 parallel logins on one cache directory, a read-only and
- * a full cache directory, and an emulator that dies or freezes mid-login.
+ * a full cache directory, an emulator that dies or freezes mid-login, and a
+ * helper that is missing, badly installed, killed, hanging, crashing or
+ * talking nonsense (fake_helper.c), or whose caller dies.
  * Same rig as test_hostile.c (real libpam, forked children, syslog capture). */
 #include "config.h"
 
@@ -10,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,12 +23,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <security/pam_appl.h>
 
 #include "aad_base.h"
 #include "hostile.h"
+#include "pam_sandbox.h"
 
 #define APPROVE_ALICE "{\"claims\":{\"preferred_username\":\"" ALICE_UPN "\"}}"
 #define PARALLEL_MAX 50
@@ -232,6 +238,389 @@ static void test_emulator_frozen_before_keys(void **state)
     dying_emulator_case(ACT_STOP_EMULATOR, 0, H.http_timeout * 1000 + 2000);
 }
 
+/* ---- the helper fails (copies of the real one, and fake_helper.c) ---- */
+
+/* How long a login may take when the module sees the fault at once (no
+ * network, no waiting). */
+#define FAST_MS 1000
+/* A helper that falls silent is given up after http_timeout + 2 s
+ * (pam_aad.c); this much more for starting and ending it. */
+#define SILENCE_MARGIN_MS 500
+
+static long silence_bound(void)
+{
+    return H.http_timeout * 1000 + 2000 + SILENCE_MARGIN_MS;
+}
+
+/* A private copy of the file from, with mode, owned by the running user. */
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+    unlink(to);
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (in < 0 || out < 0)
+        fail_msg("cannot copy %s to %s: %s", from, to, strerror(errno));
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        assert_int_equal(write(out, buf, (size_t)n), n);
+    assert_int_equal(n, 0);
+    assert_int_equal(fchmod(out, mode), 0);
+    close(in);
+    /* closed before any fork: an open writer would make exec fail (ETXTBSY) */
+    assert_int_equal(close(out), 0);
+}
+
+/* The fake helper as H.root/fake-helper-MODE (its name is its behaviour). */
+static void fake(const char *mode, char *path, size_t size)
+{
+    snprintf(path, size, "%s/fake-helper-%s", H.root, mode);
+    copy_file(FAKE_HELPER, path, 0755);
+}
+
+/* A copy of the real helper under a name of its own, so that the processes
+ * running it are this test's (other suites may run the build tree's). */
+static void real_helper(const char *name, mode_t mode, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", H.root, name);
+    copy_file(PAM_AAD_HELPER, path, mode);
+}
+
+/* The processes whose executable is path (a zombie has none); the first
+ * one found in *pid. */
+static int processes_running(const char *path, pid_t *pid)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char link[300], exe[1024];
+        snprintf(link, sizeof(link), "/proc/%s/exe", de->d_name);
+        ssize_t len = readlink(link, exe, sizeof(exe) - 1);
+        if (len <= 0)
+            continue;
+        exe[len] = '\0';
+        if (strcmp(exe, path) == 0 && n++ == 0 && pid != NULL)
+            *pid = (pid_t)atol(de->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static long parent_of(pid_t pid)
+{
+    char state;
+    long ppid;
+    return hostile_proc_stat((int)pid, &state, &ppid) == 0 ? ppid : -1;
+}
+
+/* The live children of parent; the first one found in *child. */
+static int children_of(pid_t parent, pid_t *child)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char state;
+        long ppid;
+        if (de->d_name[0] < '1' || de->d_name[0] > '9' ||
+            hostile_proc_stat(atoi(de->d_name), &state, &ppid) != 0)
+            continue;
+        if (ppid == (long)parent && state != 'Z' && n++ == 0)
+            *child = (pid_t)atol(de->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+/* Ended: no such process, or only its zombie left. */
+static int ended(pid_t pid)
+{
+    char state;
+    long ppid;
+    return hostile_proc_stat((int)pid, &state, &ppid) != 0 || state == 'Z';
+}
+
+/* Under valgrind (the CI gate) /proc/PID/exe names the tool, and its
+ * emulation of fexecve runs scripts. */
+static int under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Fails unless no process runs path within ms (scaled); returns the wait. */
+static long expect_no_process(const char *path, long within_ms)
+{
+    long long start = aad_monotonic_ms(), end = start + within_ms * H.time_factor;
+    pid_t pid = 0;
+    while (processes_running(path, &pid) > 0) {
+        if (aad_monotonic_ms() > end) {
+            kill(pid, SIGKILL);
+            fail_msg("helper %s still runs (pid %d, parent %ld) %ld ms later", path, (int)pid,
+                     parent_of(pid), within_ms * H.time_factor);
+        }
+        pause_ms(5);
+    }
+    return (long)(aad_monotonic_ms() - start);
+}
+
+static void expect_log(const char *needle)
+{
+    const char *log = hostile_syslog();
+    if (strstr(log, needle) == NULL)
+        fail_msg("no \"%s\" in the syslog:\n%s", needle, log);
+}
+
+/* One login through the helper at path: its result, its time, the reason in
+ * the log, and no process of it left. */
+static struct login_result helper_case(const char *path, int want, long bound_ms,
+                                       const char *result, const char *reason)
+{
+    struct login_opts o = {.helper = path, .hard_limit_ms = 30000};
+    struct login_result r = hostile_login(&o);
+    hostile_expect(&r, want, bound_ms);
+    expect_log(result);
+    expect_log(reason);
+    expect_no_process(path, 100);
+    return r;
+}
+
+static void install_case(const char *path, const char *reason)
+{
+    helper_case(path, PAM_SERVICE_ERR, FAST_MS, "result=configuration error", reason);
+}
+
+static void fake_case(const char *mode, int want, long bound_ms, const char *reason)
+{
+    char path[400];
+    fake(mode, path, sizeof(path));
+    struct login_result r = helper_case(path, want, bound_ms,
+                                        want == PAM_AUTH_ERR ? "result=denied" : "result=unavailable",
+                                        reason);
+    print_message("fake-helper-%s: %ld ms\n", mode, r.ms);
+}
+
+static void test_helper_missing(void **state)
+{
+    (void)state;
+    static const char path[] = "/nonexistent/pam_aad_helper";
+    install_case(path, "reason=helper /nonexistent/pam_aad_helper: No such file or directory");
+}
+
+static void test_helper_not_owned_by_root(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        print_message("not root: a file of another owner cannot be made\n");
+        skip();
+    }
+    char path[400];
+    real_helper("helper-uid-4321", 0755, path, sizeof(path));
+    assert_int_equal(chown(path, 4321, 4321), 0);
+    install_case(path, "is owned by uid 4321, not by root");
+}
+
+static void test_helper_group_writable(void **state)
+{
+    (void)state;
+    char path[400];
+    real_helper("helper-0775", 0775, path, sizeof(path));
+    install_case(path, "is writable by group or others");
+}
+
+static void test_helper_world_writable(void **state)
+{
+    (void)state;
+    char path[400];
+    real_helper("helper-0757", 0757, path, sizeof(path));
+    install_case(path, "is writable by group or others");
+}
+
+static void test_helper_not_executable(void **state)
+{
+    (void)state;
+    char path[400];
+    real_helper("helper-0644", 0644, path, sizeof(path));
+    install_case(path, "is not executable");
+}
+
+static void test_helper_is_a_directory(void **state)
+{
+    (void)state;
+    install_case(H.root, "is not a regular file");
+}
+
+static void test_helper_is_a_script(void **state)
+{
+    (void)state;
+    /* fexecve of a close-on-exec descriptor cannot run a script: refused
+     * as an install problem, not run some other way. */
+    if (under_valgrind()) {
+        print_message("valgrind's fexecve runs scripts: not the kernel's behaviour\n");
+        skip();
+    }
+    char path[400];
+    snprintf(path, sizeof(path), "%s/helper-script", H.root);
+    pam_sandbox_write_file(path, "#!/bin/sh\nexit 0\n");
+    assert_int_equal(chmod(path, 0755), 0);
+    install_case(path, "cannot execute it");
+}
+
+static void test_helper_killed_mid_login(void **state)
+{
+    (void)state;
+    /* the real helper, killed by the "user" once the code is shown */
+    char path[400];
+    real_helper("helper-killed", 0755, path, sizeof(path));
+    struct login_opts o = {.helper = path, .action = ACT_KILL_HELPER, .hard_limit_ms = 30000};
+    struct login_result r = hostile_login(&o);
+    hostile_expect(&r, PAM_AUTHINFO_UNAVAIL, bound());
+    expect_log("result=unavailable");
+    expect_log("(helper killed by signal 9)");
+    expect_no_process(path, 100);
+    print_message("helper killed at the prompt: %ld ms\n", r.ms);
+}
+
+static void test_helper_hangs(void **state)
+{
+    (void)state;
+    /* reads nothing, writes nothing: given up after http_timeout + 2 s,
+     * then killed and reaped (hostile_expect: no child left) */
+    fake_case("hang", PAM_AUTHINFO_UNAVAIL, silence_bound(),
+              "helper: no message before the deadline (helper killed by signal 9)");
+}
+
+static void test_helper_truncated_frame_then_silence(void **state)
+{
+    (void)state;
+    fake_case("partial", PAM_AUTHINFO_UNAVAIL, silence_bound(),
+              "helper: no message before the deadline (helper killed by signal 9)");
+}
+
+static void test_helper_oversized_frame(void **state)
+{
+    (void)state;
+    fake_case("oversized", PAM_AUTHINFO_UNAVAIL, FAST_MS, "helper: a malformed or oversized message");
+}
+
+static void test_helper_frame_of_4_gib(void **state)
+{
+    (void)state;
+    fake_case("huge", PAM_AUTHINFO_UNAVAIL, FAST_MS, "helper: a malformed or oversized message");
+}
+
+static void test_helper_field_lengths_do_not_add_up(void **state)
+{
+    (void)state;
+    fake_case("malformed", PAM_AUTHINFO_UNAVAIL, FAST_MS, "helper: a malformed or oversized message");
+}
+
+static void test_helper_nul_inside_a_field(void **state)
+{
+    (void)state;
+    fake_case("nul", PAM_AUTHINFO_UNAVAIL, FAST_MS, "helper: a malformed or oversized message");
+}
+
+static void test_helper_other_protocol_version(void **state)
+{
+    (void)state;
+    fake_case("version", PAM_AUTHINFO_UNAVAIL, FAST_MS,
+              "helper speaks protocol version 2, this module version 1");
+}
+
+static void test_helper_sends_garbage(void **state)
+{
+    (void)state;
+    fake_case("garbage", PAM_AUTHINFO_UNAVAIL, FAST_MS, "reason=helper");
+}
+
+static void test_helper_unknown_message_type(void **state)
+{
+    (void)state;
+    fake_case("unknown-type", PAM_AUTHINFO_UNAVAIL, FAST_MS,
+              "helper sent a message of unknown type 99");
+}
+
+static void test_helper_exits_at_once(void **state)
+{
+    (void)state;
+    fake_case("exit", PAM_AUTHINFO_UNAVAIL, FAST_MS, "(helper exited with status 3)");
+}
+
+static void test_helper_crashes(void **state)
+{
+    (void)state;
+    fake_case("crash", PAM_AUTHINFO_UNAVAIL, FAST_MS,
+              "helper: the other side closed the connection (ended or died) (helper killed by signal 11)");
+}
+
+static void test_helper_crashes_after_the_code(void **state)
+{
+    (void)state;
+    /* it dies on ENTERED only: the signal in the log proves the code was shown */
+    fake_case("crash-after-code", PAM_AUTHINFO_UNAVAIL, FAST_MS,
+              "helper: the other side closed the connection (ended or died) (helper killed by signal 11)");
+}
+
+static void test_helper_success_for_another_account(void **state)
+{
+    (void)state;
+    /* the fake lingers after its verdict: it gets the module's 1 s to exit */
+    fake_case("other-account", PAM_AUTH_ERR, FAST_MS + 1000, "helper: success for another account");
+}
+
+static void test_caller_killed_at_prompt_ends_helper(void **state)
+{
+    (void)state;
+    char path[400], marker[400];
+    real_helper("helper-orphan", 0755, path, sizeof(path));
+    snprintf(marker, sizeof(marker), "%s/at-prompt", H.root);
+    unlink(marker);
+    struct login_opts o = {.helper = path, .action = ACT_HANG_AT_PROMPT, .marker = marker};
+    struct login_result r;
+    pid_t pid = (pid_t)hostile_spawn(&o, &r);
+    assert_true(pid > 0);
+    long long give_up = aad_monotonic_ms() + 15000 * H.time_factor;
+    while (access(marker, F_OK) != 0) {
+        if (aad_monotonic_ms() > give_up) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            fail_msg("the code was never shown; syslog:\n%s", hostile_syslog());
+        }
+        pause_ms(5);
+    }
+    /* the helper waits for Enter: it is the login child's only child */
+    pid_t helper = 0;
+    assert_int_equal(children_of(pid, &helper), 1);
+    if (!under_valgrind())
+        assert_int_equal(processes_running(path, NULL), 1);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    long long killed = aad_monotonic_ms(), end = killed + 1500 * H.time_factor;
+    while (!ended(helper)) {
+        if (aad_monotonic_ms() > end) {
+            kill(helper, SIGKILL);
+            fail_msg("the helper (pid %d) outlived its caller by %ld ms", (int)helper,
+                     1500 * H.time_factor);
+        }
+        pause_ms(5);
+    }
+    long ms = (long)(aad_monotonic_ms() - killed);
+    expect_no_process(path, 0);
+    print_message("helper gone %ld ms after its caller was killed\n", ms);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -245,6 +634,28 @@ int main(int argc, char **argv)
         T(test_emulator_killed_while_polling),
         T(test_emulator_frozen_while_polling),
         T(test_emulator_frozen_before_keys),
+        T(test_helper_missing),
+        T(test_helper_not_owned_by_root),
+        T(test_helper_group_writable),
+        T(test_helper_world_writable),
+        T(test_helper_not_executable),
+        T(test_helper_is_a_directory),
+        T(test_helper_is_a_script),
+        T(test_helper_killed_mid_login),
+        T(test_helper_hangs),
+        T(test_helper_truncated_frame_then_silence),
+        T(test_helper_oversized_frame),
+        T(test_helper_frame_of_4_gib),
+        T(test_helper_field_lengths_do_not_add_up),
+        T(test_helper_nul_inside_a_field),
+        T(test_helper_other_protocol_version),
+        T(test_helper_sends_garbage),
+        T(test_helper_unknown_message_type),
+        T(test_helper_exits_at_once),
+        T(test_helper_crashes),
+        T(test_helper_crashes_after_the_code),
+        T(test_helper_success_for_another_account),
+        T(test_caller_killed_at_prompt_ends_helper),
     };
 #undef T
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
