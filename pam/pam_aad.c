@@ -272,7 +272,8 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
                       strerror(errno));
     else
         st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
-    int status = aad_helper_finish(&proc, v->received ? HELPER_EXIT_GRACE_MS : HELPER_BROKEN_GRACE_MS);
+    int status =
+        aad_helper_finish(&proc, v->received ? HELPER_EXIT_GRACE_MS : HELPER_BROKEN_GRACE_MS);
     char how[64];
     aad_describe_wait_status(status, how, sizeof(how));
     if (!v->received) {

@@ -193,6 +193,7 @@ int main(void)
         const char *fields[] = {"0", "verified", "bob@contoso.example", "oid", "Bob", "tid", "bob"};
         if (aad_wire_send(fd, AAD_MSG_VERDICT, 7, fields) != 0)
             _exit(4);
+        _exit(0); /* and ends cleanly, as the real helper does */
     } else if (strcmp(mode, "crash") == 0) {
         raise(SIGSEGV);
     } else if (strcmp(mode, "crash-after-code") == 0) {
