@@ -196,7 +196,7 @@ fail() { echo "FAIL: \$*"; rc=1; }
 
 DEBIAN_FRONTEND=noninteractive pam-auth-update --force --enable aad >"$T/pam-auth-update.log" 2>&1 ||
     { cat "$T/pam-auth-update.log"; fail "pam-auth-update --enable aad"; }
-aad=\$(grep -n 'pam_aad.so' /etc/pam.d/common-auth | head -1 | cut -d: -f1)
+aad=\$(grep -n -E 'pam_aad(_plain)?\.so' /etc/pam.d/common-auth | head -1 | cut -d: -f1)
 unix=\$(grep -n 'pam_unix.so' /etc/pam.d/common-auth | head -1 | cut -d: -f1)
 if [ -n "\$aad" ] && [ -n "\$unix" ] && [ "\$aad" -gt "\$unix" ] &&
     sed -n "\${aad}p" /etc/pam.d/common-auth | grep -q 'default=ignore'; then
