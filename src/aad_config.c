@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 #define VALUE_MAX_BYTES 4096
+/* Host names are at most 253 characters; the bound keeps every URL and cache
+ * name built from the authority well inside its buffer. */
+#define AUTHORITY_MAX_CHARS 512
 
 #ifndef AAD_DEFAULT_CACHE_DIR
 #define AAD_DEFAULT_CACHE_DIR "/var/cache/pam_aad"
@@ -318,9 +322,24 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
     if (cfg->client_id == NULL || !aad_is_guid(cfg->client_id))
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'client_id' is required and must be the application's GUID", p);
+    if (strlen(cfg->authority) > AUTHORITY_MAX_CHARS)
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'authority' is longer than %d characters", p,
+                        AUTHORITY_MAX_CHARS);
     if (normalise_authority(cfg->authority) != 0)
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'authority' must be https://host[:port], not '%.64s'", p, cfg->authority);
+    if (cfg->ca_file != NULL) {
+        /* A trust anchor decides which servers are believed: the same rule
+         * as this file, and readable now rather than at the first login. */
+        int fd = -1;
+        struct aad_error why = {AAD_OK, ""};
+        if (cfg->ca_file[0] != '/')
+            return aad_fail(err, AAD_CONFIG_ERROR,
+                            "%s: 'ca_file' must be an absolute path, not '%.64s'", p, cfg->ca_file);
+        if (aad_safefile_open(cfg->ca_file, &fd, &why) != AAD_OK)
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s: ca_file %s", p, why.message);
+        close(fd);
+    }
     if (cfg->proxy != NULL && *cfg->proxy == '\0') {
         free(cfg->proxy);
         cfg->proxy = NULL;

@@ -74,8 +74,7 @@ int aad_safefile_read_fd(int fd, size_t max_len, char **out, size_t *out_len)
     return -1;
 }
 
-enum aad_status aad_safefile_read(const char *path, size_t max_len, char **out, size_t *out_len,
-                                  struct aad_error *err)
+enum aad_status aad_safefile_open(const char *path, int *fd_out, struct aad_error *err)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
@@ -84,10 +83,22 @@ enum aad_status aad_safefile_read(const char *path, size_t max_len, char **out, 
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: %s", path, strerror(errno));
     }
     const char *why = NULL;
-    enum aad_status st = AAD_OK;
-    if (aad_safefile_check_fd(fd, 0, &why) != 0)
-        st = aad_fail(err, AAD_CONFIG_ERROR, "%s: refused: the file %s", path, why);
-    else if (aad_safefile_read_fd(fd, max_len, out, out_len) != 0)
+    if (aad_safefile_check_fd(fd, 0, &why) != 0) {
+        close(fd);
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: refused: the file %s", path, why);
+    }
+    *fd_out = fd;
+    return AAD_OK;
+}
+
+enum aad_status aad_safefile_read(const char *path, size_t max_len, char **out, size_t *out_len,
+                                  struct aad_error *err)
+{
+    int fd = -1;
+    enum aad_status st = aad_safefile_open(path, &fd, err);
+    if (st != AAD_OK)
+        return st;
+    if (aad_safefile_read_fd(fd, max_len, out, out_len) != 0)
         st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unreadable or larger than %zu bytes", path, max_len);
     close(fd);
     return st;

@@ -17,6 +17,12 @@
 enum aad_status aad_safefile_read(const char *path, size_t max_len, char **out, size_t *out_len,
                                   struct aad_error *err);
 
+/* Opens path read-only with the same rules and checks (no link, a regular
+ * file, the owner, not writable by group or others) and hands back the
+ * descriptor, so that whatever is checked next (a key's mode) and what is
+ * read are the same file. Failures are AAD_CONFIG_ERROR naming the path. */
+enum aad_status aad_safefile_open(const char *path, int *fd, struct aad_error *err);
+
 /* The same checks on an already open descriptor (used by the cache, which
  * opens with O_NOFOLLOW itself). Returns 0 when safe, else -1 with a reason
  * in why. */

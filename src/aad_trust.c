@@ -26,7 +26,10 @@ void aad_trust_cache_name(const struct aad_config *cfg, char *name, size_t size)
     unsigned int dlen = 0;
     char input[1024];
     int n = snprintf(input, sizeof(input), "%s\n%s", cfg->authority, cfg->tenant);
-    EVP_Digest(input, (size_t)n, digest, &dlen, EVP_sha256(), NULL);
+    /* Hash what was written: snprintf returns what it wanted to write. The
+     * configuration bounds the authority, so nothing is cut in practice. */
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof(input) ? sizeof(input) - 1 : (size_t)n;
+    EVP_Digest(input, len, digest, &dlen, EVP_sha256(), NULL);
     snprintf(name, size, "keys-%02x%02x%02x%02x%02x%02x%02x%02x.json", digest[0], digest[1],
              digest[2], digest[3], digest[4], digest[5], digest[6], digest[7]);
 }

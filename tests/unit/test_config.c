@@ -77,7 +77,7 @@ static struct aad_config *load_ok(const char *text)
 /* MINIMAL plus one more line must be accepted. */
 static struct aad_config *load_with(const char *line)
 {
-    char text[1024];
+    char text[4096];
     snprintf(text, sizeof(text), "%s%s\n", MINIMAL, line);
     return load_ok(text);
 }
@@ -85,7 +85,7 @@ static struct aad_config *load_with(const char *line)
 /* MINIMAL plus line (at line 4) must be refused with sub in the message. */
 static void expect_refused_with(const char *line, const char *sub)
 {
-    char text[1024];
+    char text[4096];
     snprintf(text, sizeof(text), "%s%s\n", MINIMAL, line);
     struct aad_config *cfg = NULL;
     struct aad_error err;
@@ -177,6 +177,14 @@ static void test_client_id_is_stored(void **state)
     aad_config_free(cfg);
 }
 
+static void test_upper_case_client_id_is_accepted(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("client_id = 535FB089-9FF3-47B6-9BFB-4F1264799865");
+    assert_string_equal(cfg->client_id, "535FB089-9FF3-47B6-9BFB-4F1264799865");
+    aad_config_free(cfg);
+}
+
 static void test_authority_national_cloud_is_accepted(void **state)
 {
     (void)state;
@@ -206,12 +214,75 @@ static void test_authority_ipv6_literal_is_accepted(void **state)
     expect_refused_with("authority = https://[]:8443", "'authority' must be");
 }
 
+/* A PEM bundle in the test directory with the given mode; its path. */
+static const char *write_ca_file(mode_t mode)
+{
+    static char ca[300];
+    snprintf(ca, sizeof(ca), "%s/ca-%d.pem", dir, ++file_counter);
+    FILE *f = fopen(ca, "w");
+    assert_non_null(f);
+    fputs("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", f);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(ca, mode), 0);
+    return ca;
+}
+
 static void test_ca_file_is_stored(void **state)
 {
     (void)state;
-    struct aad_config *cfg = load_with("ca_file = /etc/ssl/certs/emulator.pem");
-    assert_string_equal(cfg->ca_file, "/etc/ssl/certs/emulator.pem");
+    char line[400];
+    const char *ca = write_ca_file(0644);
+    snprintf(line, sizeof(line), "ca_file = %s", ca);
+    struct aad_config *cfg = load_with(line);
+    assert_string_equal(cfg->ca_file, ca);
     aad_config_free(cfg);
+}
+
+static void test_relative_ca_file_is_refused(void **state)
+{
+    (void)state;
+    expect_refused_with("ca_file = ca.pem", "'ca_file' must be an absolute path");
+}
+
+static void test_other_writable_ca_file_is_refused(void **state)
+{
+    (void)state;
+    char line[400];
+    const char *ca = write_ca_file(0666);
+    snprintf(line, sizeof(line), "ca_file = %s", ca);
+    expect_refused_with(line, ca);
+    expect_refused_with(line, "writable by group or others");
+}
+
+static void test_ca_file_owned_by_another_user_is_refused(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* only root can give a file away */
+    char line[400];
+    const char *ca = write_ca_file(0644);
+    assert_int_equal(chown(ca, 65534, 65534), 0);
+    snprintf(line, sizeof(line), "ca_file = %s", ca);
+    expect_refused_with(line, "not owned by root");
+}
+
+static void test_missing_ca_file_is_refused(void **state)
+{
+    (void)state;
+    char line[400];
+    snprintf(line, sizeof(line), "ca_file = %s/no-such-ca.pem", dir);
+    expect_refused_with(line, "no-such-ca.pem");
+}
+
+static void test_symlinked_ca_file_is_refused(void **state)
+{
+    (void)state;
+    char line[400], link_path[300];
+    const char *ca = write_ca_file(0644);
+    snprintf(link_path, sizeof(link_path), "%s/ca-link-%d.pem", dir, file_counter);
+    assert_int_equal(symlink(ca, link_path), 0);
+    snprintf(line, sizeof(line), "ca_file = %s", link_path);
+    expect_refused_with(line, "symbolic link");
 }
 
 static void test_proxy_is_stored(void **state)
@@ -635,6 +706,21 @@ static void test_overlong_value_is_refused(void **state)
     free(text);
 }
 
+static void test_authority_longer_than_512_characters_is_refused(void **state)
+{
+    (void)state;
+    char line[2100];
+    int n = snprintf(line, sizeof(line), "authority = https://");
+    memset(line + n, 'a', 2000);
+    strcpy(line + n + 2000, ".example");
+    expect_refused_with(line, "'authority' is longer than 512 characters");
+    /* 512 is still fine. */
+    n = snprintf(line, sizeof(line), "authority = https://");
+    memset(line + n, 'a', 512 - 8 - 8);
+    strcpy(line + n + 512 - 16, ".example");
+    aad_config_free(load_with(line));
+}
+
 /* ---- module arguments ---------------------------------------------------------------------- */
 
 static void test_config_argument_names_the_file(void **state)
@@ -873,6 +959,13 @@ int main(void)
         cmocka_unit_test(test_authority_with_port_and_trailing_slash_is_normalised),
         cmocka_unit_test(test_authority_ipv6_literal_is_accepted),
         cmocka_unit_test(test_ca_file_is_stored),
+        cmocka_unit_test(test_relative_ca_file_is_refused),
+        cmocka_unit_test(test_other_writable_ca_file_is_refused),
+        cmocka_unit_test(test_ca_file_owned_by_another_user_is_refused),
+        cmocka_unit_test(test_missing_ca_file_is_refused),
+        cmocka_unit_test(test_symlinked_ca_file_is_refused),
+        cmocka_unit_test(test_upper_case_client_id_is_accepted),
+        cmocka_unit_test(test_authority_longer_than_512_characters_is_refused),
         cmocka_unit_test(test_proxy_is_stored),
         cmocka_unit_test(test_empty_proxy_means_none),
         cmocka_unit_test(test_scope_with_openid_is_accepted),

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "aad_keys.h"
+#include "aad_trust.h"
 #include "token_maker.h"
 #include "unit_support.h"
 
@@ -594,6 +595,47 @@ static void test_discovery_not_json_is_refused(void **state)
     assert_status(aad_discovery_parse(text, strlen(text), AUTHORITY, &d, &err), AAD_UNAVAILABLE, err);
 }
 
+/* ---- the cache entry's name -------------------------------------------------------------- */
+
+/* "keys-<first 8 bytes of SHA-256 of the len bytes of input, hex>.json". */
+static void expected_cache_name(const char *input, size_t len, char *name, size_t size)
+{
+    unsigned char d[32];
+    unsigned int dlen = 0;
+    assert_int_equal(EVP_Digest(input, len, d, &dlen, EVP_sha256(), NULL), 1);
+    snprintf(name, size, "keys-%02x%02x%02x%02x%02x%02x%02x%02x.json", d[0], d[1], d[2], d[3], d[4],
+             d[5], d[6], d[7]);
+}
+
+static void test_cache_name_hashes_authority_and_tenant(void **state)
+{
+    (void)state;
+    struct aad_config cfg = {.authority = AUTHORITY, .tenant = TENANT};
+    char name[64], want[64];
+    aad_trust_cache_name(&cfg, name, sizeof(name));
+    expected_cache_name(AUTHORITY "\n" TENANT, strlen(AUTHORITY "\n" TENANT), want, sizeof(want));
+    assert_string_equal(name, want);
+}
+
+/* An input longer than the name's buffer (the configuration refuses such an
+ * authority; the function must not rely on it): what was written, 1023
+ * bytes, is hashed, never the bytes past the buffer (ASan: stack overflow). */
+static void test_cache_name_of_a_long_authority_hashes_what_was_written(void **state)
+{
+    (void)state;
+    char *authority = malloc(2101);
+    assert_non_null(authority);
+    memcpy(authority, "https://", 8);
+    memset(authority + 8, 'a', 2092);
+    authority[2100] = '\0';
+    struct aad_config cfg = {.authority = authority, .tenant = TENANT};
+    char name[64], want[64];
+    aad_trust_cache_name(&cfg, name, sizeof(name));
+    expected_cache_name(authority, 1023, want, sizeof(want));
+    assert_string_equal(name, want);
+    free(authority);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +674,8 @@ int main(void)
         cmocka_unit_test(test_discovery_jwks_uri_on_another_host_is_refused),
         cmocka_unit_test(test_discovery_missing_fields_are_refused),
         cmocka_unit_test(test_discovery_not_json_is_refused),
+        cmocka_unit_test(test_cache_name_hashes_authority_and_tenant),
+        cmocka_unit_test(test_cache_name_of_a_long_authority_hashes_what_was_written),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
