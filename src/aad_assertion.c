@@ -23,26 +23,51 @@
 #define CREDENTIAL_MAX_BYTES (64 * 1024)
 #define ASSERTION_LIFETIME 600 /* seconds, as MSAL */
 
-/* The private key: like the config, plus no read access for group or others. */
+/* OpenSSL's passphrase callback: there is no one to ask (a prompt on
+ * /dev/tty would be outside the conversation, with no timeout). */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)asked = 1;
+    return -1;
+}
+
+/* The private key: like the config, plus no access for group or others,
+ * checked on the descriptor that is read (a path could be swapped). */
 static enum aad_status load_private_key(const char *path, EVP_PKEY **out, struct aad_error *err)
 {
     char *pem = NULL;
     size_t len = 0;
-    enum aad_status st = aad_safefile_read(path, CREDENTIAL_MAX_BYTES, &pem, &len, err);
+    int fd = -1;
+    enum aad_status st = aad_safefile_open(path, &fd, err);
     if (st != AAD_OK)
         return st;
     struct stat sb;
-    if (stat(path, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        aad_wipe(pem, len);
-        free(pem);
-        return aad_fail(err, AAD_CONFIG_ERROR,
-                        "%s: refused: a private key must not be readable by group or others", path);
-    }
+    if (fstat(fd, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        st = aad_fail(err, AAD_CONFIG_ERROR,
+                      "%s: refused: a private key must not be readable by group or others", path);
+    else if (aad_safefile_read_fd(fd, CREDENTIAL_MAX_BYTES, &pem, &len) != 0)
+        st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unreadable or larger than %d bytes", path,
+                      CREDENTIAL_MAX_BYTES);
+    close(fd);
+    if (st != AAD_OK)
+        return st;
+    int asked = 0;
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    *out = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    *out = bio ? PEM_read_bio_PrivateKey(bio, NULL, refuse_passphrase, &asked) : NULL;
     BIO_free(bio);
     aad_wipe(pem, len);
     free(pem);
+    if (asked) {
+        EVP_PKEY_free(*out);
+        *out = NULL;
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: refused: the private key is encrypted (no passphrase can be asked "
+                        "for); store it unencrypted, readable by root only",
+                        path);
+    }
     if (*out == NULL || EVP_PKEY_get_base_id(*out) != EVP_PKEY_RSA || EVP_PKEY_get_bits(*out) < 2048) {
         EVP_PKEY_free(*out);
         *out = NULL;
