@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -119,7 +120,7 @@ static enum aad_status check_audience(const json_t *claims, const char *client_i
 {
     json_t *aud = json_object_get(claims, "aud");
     if (json_is_string(aud)) {
-        if (strcmp(json_string_value(aud), client_id) == 0)
+        if (strcasecmp(json_string_value(aud), client_id) == 0)
             return AAD_OK;
     } else if (json_is_array(aud) && json_array_size(aud) > 0 && json_array_size(aud) <= 16) {
         int found = 0;
@@ -128,11 +129,11 @@ static enum aad_status check_audience(const json_t *claims, const char *client_i
         json_array_foreach(aud, i, v) {
             if (!json_is_string(v))
                 return aad_fail(err, AAD_DENIED, "token audience list holds a non-string");
-            found |= strcmp(json_string_value(v), client_id) == 0;
+            found |= strcasecmp(json_string_value(v), client_id) == 0;
         }
         /* With several audiences, OIDC requires the token to name us as azp. */
         const char *azp = aad_json_string(claims, "azp");
-        if (found && (json_array_size(aud) == 1 || (azp != NULL && !strcmp(azp, client_id))))
+        if (found && (json_array_size(aud) == 1 || (azp != NULL && !strcasecmp(azp, client_id))))
             return AAD_OK;
     }
     return aad_fail(err, AAD_DENIED, "token audience is not this application (%s)", client_id);
@@ -167,7 +168,7 @@ static int key_issuer_matches(const char *key_issuer, const char *tid, const cha
     size_t pre = (size_t)(at - key_issuer);
     const char *post = at + sizeof(tmpl) - 1;
     return strlen(iss) == pre + strlen(tid) + strlen(post) && strncmp(iss, key_issuer, pre) == 0 &&
-           strncmp(iss + pre, tid, strlen(tid)) == 0 && strcmp(iss + pre + strlen(tid), post) == 0;
+           strncasecmp(iss + pre, tid, strlen(tid)) == 0 && strcmp(iss + pre + strlen(tid), post) == 0;
 }
 
 enum aad_status aad_jwt_check_claims(const struct aad_jwt *jwt, const struct aad_key *key,
@@ -180,11 +181,15 @@ enum aad_status aad_jwt_check_claims(const struct aad_jwt *jwt, const struct aad
     const char *oid = aad_json_string(c, "oid");
     if (iss == NULL || strcmp(iss, x->issuer) != 0)
         return aad_fail(err, AAD_DENIED, "token issuer is not %s", x->issuer);
-    if (tid == NULL || strcmp(tid, x->tenant_id) != 0)
+    /* GUIDs (tid, aud against client_id, oid) compare without regard to case. */
+    if (tid == NULL || strcasecmp(tid, x->tenant_id) != 0)
         return aad_fail(err, AAD_DENIED, "token tenant is not %s", x->tenant_id);
     if (key->issuer != NULL && !key_issuer_matches(key->issuer, tid, iss))
         return aad_fail(err, AAD_DENIED, "token issuer does not match the issuer of key %s",
                         key->kid);
+    /* An access token (it carries scopes) is for an API, never a sign-in. */
+    if (json_object_get(c, "scp") != NULL)
+        return aad_fail(err, AAD_DENIED, "token carries 'scp': an access token, not an ID token");
     enum aad_status st = check_audience(c, x->client_id, err);
     if (st == AAD_OK)
         st = check_times(c, x, err);

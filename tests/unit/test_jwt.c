@@ -824,6 +824,31 @@ static void test_tid_missing_is_refused(void **state)
     expect_claims(c, AAD_DENIED, "tenant is not");
 }
 
+static void test_tid_in_upper_case_is_accepted(void **state)
+{
+    (void)state;
+    json_t *c = claims();
+    json_object_set_new(c, "tid", json_string("72F988BF-86F1-41AF-91AB-2D7CD011DB47"));
+    expect_claims(c, AAD_OK, NULL);
+}
+
+/* ---- an access token is not an ID token ------------------------------------------------ */
+
+/* A v2.0 access token as Entra issues it for an API whose app id is the
+ * client: aud = the API's app id, azp = the calling client, scp, idtyp
+ * absent, signed by the tenant's key, every other check satisfied. */
+static void test_access_token_with_scp_is_refused(void **state)
+{
+    (void)state;
+    json_t *c = claims();
+    json_object_set_new(c, "aud", json_string(CLIENT));
+    json_object_set_new(c, "azp", json_string("04b07795-8ddb-461a-bbee-02f9e1bf7b46"));
+    json_object_set_new(c, "azpacr", json_string("0"));
+    json_object_set_new(c, "scp", json_string("access_as_user"));
+    json_object_set_new(c, "uti", json_string("AbCdEfGh"));
+    expect_claims(c, AAD_DENIED, "access token");
+}
+
 /* ---- aud ---------------------------------------------------------------------------------- */
 
 static void test_aud_string_equal_to_client_id_is_accepted(void **state)
@@ -831,6 +856,30 @@ static void test_aud_string_equal_to_client_id_is_accepted(void **state)
     (void)state;
     json_t *c = claims();
     json_object_set_new(c, "aud", json_string(CLIENT));
+    expect_claims(c, AAD_OK, NULL);
+}
+
+/* An upper-case client_id in the configuration (it accepts both cases)
+ * matches Entra's lower-case aud, and the other way round. */
+static void test_aud_compares_with_client_id_without_regard_to_case(void **state)
+{
+    (void)state;
+    static const char *const upper = "535FB089-9FF3-47B6-9BFB-4F1264799865";
+    json_t *c = claims();
+    char *token = tm_make_token_json(key, HEADER, c);
+    json_decref(c);
+    struct aad_jwt *jwt = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_jwt_parse(token, &jwt, &err), AAD_OK, err);
+    const struct aad_key *k = aad_keyset_find(keys, jwt->kid);
+    struct aad_jwt_expect x = {ISSUER, TENANT, upper, NOW, SKEW};
+    assert_status(aad_jwt_check_claims(jwt, k, &x, &err), AAD_OK, err);
+    aad_jwt_free(jwt);
+    free(token);
+
+    c = claims();
+    json_object_set_new(c, "aud", json_pack("[s,s]", OTHER_CLIENT, upper));
+    json_object_set_new(c, "azp", json_string(upper));
     expect_claims(c, AAD_OK, NULL);
 }
 
@@ -1324,6 +1373,9 @@ int main(void)
         cmocka_unit_test(test_idp_not_a_string_is_guest),
         cmocka_unit_test(test_acct_1_is_guest),
         cmocka_unit_test(test_acct_0_is_not_guest),
+        cmocka_unit_test(test_tid_in_upper_case_is_accepted),
+        cmocka_unit_test(test_access_token_with_scp_is_refused),
+        cmocka_unit_test(test_aud_compares_with_client_id_without_regard_to_case),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
