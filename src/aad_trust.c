@@ -150,9 +150,16 @@ static struct aad_trust *read_cached(const struct aad_config *cfg, const char *n
     return t;
 }
 
+/* True when t's keys were fetched less than max_age seconds ago (a fetch
+ * time in the future proves nothing and counts as too old). */
+static int younger_than(const struct aad_trust *t, long long now, long long max_age)
+{
+    return t != NULL && t->fetched_at <= now && now - t->fetched_at < max_age;
+}
+
 static int is_fresh(const struct aad_trust *t, long long now)
 {
-    return t != NULL && t->fetched_at <= now && now - t->fetched_at < AAD_TRUST_MAX_AGE;
+    return younger_than(t, now, AAD_TRUST_MAX_AGE);
 }
 
 static void save(const struct aad_config *cfg, const char *name, const json_t *entry,
@@ -211,6 +218,18 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
             t->forced_at = cached ? cached->forced_at : 0;
             *out = t;
         }
+    } else if (cached != NULL && !younger_than(cached, now, AAD_TRUST_LAST_GOOD_MAX_AGE)) {
+        /* A key withdrawn from the tenant's set must not live on for ever
+         * in the cache of a host that cannot reach the authority. */
+        char reason[sizeof(err->message)];
+        snprintf(reason, sizeof(reason), "%s", err ? err->message : "?");
+        st = aad_fail(err, AAD_UNAVAILABLE,
+                      "signing keys cannot be refreshed (%s) and the last known-good set is "
+                      "older than %d days",
+                      reason, AAD_TRUST_LAST_GOOD_MAX_AGE / 86400);
+        aad_log(log, LOG_ERR, "last known-good signing keys not used: fetched at %lld, more than "
+                "%d days ago, and refreshing them failed (%s)",
+                cached->fetched_at, AAD_TRUST_LAST_GOOD_MAX_AGE / 86400, reason);
     } else if (cached != NULL) {
         aad_log(log, LOG_WARNING, "refreshing signing keys failed (%s): using the last known-good set",
                 err ? err->message : "?");

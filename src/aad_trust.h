@@ -3,7 +3,8 @@
  *
  * Cached keys are used for 24 h. A token whose kid is unknown forces one
  * refetch of the keys unless a forced refetch happened in the last 5
- * minutes in any process. A failed fetch keeps the last known-good set. */
+ * minutes in any process. A failed fetch keeps the last known-good set, for
+ * at most 7 days after its last successful fetch. */
 #ifndef AAD_TRUST_H
 #define AAD_TRUST_H
 
@@ -14,6 +15,7 @@
 
 #define AAD_TRUST_MAX_AGE (24 * 3600)
 #define AAD_TRUST_FORCED_INTERVAL 300
+#define AAD_TRUST_LAST_GOOD_MAX_AGE (7 * 24 * 3600)
 
 struct aad_trust {
     struct aad_discovery discovery; /* issuer, tenant GUID, jwks_uri */

@@ -145,6 +145,56 @@ static void test_failed_refresh_keeps_last_known_good_keys(void **state)
     aad_trust_free(t);
 }
 
+static void capture_log(void *ctx, int priority, const char *message)
+{
+    (void)priority;
+    char *buf = ctx;
+    strncat(buf, message, 4095 - strlen(buf));
+    strncat(buf, "\n", 4095 - strlen(buf));
+}
+
+/* The tenant withdraws a key; the host's cached set, last fetched 30 days
+ * ago, still holds it, and the authority cannot be reached: the withdrawn
+ * key must not be usable, the load is unavailable with a clear log line. */
+static void test_last_known_good_keys_expire_after_seven_days(void **state)
+{
+    struct fixture *f = *state;
+    struct aad_trust *t = load(f, AAD_OK);
+    char withdrawn[300];
+    snprintf(withdrawn, sizeof(withdrawn), "%s", t->keys->keys[0].kid);
+    aad_trust_free(t);
+    free(rotate(f)); /* keep_old false: the old key leaves the tenant's set */
+    edit_entry(f, "fetched_at", (long long)time(NULL) - 30 * 24 * 3600);
+    assert_int_equal(emu_control(f->h.emu, "POST", "/control/fault",
+                                 "{\"endpoint\":\"any\",\"status\":500,\"count\":-1}", NULL), 200);
+    char logged[4096] = "";
+    struct aad_log log = {capture_log, logged, 0};
+    struct aad_error err = {0};
+    t = NULL;
+    enum aad_status st = aad_trust_load(f->cfg, f->http, &log, &t, &err);
+    if (st == AAD_OK) {
+        int still = aad_keyset_find(t->keys, withdrawn) != NULL;
+        aad_trust_free(t);
+        fail_msg("a 30-day-old cache was used%s", still ? " and the withdrawn key is accepted" : "");
+    }
+    assert_int_equal(st, AAD_UNAVAILABLE);
+    assert_null(t);
+    assert_non_null(strstr(err.message, "older than 7 days"));
+    assert_non_null(strstr(logged, "last known-good signing keys not used"));
+}
+
+static void test_last_known_good_keys_of_six_days_are_used(void **state)
+{
+    struct fixture *f = *state;
+    aad_trust_free(load(f, AAD_OK));
+    edit_entry(f, "fetched_at", (long long)time(NULL) - 6 * 24 * 3600);
+    assert_int_equal(emu_control(f->h.emu, "POST", "/control/fault",
+                                 "{\"endpoint\":\"any\",\"status\":500,\"count\":-1}", NULL), 200);
+    struct aad_trust *t = load(f, AAD_OK);
+    assert_true(t->from_cache);
+    aad_trust_free(t);
+}
+
 static void test_cold_cache_and_unreachable_service_is_unavailable(void **state)
 {
     struct fixture *f = *state;
@@ -338,6 +388,8 @@ int main(void)
         T(test_warm_cache_needs_no_request),
         T(test_cache_older_than_a_day_is_refetched),
         T(test_failed_refresh_keeps_last_known_good_keys),
+        T(test_last_known_good_keys_expire_after_seven_days),
+        T(test_last_known_good_keys_of_six_days_are_used),
         T(test_cold_cache_and_unreachable_service_is_unavailable),
         T(test_corrupt_cache_is_ignored_and_replaced),
         T(test_group_writable_cache_is_ignored),
