@@ -476,6 +476,25 @@ static void describe_list(const struct aad_strlist *list, char *buf, size_t size
         used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list->items[i]);
 }
 
+/* url with the password of its user info replaced by "***"
+ * ("http://svc:***@host:3128"): for `debug`, which must not log secrets. */
+static void describe_url(const char *url, char *buf, size_t size)
+{
+    const char *scheme = strstr(url, "://");
+    const char *start = scheme ? scheme + 3 : url;
+    size_t authority_len = strcspn(start, "/?#");
+    const char *at = NULL;
+    for (const char *q = start; q < start + authority_len; q++) {
+        if (*q == '@')
+            at = q;
+    }
+    const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+    if (colon == NULL)
+        snprintf(buf, size, "%s", url);
+    else
+        snprintf(buf, size, "%.*s***%s", (int)(colon + 1 - url), url, at);
+}
+
 void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),
                          void *ctx)
 {
@@ -487,8 +506,12 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
         const void *field = (const char *)cfg + keys[i].offset;
         switch (keys[i].kind) {
         case K_STRING:
-            snprintf(value, sizeof(value), "%s",
-                     *(char *const *)field ? *(char *const *)field : "(none)");
+            if (*(char *const *)field == NULL)
+                snprintf(value, sizeof(value), "(none)");
+            else if (field == (const void *)&cfg->proxy)
+                describe_url(cfg->proxy, value, sizeof(value));
+            else
+                snprintf(value, sizeof(value), "%s", *(char *const *)field);
             break;
         case K_LIST:
             describe_list(field, value, sizeof(value));

@@ -188,14 +188,35 @@ static int run_check(const struct aad_config *cfg, const struct term *t)
     return exit_of(st);
 }
 
+/* One "label value" line of a claim; the value comes from the token, so its
+ * control characters (C0, DEL and UTF-8 C1) become '?': an escape sequence
+ * in a display name must not reach the administrator's terminal. */
+static void print_claim(const char *label, const char *value)
+{
+    printf("  %-21s", label);
+    if (value == NULL)
+        value = "(none)";
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            putchar('?');
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            putchar('?');
+            p++;
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('\n');
+}
+
 static void print_identity(const struct aad_identity *id, const struct term *t)
 {
     printf("%sSigned in and verified.%s\n", paint(t, "\033[1;32m"), paint(t, "\033[0m"));
-    printf("  user principal name: %s\n", id->upn ? id->upn : "(none)");
-    printf("  display name:        %s\n", id->name ? id->name : "(none)");
-    printf("  object ID (oid):     %s\n", id->oid);
-    printf("  tenant ID (tid):     %s\n", id->tid);
-    printf("  local account:       %s\n", id->local_user);
+    print_claim("user principal name:", id->upn);
+    print_claim("display name:", id->name);
+    print_claim("object ID (oid):", id->oid);
+    print_claim("tenant ID (tid):", id->tid);
+    print_claim("local account:", id->local_user);
 }
 
 int main(int argc, char **argv)
@@ -218,13 +239,15 @@ int main(int argc, char **argv)
             snprintf(config_arg, sizeof(config_arg), "config=%s", optarg);
             break;
         case 'o':
+        case 'd':
+            /* args keeps one more slot for --config. */
             if (nargs >= MAX_OVERRIDES) {
-                fprintf(stderr, "aad-login: too many -o options\n");
+                fprintf(stderr, "aad-login: too many -o or -d options (at most %d)\n",
+                        MAX_OVERRIDES);
                 return EXIT_USAGE;
             }
-            args[nargs++] = optarg;
+            args[nargs++] = opt == 'o' ? optarg : "debug";
             break;
-        case 'd': args[nargs++] = "debug"; break;
         case 'h': usage(stdout); return EXIT_OK;
         case 'V': printf("aad-login (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;

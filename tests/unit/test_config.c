@@ -948,6 +948,34 @@ static void test_describe_lists_every_setting(void **state)
     aad_config_free(cfg);
 }
 
+static void test_describe_masks_the_proxy_password(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("proxy = http://svc:S3cretPw@host:3128");
+    assert_string_equal(cfg->proxy, "http://svc:S3cretPw@host:3128"); /* curl still gets it */
+    char *buf = calloc(1, 8192);
+    aad_config_describe(cfg, collect, buf);
+    if (strstr(buf, "S3cretPw") != NULL)
+        fail_msg("the proxy password is described: %s", buf);
+    assert_non_null(strstr(buf, "proxy = http://svc:***@host:3128\n"));
+    free(buf);
+    aad_config_free(cfg);
+
+    cfg = load_with("proxy = http://host:3128/");
+    buf = calloc(1, 8192);
+    aad_config_describe(cfg, collect, buf);
+    assert_non_null(strstr(buf, "proxy = http://host:3128/\n"));
+    free(buf);
+    aad_config_free(cfg);
+
+    cfg = load_with("proxy = svc:p@ss:word@host:3128");
+    buf = calloc(1, 8192);
+    aad_config_describe(cfg, collect, buf);
+    assert_non_null(strstr(buf, "proxy = svc:***@host:3128\n"));
+    free(buf);
+    aad_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1023,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_oversized_file_is_refused),
         cmocka_unit_test(test_file_owned_by_another_user_is_refused),
         cmocka_unit_test(test_describe_lists_every_setting),
+        cmocka_unit_test(test_describe_masks_the_proxy_password),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
