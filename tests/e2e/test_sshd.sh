@@ -9,7 +9,9 @@ e2e_setup
 # Our sshd stack is exactly the doc/ example (with the module path and config).
 e2e_doc_service sshd
 ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+# Below the kernel's ephemeral range (32768 and up), where the emulators of
+# tests running in parallel get their ports: no clash with those.
+PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 cat >"$T/sshd_config" <<CONF
 Port $PORT
 ListenAddress 127.0.0.1
@@ -59,6 +61,7 @@ set -eu
 mkdir -p /run/sshd
 /usr/sbin/sshd -f "$T/sshd_config" -E "$T/sshd.log"
 for i in \$(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done
+[ -s "$T/sshd.pid" ] || { echo "sshd did not start:"; cat "$T/sshd.log"; exit 1; }
 rc=0
 echo "--- approved identity: $E2E_UPN"
 expect "$T/ssh.exp" $PORT $E2E_UPN 1 || rc=1
