@@ -7,7 +7,10 @@
  * compared with), never a fork of this process, which has libcurl and
  * OpenSSL loaded already. Figures are medians of several samples.
  *
- *  1. ID tokens fully validated per second vs raw RSA-2048 verifications
+ *  1. one full ID-token validation (parse, key lookup, RS256, claims) vs one
+ *     RS256 verification with a verifier prepared as the product prepares
+ *     its own (EVP_PKEY_CTX set up once per key, then SHA-256 + verify);
+ *     under 4b, the share of a login's CPU that validation takes
  *  2. fork/exec of the caller -> code in its conversation, cold and warm
  *     cache, vs fork/exec of a bare libcurl POST of the same request ->
  *     its answer; requests and TLS handshakes before the code and for a
@@ -39,6 +42,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <security/pam_appl.h>
 
 #include "aad_base.h"
@@ -131,13 +135,20 @@ static void bench_validation(void)
         "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
         "72f988bf-86f1-41af-91ab-2d7cd011db47", "535fb089-9ff3-47b6-9bfb-4f1264799865", t, 300};
 
-    /* The baseline verifies exactly the bytes the token's signature covers. */
+    /* The baseline verifies exactly the bytes the token's signature covers,
+     * with a verifier prepared once the way src/aad_keys.c prepares each key's
+     * (PKCS#1 v1.5, SHA-256), so the difference is what validation adds. */
     const char *dot2 = strrchr(token, '.');
     size_t input_len = (size_t)(dot2 - token);
     struct aad_jwt *probe = NULL;
     if (aad_jwt_parse(token, &probe, NULL) != AAD_OK)
         abort();
     const struct aad_key *key = aad_keyset_find(set, "bench-kid");
+    EVP_PKEY_CTX *verifier = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+    if (verifier == NULL || EVP_PKEY_verify_init(verifier) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(verifier, RSA_PKCS1_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_signature_md(verifier, EVP_sha256()) <= 0)
+        abort();
 
     double best_full = 0, best_raw = 0;
     for (int round = 0; round < 3; round++) {
@@ -161,23 +172,25 @@ static void bench_validation(void)
         start = now_s();
         while ((end = now_s()) - start < 0.7) {
             for (int i = 0; i < 50; i++, n++) {
-                EVP_MD_CTX *md = EVP_MD_CTX_new();
-                if (EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1 ||
-                    EVP_DigestVerify(md, probe->signature, probe->signature_len,
-                                     (const unsigned char *)token, input_len) != 1)
+                unsigned char digest[32];
+                unsigned int digest_len = 0;
+                if (EVP_Digest(token, input_len, digest, &digest_len, EVP_sha256(), NULL) != 1 ||
+                    EVP_PKEY_verify(verifier, probe->signature, probe->signature_len, digest,
+                                    digest_len) != 1)
                     abort();
-                EVP_MD_CTX_free(md);
             }
         }
         if (n / (end - start) > best_raw)
             best_raw = n / (end - start);
     }
     validation_s = 1.0 / best_full;
+    /* No target: validation is measured against what it costs a login (4b). */
     char fig[64], base[64], ratio[32];
-    snprintf(fig, sizeof(fig), "%.0f tokens/s", best_full);
-    snprintf(base, sizeof(base), "%.0f RSA verifies/s", best_raw);
-    snprintf(ratio, sizeof(ratio), "%.2f", best_full / best_raw);
-    row("1. full ID-token validation (warm keys)", fig, base, ratio, ">= 0.90");
+    snprintf(fig, sizeof(fig), "%.1f us/token", 1e6 / best_full);
+    snprintf(base, sizeof(base), "%.1f us prepared RS256", 1e6 / best_raw);
+    snprintf(ratio, sizeof(ratio), "%.2f", best_raw / best_full);
+    row("1. full ID-token validation (warm keys)", fig, base, ratio, "-");
+    EVP_PKEY_CTX_free(verifier);
     aad_jwt_free(probe);
     aad_keyset_free(set);
     free(token);
@@ -741,6 +754,12 @@ static void bench_concurrency(void)
     snprintf(base, sizeof(base), "caller %.1f + helper %.1f", total ? cpu_caller / total * 1e3 : 0,
              total ? cpu_helper / total * 1e3 : 0);
     row("4b. CPU per login (caller + helper)", fig, base, "-", "-");
+    double cpu_login = total ? (cpu_caller + cpu_helper) / total : 0;
+    char ratio[32];
+    snprintf(fig, sizeof(fig), "%.1f us (row 1)", validation_s * 1e6);
+    snprintf(base, sizeof(base), "%.1f ms CPU/login (4b)", cpu_login * 1e3);
+    snprintf(ratio, sizeof(ratio), "%.2f%%", cpu_login > 0 ? validation_s / cpu_login * 100 : 0);
+    row("    of which ID-token validation", fig, base, ratio, "-");
     snprintf(fig, sizeof(fig), "helper %ld KiB", rss_helper);
     snprintf(base, sizeof(base), "caller %ld KiB", rss_caller);
     row("4c. peak RSS per login process", fig, base, "-", "-");
