@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,29 +120,173 @@ out:
     return rc;
 }
 
-int aad_cache_lock(const char *dir, const char *name, long timeout_ms)
+/* A blocking flock cannot be given a deadline (and a timer signal would
+ * belong to the program, not to us), while polling it with LOCK_NB wakes up
+ * a waiter a hundred times a second. So a short-lived thread blocks in
+ * flock on the lock's descriptor and this thread waits for it on a
+ * condition variable, with the deadline. The lock belongs to the open file,
+ * so once that thread has it, the caller has it. When the deadline comes
+ * first, the thread is left to itself: it then owns the descriptor, and
+ * closes it, releasing the lock, the moment flock returns (or the process
+ * ends first and takes both with it). */
+struct lock_wait {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond; /* on CLOCK_MONOTONIC, like aad_monotonic_ms */
+    int fd;
+    int done;      /* flock returned... */
+    int locked;    /* ...with the lock */
+    int abandoned; /* the caller stopped waiting: the thread cleans up */
+};
+
+#define LOCK_THREAD_STACK (256 * 1024)
+
+static void lock_wait_free(struct lock_wait *w)
 {
-    const char *why = NULL;
-    int dfd = open_dir(dir, 1, &why);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->mutex);
+    free(w);
+}
+
+static void *lock_thread(void *arg)
+{
+    struct lock_wait *w = arg;
+    int rc;
+    while ((rc = flock(w->fd, LOCK_EX)) != 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&w->mutex);
+    w->done = 1;
+    w->locked = rc == 0;
+    int abandoned = w->abandoned;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->mutex);
+    if (abandoned) {
+        close(w->fd);
+        lock_wait_free(w);
+    }
+    return NULL;
+}
+
+static struct lock_wait *lock_wait_new(int fd)
+{
+    struct lock_wait *w = calloc(1, sizeof(*w));
+    if (w == NULL)
+        return NULL;
+    pthread_condattr_t attr;
+    int ok = pthread_condattr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&w->cond, &attr) == 0;
+        pthread_condattr_destroy(&attr);
+    }
+    if (!ok || pthread_mutex_init(&w->mutex, NULL) != 0) {
+        if (ok)
+            pthread_cond_destroy(&w->cond);
+        free(w);
+        return NULL;
+    }
+    w->fd = fd;
+    return w;
+}
+
+/* Starts the thread with every signal blocked (they are the program's). */
+static int lock_thread_start(pthread_t *thread, struct lock_wait *w)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return -1;
+    sigset_t all, old;
+    sigfillset(&all);
+    int rc = pthread_attr_setstacksize(&attr, LOCK_THREAD_STACK);
+    if (rc == 0)
+        rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (rc == 0) {
+        rc = pthread_create(thread, &attr, lock_thread, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    pthread_attr_destroy(&attr);
+    return rc == 0 ? 0 : -1;
+}
+
+static struct timespec monotonic_at(int64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    return ts;
+}
+
+/* Waits for the lock on fd until deadline_ms, calling w->still_waiting
+ * every tick_ms. 0: locked; -1: not (fd is still the caller's);
+ * AAD_CACHE_LOCK_TIMED_OUT: the deadline passed (fd now belongs to the
+ * waiting thread). */
+static int wait_for_lock(int fd, int64_t deadline_ms, const struct aad_cache_wait *how,
+                         const char **why)
+{
+    struct lock_wait *w = lock_wait_new(fd);
+    pthread_t thread;
+    if (w == NULL || lock_thread_start(&thread, w) != 0) {
+        if (w != NULL)
+            lock_wait_free(w);
+        *why = "no thread can wait for the lock";
+        return -1;
+    }
+    int64_t tick_ms = how->tick_ms > 0 ? how->tick_ms : deadline_ms - aad_monotonic_ms();
+    int64_t next_tick = aad_monotonic_ms() + tick_ms;
+    pthread_mutex_lock(&w->mutex);
+    for (;;) {
+        int64_t now = aad_monotonic_ms();
+        if (w->done || now >= deadline_ms)
+            break;
+        if (now >= next_tick) {
+            pthread_mutex_unlock(&w->mutex);
+            if (how->still_waiting != NULL)
+                how->still_waiting(how->ctx);
+            next_tick = now + tick_ms;
+            pthread_mutex_lock(&w->mutex);
+            continue;
+        }
+        struct timespec until = monotonic_at(next_tick < deadline_ms ? next_tick : deadline_ms);
+        pthread_cond_timedwait(&w->cond, &w->mutex, &until);
+    }
+    if (!w->done) {
+        w->abandoned = 1;
+        pthread_mutex_unlock(&w->mutex);
+        pthread_detach(thread);
+        return AAD_CACHE_LOCK_TIMED_OUT;
+    }
+    int locked = w->locked;
+    pthread_mutex_unlock(&w->mutex);
+    pthread_join(thread, NULL);
+    lock_wait_free(w);
+    if (!locked)
+        *why = "the lock cannot be taken";
+    return locked ? 0 : -1;
+}
+
+int aad_cache_lock(const char *dir, const char *name, const struct aad_cache_wait *how,
+                   const char **why)
+{
+    int dfd = open_dir(dir, 1, why);
     if (dfd < 0)
         return -1;
     char lockname[256];
     snprintf(lockname, sizeof(lockname), "%s.lock", name);
     int fd = openat(dfd, lockname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     close(dfd);
-    if (fd < 0)
+    if (fd < 0) {
+        *why = "the lock file cannot be opened";
         return -1;
-    int64_t deadline = aad_monotonic_ms() + timeout_ms;
-    /* Poll with LOCK_NB: a blocking flock could wait for ever inside sshd. */
-    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if ((errno != EWOULDBLOCK && errno != EINTR) || aad_monotonic_ms() >= deadline) {
-            close(fd);
-            return -1;
-        }
-        struct timespec pause = {0, 10 * 1000 * 1000};
-        nanosleep(&pause, NULL);
     }
-    return fd;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    int rc = -1;
+    if (errno != EWOULDBLOCK)
+        *why = "the lock cannot be taken";
+    else
+        rc = wait_for_lock(fd, aad_monotonic_ms() + how->timeout_ms, how, why);
+    if (rc == 0)
+        return fd;
+    if (rc == -1)
+        close(fd);
+    return rc;
 }
 
 void aad_cache_unlock(int lock_fd)

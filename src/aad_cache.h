@@ -17,10 +17,22 @@ json_t *aad_cache_read(const char *dir, const char *name, const char **why);
  * Returns 0, or -1 with a reason in *why. */
 int aad_cache_write(const char *dir, const char *name, const json_t *entry, const char **why);
 
-/* Takes an exclusive lock named after the entry, waiting at most timeout_ms.
- * Returns a descriptor for aad_cache_unlock, or -1 (the caller goes on
- * without the lock: it only saves duplicate fetches). */
-int aad_cache_lock(const char *dir, const char *name, long timeout_ms);
+/* How long a lock waiter waits, and what it does meanwhile. */
+struct aad_cache_wait {
+    long timeout_ms;                  /* at most this long */
+    long tick_ms;                     /* still_waiting is called this often (0: never) */
+    void (*still_waiting)(void *ctx); /* may be NULL */
+    void *ctx;
+};
+
+/* Takes an exclusive lock named after the entry. While another process
+ * holds it, waits for it, blocked (no polling), for at most how->timeout_ms.
+ * Returns a descriptor for aad_cache_unlock, AAD_CACHE_LOCK_TIMED_OUT, or
+ * -1 with a reason in *why (either way the caller goes on without the lock:
+ * it only saves duplicate fetches). */
+#define AAD_CACHE_LOCK_TIMED_OUT (-2)
+int aad_cache_lock(const char *dir, const char *name, const struct aad_cache_wait *how,
+                   const char **why);
 void aad_cache_unlock(int lock_fd);
 
 #endif

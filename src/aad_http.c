@@ -124,6 +124,12 @@ void aad_http_free(struct aad_http *http)
     free(http);
 }
 
+void aad_http_still_alive(struct aad_http *http)
+{
+    if (http != NULL && http->before_exchange != NULL)
+        http->before_exchange(http->hook_ctx);
+}
+
 static enum aad_status perform(struct aad_http *http, const char *url,
                                struct aad_http_response *resp, struct aad_error *err)
 {
@@ -135,8 +141,7 @@ static enum aad_status perform(struct aad_http *http, const char *url,
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
 
-    if (http->before_exchange != NULL)
-        http->before_exchange(http->hook_ctx);
+    aad_http_still_alive(http);
     CURLcode rc = curl_easy_perform(c);
     http->requests++;
     long connects = 0;

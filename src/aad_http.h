@@ -58,6 +58,11 @@ void aad_http_response_clear(struct aad_http_response *resp);
 /* Percent-encodes s for a form body; malloc'd. */
 char *aad_http_escape(struct aad_http *http, const char *s);
 
+/* Calls the before_exchange hook (the next step takes at most timeout_s)
+ * for a caller that waits for something other than an exchange of its own:
+ * another login's fetch. */
+void aad_http_still_alive(struct aad_http *http);
+
 /* Requests made and new connections opened (TLS handshakes) so far. */
 void aad_http_counters(const struct aad_http *http, long *requests, long *connections);
 

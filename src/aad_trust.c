@@ -14,6 +14,9 @@
 
 #include <openssl/evp.h>
 
+/* What a login waiting for another's fetch allows beyond its exchanges. */
+#define FETCH_WAIT_SLACK_MS 2000
+
 struct fetched {
     struct aad_discovery discovery;
     char *jwks_text;
@@ -171,6 +174,32 @@ static void save(const struct aad_config *cfg, const char *name, const json_t *e
                 why ? why : "out of memory");
 }
 
+static void still_waiting(void *http)
+{
+    aad_http_still_alive(http);
+}
+
+/* One process fetches while concurrent logins wait for it, then read its
+ * result. They wait, blocked, as long as its fetch of that many exchanges
+ * may take (each at most http_timeout, plus slack for a loaded host), and
+ * tell the module every half http_timeout that they are alive. Past that,
+ * or without a usable lock, a login fetches on its own. */
+static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
+                          const struct aad_log *log, const char *name, int exchanges)
+{
+    long step_ms = cfg->http_timeout * 1000;
+    struct aad_cache_wait how = {exchanges * step_ms + FETCH_WAIT_SLACK_MS, step_ms / 2,
+                                 still_waiting, http};
+    const char *why = NULL;
+    int lock = aad_cache_lock(cfg->cache_dir, name, &how, &why);
+    if (lock == AAD_CACHE_LOCK_TIMED_OUT)
+        aad_log(log, LOG_WARNING, "key cache %s/%s: waited %ld ms for another login's fetch: "
+                "fetching the signing keys too", cfg->cache_dir, name, how.timeout_ms);
+    else if (lock < 0)
+        aad_log(log, LOG_DEBUG, "key cache %s/%s not locked: %s", cfg->cache_dir, name, why);
+    return lock;
+}
+
 enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *http,
                                const struct aad_log *log, struct aad_trust **out,
                                struct aad_error *err)
@@ -184,8 +213,9 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
         return AAD_OK;
     }
 
-    /* One process fetches while concurrent logins wait, then read its result. */
-    int lock = aad_cache_lock(cfg->cache_dir, name, cfg->http_timeout * 1000);
+    /* Discovery and keys: two exchanges. */
+    int lock = lock_for_fetch(cfg, http, log, name, 2);
+    now = (long long)time(NULL);
     if (lock >= 0) {
         struct aad_trust *again = read_cached(cfg, name, log);
         if (is_fresh(again, now)) {
@@ -270,8 +300,8 @@ enum aad_status aad_trust_find_key(struct aad_trust *trust, const struct aad_con
 
     char name[64];
     aad_trust_cache_name(cfg, name, sizeof(name));
+    int lock = lock_for_fetch(cfg, http, log, name, 1);
     long long now = (long long)time(NULL);
-    int lock = aad_cache_lock(cfg->cache_dir, name, cfg->http_timeout * 1000);
     /* Another login may have refreshed the keys, or forced a refetch, meanwhile. */
     struct aad_trust *latest = read_cached(cfg, name, log);
     if (latest != NULL && latest->fetched_at >= trust->fetched_at) {

@@ -1,5 +1,6 @@
 /* test_faults.c - pam_aad.so under load and under failures of its
- * surroundings: 50 parallel logins on one cache directory, a read-only and
+ * surroundings: 50 parallel logins on one cache directory, cold logins
+ * waiting for one fetch from a slow authority, a read-only and
  * a full cache directory, an emulator that dies or freezes mid-login, and a
  * helper that is missing, badly installed, killed, hanging, crashing or
  * talking nonsense (fake_helper.c), or whose caller dies.
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -109,6 +111,131 @@ static void test_parallel_logins_share_one_cache(void **state)
     print_message("%d parallel logins x 2 waves: %d key fetches, %lld ms\n", parallel, fetches,
                   (long long)(aad_monotonic_ms() - start));
     assert_true(fetches >= 1 && fetches < parallel);
+}
+
+/* ---- a slow identity provider (SPEC.md §6) ---- */
+
+#define SLOW_LOGINS 30
+
+/* Discovery and keys each take 0.8 x http_timeout: one fetch takes longer
+ * than http_timeout, shorter than the two exchanges it is. At least 4 s,
+ * so that a loaded host leaves each exchange its 0.8 s of margin. */
+static long slow_timeout_s(void)
+{
+    return H.http_timeout > 4 ? H.http_timeout : 4;
+}
+
+struct slow_wave {
+    int discovery, keys; /* fetches made by the wave */
+    double wakeups;      /* voluntary context switches per login (caller + helper) */
+    double cpu_ms;       /* CPU per login (caller + helper) */
+};
+
+static void children_usage(long *nvcsw, double *cpu_ms)
+{
+    struct rusage ru;
+    assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    *nvcsw = ru.ru_nvcsw;
+    *cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+static int slow_logins(void)
+{
+    /* HOSTILE_PARALLEL lowers it where each process is heavy (valgrind). */
+    const char *env = getenv("HOSTILE_PARALLEL");
+    int n = env ? atoi(env) : SLOW_LOGINS;
+    return n < 2 || n > SLOW_LOGINS ? SLOW_LOGINS : n;
+}
+
+/* Concurrent logins on one cache directory (cold unless a previous wave
+ * filled it), all of which must succeed. */
+static void login_wave(const char *dir, struct slow_wave *w)
+{
+    char extra[96]; /* the sign-in itself has time beyond the wait */
+    snprintf(extra, sizeof(extra), "http_timeout = %ld\ntimeout = %ld", slow_timeout_s(),
+             4 * slow_timeout_s() + 10);
+    struct login_opts o = {.approve = APPROVE_ALICE, .cache_dir = dir, .config_extra = extra};
+    int n = slow_logins();
+    struct login_result r[SLOW_LOGINS];
+    int pid[SLOW_LOGINS];
+    int discovery = emu_stat(H.emu, "discovery"), keys = emu_stat(H.emu, "keys");
+    long nvcsw0, nvcsw1;
+    double cpu0, cpu1;
+    children_usage(&nvcsw0, &cpu0);
+    long long start = aad_monotonic_ms();
+    for (int i = 0; i < n; i++) {
+        pid[i] = hostile_spawn(&o, &r[i]);
+        assert_true(pid[i] > 0);
+    }
+    for (int i = 0; i < n; i++)
+        hostile_wait(pid[i], 60000 * H.time_factor, start, &r[i]);
+    children_usage(&nvcsw1, &cpu1);
+    w->discovery = emu_stat(H.emu, "discovery") - discovery;
+    w->keys = emu_stat(H.emu, "keys") - keys;
+    w->wakeups = (double)(nvcsw1 - nvcsw0) / n;
+    w->cpu_ms = (cpu1 - cpu0) / n;
+    print_message("%d logins: %d discovery + %d keys fetches, %.0f wakeups and %.1f ms CPU per "
+                  "login, %lld ms\n",
+                  n, w->discovery, w->keys, w->wakeups, w->cpu_ms,
+                  (long long)(aad_monotonic_ms() - start));
+    for (int i = 0; i < n; i++) {
+        if (!r[i].exited || r[i].rc != PAM_SUCCESS)
+            fail_msg("login %d: exited %d rc %d; syslog:\n%s", i, r[i].exited, r[i].rc,
+                     hostile_syslog());
+    }
+}
+
+static void slow_authority(void)
+{
+    char fault[128];
+    const char *endpoints[] = {"discovery", "keys"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(fault, sizeof(fault), "{\"endpoint\":\"%s\",\"delay_ms\":%ld,\"count\":-1}",
+                 endpoints[i], slow_timeout_s() * 800);
+        hostile_fault(fault);
+    }
+}
+
+static void test_slow_authority_cold_logins_fetch_once(void **state)
+{
+    (void)state;
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/slow-cache-%d", H.root, ++H.seq);
+    slow_authority();
+    struct slow_wave w;
+    login_wave(dir, &w);
+    /* The others waited for the one fetch and read its result. */
+    assert_int_equal(w.discovery, 1);
+    assert_int_equal(w.keys, 1);
+    assert_int_equal(count(hostile_syslog(), "for another login's fetch"), 0);
+    hostile_assert_log_clean(H.emu);
+}
+
+static void test_waiting_for_a_slow_fetch_does_not_poll(void **state)
+{
+    (void)state;
+    if (H.time_factor > 1) {
+        print_message("under valgrind the wakeups counted are valgrind's\n");
+        skip();
+    }
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/slow-cache-%d", H.root, ++H.seq);
+    slow_authority();
+    struct slow_wave cold, warm;
+    login_wave(dir, &cold); /* all but one wait about 1.6 x http_timeout */
+    hostile_reset();
+    login_wave(dir, &warm); /* the same logins without the wait */
+    /* Polling the lock every 10 ms is 100 wakeups per second of waiting; a
+     * blocked waiter wakes up a few times in all (to tell the module it is
+     * still there). */
+    double extra = cold.wakeups - warm.wakeups;
+    double waited_s = 1.6 * (double)slow_timeout_s();
+    print_message("waiting added %.0f wakeups per login (%.1f per second waited)\n", extra,
+                  extra / waited_s);
+    if (extra > 5 * waited_s)
+        fail_msg("waiters woke up %.0f times more per login than without the wait: they poll",
+                 extra);
 }
 
 /* ---- private mounts for the child (root only) ---- */
@@ -628,6 +755,8 @@ int main(int argc, char **argv)
 #define T(name) cmocka_unit_test_setup(name, setup)
     const struct CMUnitTest tests[] = {
         T(test_parallel_logins_share_one_cache),
+        T(test_slow_authority_cold_logins_fetch_once),
+        T(test_waiting_for_a_slow_fetch_does_not_poll),
         T(test_read_only_cache_dir_still_logs_in),
         T(test_full_cache_dir_still_logs_in),
         T(test_emulator_killed_before_keys),

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "aad_base.h"
 #include "aad_cache.h"
 #include "aad_http.h"
 #include "aad_trust.h"
@@ -346,6 +348,99 @@ static void test_concurrent_cold_logins_fetch_keys_once(void **state)
     assert_int_equal(keys_fetches(f), 1);
 }
 
+/* Holds the entry's lock as another login fetching would; returns its fd. */
+static int hold_lock(struct fixture *f)
+{
+    char path[450];
+    snprintf(path, sizeof(path), "%s.lock", f->entry_path);
+    mkdir(f->cfg->cache_dir, 0700);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+    return fd;
+}
+
+static void count_tick(void *ctx)
+{
+    ++*(int *)ctx;
+}
+
+static const char *entry_name(struct fixture *f)
+{
+    return strrchr(f->entry_path, '/') + 1;
+}
+
+/* A holder that never lets go: the waiter gives up at its bound, having
+ * said every tick that it is still there, and the lock it was waiting for
+ * is not left taken behind it. */
+static void test_lock_wait_is_bounded_and_tells_it_is_alive(void **state)
+{
+    struct fixture *f = *state;
+    int holder = hold_lock(f);
+    int ticks = 0;
+    struct aad_cache_wait how = {1000, 200, count_tick, &ticks};
+    const char *why = NULL;
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(aad_cache_lock(f->cfg->cache_dir, entry_name(f), &how, &why),
+                     AAD_CACHE_LOCK_TIMED_OUT);
+    int64_t waited = aad_monotonic_ms() - start;
+    assert_true(waited >= 1000 && waited < 3000);
+    assert_true(ticks >= 3 && ticks <= 5);
+    close(holder);
+    /* The abandoned waiter gets the lock now and drops it at once. */
+    holder = -1;
+    for (int i = 0; i < 100 && holder < 0; i++) {
+        usleep(10 * 1000);
+        struct aad_cache_wait once = {0, 0, NULL, NULL};
+        holder = aad_cache_lock(f->cfg->cache_dir, entry_name(f), &once, &why);
+    }
+    assert_true(holder >= 0);
+    aad_cache_unlock(holder);
+}
+
+/* The waiter has the lock as soon as the holder lets go, not at a tick. */
+static void test_lock_waiter_takes_the_lock_when_released(void **state)
+{
+    struct fixture *f = *state;
+    int holder = hold_lock(f);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        usleep(300 * 1000);
+        _exit(0); /* the lock goes with the child's copy of the descriptor */
+    }
+    close(holder);
+    struct aad_cache_wait how = {5000, 0, NULL, NULL};
+    const char *why = NULL;
+    int64_t start = aad_monotonic_ms();
+    int fd = aad_cache_lock(f->cfg->cache_dir, entry_name(f), &how, &why);
+    int64_t waited = aad_monotonic_ms() - start;
+    assert_true(fd >= 0);
+    assert_true(waited >= 200 && waited < 2000);
+    aad_cache_unlock(fd);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* A login that waited its bound for another's fetch fetches on its own. */
+static void test_waiter_fetches_itself_after_a_fetchs_time(void **state)
+{
+    struct fixture *f = *state;
+    int holder = hold_lock(f);
+    f->cfg->http_timeout = 1; /* discovery + keys: 2 s, plus 2 s of slack */
+    char logged[4096] = "";
+    struct aad_log log = {capture_log, logged, 0};
+    struct aad_trust *t = NULL;
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(aad_trust_load(f->cfg, f->http, &log, &t, NULL), AAD_OK);
+    int64_t waited = aad_monotonic_ms() - start;
+    close(holder);
+    assert_false(t->from_cache);
+    aad_trust_free(t);
+    assert_true(waited >= 4000 && waited < 7000);
+    assert_int_equal(keys_fetches(f), 1);
+    assert_non_null(strstr(logged, "waited 4000 ms for another login's fetch"));
+}
+
 static void test_concurrent_writers_never_show_a_torn_entry(void **state)
 {
     struct fixture *f = *state;
@@ -400,6 +495,9 @@ int main(void)
         T(test_forced_refetch_limit_holds_across_processes),
         T(test_cold_fetch_is_not_counted_as_forced),
         T(test_concurrent_cold_logins_fetch_keys_once),
+        T(test_lock_wait_is_bounded_and_tells_it_is_alive),
+        T(test_lock_waiter_takes_the_lock_when_released),
+        T(test_waiter_fetches_itself_after_a_fetchs_time),
         T(test_concurrent_writers_never_show_a_torn_entry),
 #undef T
     };
