@@ -140,6 +140,7 @@ static int pam_code_of(enum aad_status st)
     case AAD_DENIED: return PAM_AUTH_ERR;
     case AAD_UNAVAILABLE: return PAM_AUTHINFO_UNAVAIL;
     case AAD_CONFIG_ERROR: return PAM_SERVICE_ERR;
+    case AAD_IGNORE: return PAM_IGNORE;
     }
     return PAM_AUTH_ERR;
 }
@@ -177,7 +178,7 @@ static enum aad_status take_verdict(const struct aad_wire_msg *msg,
                                     const struct aad_account *account, struct verdict *v)
 {
     long status;
-    if (aad_wire_long(msg, 0, AAD_OK, AAD_CONFIG_ERROR, &status) != 0)
+    if (aad_wire_long(msg, 0, AAD_OK, AAD_IGNORE, &status) != 0)
         return aad_fail(&v->err, AAD_UNAVAILABLE, "helper: malformed verdict");
     v->received = 1;
     v->status = (enum aad_status)status;
@@ -309,7 +310,10 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         aad_config_describe(cfg, describe_setting, pamh);
 
     /* The account's facts come from the caller's name service (the one the
-     * session will use), before any helper or network traffic. */
+     * session will use), before any helper or network traffic. An account
+     * pam_aad may never map (root without allow_root, a system account no
+     * user_map line names) is PAM_IGNORE here: the stack's next method
+     * (root's password: break-glass) decides. */
     struct aad_account account;
     int rc = pam_get_user(pamh, &user, NULL);
     if (rc != PAM_SUCCESS || user == NULL) {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "aad_account.h"
+#include "aad_usermap.h"
 
 #include <pwd.h>
 #include <stdio.h>
@@ -30,9 +31,18 @@ enum aad_status aad_account_check(const struct aad_config *cfg, const struct aad
     if (!aad_is_valid_account_name(account->name))
         return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
     if (account->uid == 0 && !cfg->allow_root)
-        return aad_fail(err, AAD_DENIED, "account %s has uid 0 and allow_root is off",
+        return aad_fail(err, AAD_IGNORE, "account %s has uid 0 and allow_root is off",
                         account->name);
-    return AAD_OK;
+    if (account->uid >= (unsigned long)cfg->min_uid)
+        return AAD_OK;
+    /* A system account: reachable through an explicit user_map line only. */
+    int named = 0;
+    enum aad_status st = aad_user_map_names(cfg, account->name, &named, err);
+    if (st == AAD_OK && !named)
+        st = aad_fail(err, AAD_IGNORE,
+                      "account %s has uid %lu, below min_uid %ld, and no user_map line names it",
+                      account->name, account->uid, cfg->min_uid);
+    return st;
 }
 
 enum aad_status aad_account_lookup(const struct aad_config *cfg, const char *user,

@@ -20,8 +20,11 @@ struct aad_account {
 int aad_is_valid_account_name(const char *name);
 
 /* Looks user up: no such account (or an implausible name) is
- * AAD_USER_UNKNOWN; an account pam_aad may never log in to (uid 0 without
- * allow_root) is AAD_DENIED. On AAD_OK out is filled. */
+ * AAD_USER_UNKNOWN; an account pam_aad may never map (uid 0 without
+ * allow_root, or a uid below min_uid that no user_map line names) is
+ * AAD_IGNORE, so that the PAM stack's next method (root's password:
+ * break-glass) decides. A user_map that cannot be read is AAD_CONFIG_ERROR.
+ * On AAD_OK and AAD_IGNORE out is filled. */
 enum aad_status aad_account_lookup(const struct aad_config *cfg, const char *user,
                                    struct aad_account *out, struct aad_error *err);
 

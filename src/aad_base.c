@@ -44,6 +44,7 @@ const char *aad_status_name(enum aad_status status)
     case AAD_DENIED: return "denied";
     case AAD_UNAVAILABLE: return "unavailable";
     case AAD_CONFIG_ERROR: return "configuration error";
+    case AAD_IGNORE: return "ignored";
     }
     return "unknown";
 }

@@ -15,6 +15,7 @@ enum aad_status {
     AAD_DENIED,       /* bad token, wrong user, not authorized, declined, expired, timed out */
     AAD_UNAVAILABLE,  /* authority unreachable, TLS failure, 5xx, unusable response, no conversation */
     AAD_CONFIG_ERROR, /* unreadable or invalid configuration */
+    AAD_IGNORE,       /* an account pam_aad may never map: the stack's next method decides */
 };
 
 struct aad_error {

@@ -23,13 +23,19 @@
 #define AAD_DEFAULT_CACHE_DIR "/var/cache/pam_aad"
 #endif
 
-enum key_kind { K_STRING, K_LIST, K_BOOL, K_SECONDS, K_QR };
+#ifndef AAD_LOGIN_DEFS
+#define AAD_LOGIN_DEFS "/etc/login.defs"
+#endif
+#define DEFAULT_MIN_UID 1000
+#define MAX_UID 0x7fffffffL
+
+enum key_kind { K_STRING, K_LIST, K_BOOL, K_SECONDS, K_NUMBER, K_QR };
 
 struct key_spec {
     const char *name;
     enum key_kind kind;
     size_t offset;
-    long min, max; /* for K_SECONDS */
+    long min, max; /* for K_SECONDS and K_NUMBER */
 };
 
 #define OFF(field) offsetof(struct aad_config, field)
@@ -47,6 +53,7 @@ static const struct key_spec keys[] = {
     {"allowed_roles", K_LIST, OFF(allowed_roles), 0, 0},
     {"allow_guests", K_BOOL, OFF(allow_guests), 0, 0},
     {"allow_root", K_BOOL, OFF(allow_root), 0, 0},
+    {"min_uid", K_NUMBER, OFF(min_uid), 0, MAX_UID},
     {"timeout", K_SECONDS, OFF(timeout), 10, 3600},
     {"http_timeout", K_SECONDS, OFF(http_timeout), 1, 120},
     {"clock_skew", K_SECONDS, OFF(clock_skew), 0, 3600},
@@ -152,14 +159,16 @@ static enum aad_status set_key(struct aad_config *cfg, const char *key, const ch
             return aad_fail(err, AAD_CONFIG_ERROR, "%s: '%s' must be yes or no, not '%.64s'", where,
                             key, value);
         return AAD_OK;
-    case K_SECONDS: {
+    case K_SECONDS:
+    case K_NUMBER: {
         char *end = NULL;
         errno = 0;
         long n = strtol(value, &end, 10);
         if (errno != 0 || end == value || *end != '\0' || n < spec->min || n > spec->max)
             return aad_fail(err, AAD_CONFIG_ERROR,
-                            "%s: '%s' must be a whole number of seconds from %ld to %ld, not '%.64s'",
-                            where, key, spec->min, spec->max, value);
+                            "%s: '%s' must be a whole number %sfrom %ld to %ld, not '%.64s'", where,
+                            key, spec->kind == K_SECONDS ? "of seconds " : "", spec->min,
+                            spec->max, value);
         *(long *)field = n;
         return AAD_OK;
     }
@@ -371,6 +380,28 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
     return AAD_OK;
 }
 
+/* UID_MIN of login.defs (the first uid useradd gives a person), else 1000. */
+static long login_defs_uid_min(const char *path)
+{
+    long uid_min = DEFAULT_MIN_UID;
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return uid_min;
+    char line[512];
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char key[16], value[32], extra[2];
+        if (sscanf(line, "%15s %31s %1s", key, value, extra) != 2 || strcmp(key, "UID_MIN") != 0)
+            continue;
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(value, &end, 10);
+        if (errno == 0 && end != value && *end == '\0' && n >= 0 && n <= MAX_UID)
+            uid_min = n;
+    }
+    fclose(f);
+    return uid_min;
+}
+
 static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
 {
     cfg->path = strdup(path);
@@ -382,6 +413,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
+    cfg->min_uid = login_defs_uid_min(AAD_LOGIN_DEFS);
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
     if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||
@@ -520,6 +552,7 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
             snprintf(value, sizeof(value), "%s", *(const int *)field ? "yes" : "no");
             break;
         case K_SECONDS:
+        case K_NUMBER:
             snprintf(value, sizeof(value), "%ld", *(const long *)field);
             break;
         case K_QR:

@@ -28,6 +28,7 @@ struct aad_config {
     struct aad_strlist allowed_roles;
     int allow_guests;
     int allow_root;
+    long min_uid; /* below it, only a user_map line reaches an account */
     long timeout;
     long http_timeout;
     long clock_skew;

@@ -59,7 +59,7 @@ static char *dup_claim(const json_t *claims, const char *name)
 }
 
 /* Steps 7 to 10: verify the token, map it, authorize it. */
-static enum aad_status check_token(const struct aad_config *cfg, const char *user,
+static enum aad_status check_token(const struct aad_config *cfg, const struct aad_account *account,
                                    struct aad_trust *trust, struct aad_http *http,
                                    const struct aad_log *log, const struct aad_tokens *tokens,
                                    struct aad_identity *id, struct aad_error *err)
@@ -93,11 +93,11 @@ static enum aad_status check_token(const struct aad_config *cfg, const char *use
     if (aad_jwt_is_guest(jwt) && !cfg->allow_guests)
         st = aad_fail(err, AAD_DENIED, "guest accounts are not accepted (allow_guests is off)");
     if (st == AAD_OK)
-        st = aad_map_identity(cfg, aad_json_string(jwt->claims, cfg->user_claim), id->oid,
-                              &id->local_user, err);
-    if (st == AAD_OK && strcmp(id->local_user, user) != 0)
+        st = aad_map_identity(cfg, account, aad_json_string(jwt->claims, cfg->user_claim),
+                              id->oid, &id->local_user, err);
+    if (st == AAD_OK && strcmp(id->local_user, account->name) != 0)
         st = aad_fail(err, AAD_DENIED, "signed in as %.200s, which is account %s, not %s",
-                      id->upn ? id->upn : id->oid, id->local_user, user);
+                      id->upn ? id->upn : id->oid, id->local_user, account->name);
     if (st == AAD_OK)
         st = aad_authorize(cfg, http, jwt->claims, tokens->access_token, log, err);
     aad_jwt_free(jwt);
@@ -130,7 +130,6 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
     enum aad_status st = aad_account_check(cfg, account, err);
     if (st != AAD_OK)
         return st;
-    const char *user = account->name;
     int relayed = ui->pause != NULL;
 
     struct aad_http *http = NULL;
@@ -166,7 +165,7 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
             st = aad_poller_run(&poller, sleep_and_count_down, (void *)ui, &tokens, err);
     }
     if (st == AAD_OK)
-        st = check_token(cfg, user, trust, http, log, &tokens, id, err);
+        st = check_token(cfg, account, trust, http, log, &tokens, id, err);
 
     if (http != NULL)
         aad_http_counters(http, &report->requests, &report->connections);

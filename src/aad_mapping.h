@@ -6,8 +6,11 @@
  *  3. a UPN whose domain is in `domains`: the part before '@', lower-cased.
  * Two different accounts matching at the same level is a refusal. An
  * account named in any oid: line is pinned: only that object ID may log in
- * to it, whatever the UPN says. The result must be a plain POSIX-style
- * account name (ASCII, no '/', no "..", at most 32 characters). */
+ * to it, whatever the UPN says. An account named in any user_map line is
+ * reserved: rule 3 never maps to it. Rule 3 never maps to the account being
+ * logged in to when its uid is below min_uid (a system account). The result
+ * must be a plain POSIX-style account name (ASCII, no '/', no "..", at most
+ * 32 characters). */
 #ifndef AAD_MAPPING_H
 #define AAD_MAPPING_H
 
@@ -15,10 +18,13 @@
 #include "aad_config.h"
 #include "aad_account.h" /* aad_is_valid_account_name */
 
-/* upn may be NULL (claim absent); oid is the token's verified oid. On
- * success *local is a malloc'd account name. Refusals are AAD_DENIED;
- * an unreadable or malformed user_map is AAD_CONFIG_ERROR. */
-enum aad_status aad_map_identity(const struct aad_config *cfg, const char *upn, const char *oid,
-                                 char **local, struct aad_error *err);
+/* account is the one being logged in to (its facts from the name
+ * service); upn may be NULL (claim absent); oid is the token's verified oid.
+ * On success *local is a malloc'd account name (the caller compares it with
+ * account). Refusals are AAD_DENIED; an unreadable or malformed user_map is
+ * AAD_CONFIG_ERROR. */
+enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_account *account,
+                                 const char *upn, const char *oid, char **local,
+                                 struct aad_error *err);
 
 #endif

@@ -5,7 +5,8 @@
  *
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
  * declined, expired), 2 usage, 3 the service is unavailable, 4 configuration
- * error, 5 no such local account. */
+ * error, 5 no such local account, 6 an account pam_aad never maps (the PAM
+ * module answers PAM_IGNORE: the stack's next method decides). */
 #include "config.h"
 
 #include <getopt.h>
@@ -34,6 +35,7 @@ enum exit_code {
     EXIT_UNAVAILABLE = 3,
     EXIT_CONFIG = 4,
     EXIT_NO_USER = 5,
+    EXIT_IGNORED = 6,
 };
 
 #define MAX_OVERRIDES 32
@@ -52,6 +54,7 @@ static int exit_of(enum aad_status st)
     case AAD_UNAVAILABLE: return EXIT_UNAVAILABLE;
     case AAD_CONFIG_ERROR: return EXIT_CONFIG;
     case AAD_USER_UNKNOWN: return EXIT_NO_USER;
+    case AAD_IGNORE: return EXIT_IGNORED;
     }
     return EXIT_REFUSED;
 }
@@ -70,6 +73,10 @@ static const char *next_step(enum aad_status st)
         return "Fix the configuration named above; pam_aad.conf(5) lists every key.";
     case AAD_USER_UNKNOWN:
         return "Create the local account first, or give the name of an existing one.";
+    case AAD_IGNORE:
+        return "pam_aad never logs in to this account: the PAM stack's next method (its "
+               "password) decides. To let an Entra ID identity in, name the account in a "
+               "user_map line (and set allow_root = yes for root).";
     case AAD_OK:
         break;
     }

@@ -601,12 +601,15 @@ UPN_CASE(test_upn_not_a_string, "[\"alice@contoso.example\"]", "alice", PAM_AUTH
 UPN_CASE(test_upn_missing, "null", "alice", PAM_AUTH_ERR)
 UPN_CASE(test_upn_without_domain, "\"alice\"", "alice", PAM_AUTH_ERR)
 
-static void test_root_without_allow_root_refused_before_traffic(void **state)
+static void test_root_without_allow_root_ignored_before_traffic(void **state)
 {
     (void)state;
     int before = emu_stat(H.emu, "devicecode");
     struct login_result r = approve_as("root", "{\"claims\":{\"preferred_username\":\"root@contoso.example\"}}");
-    hostile_expect(&r, PAM_AUTH_ERR, bound());
+    /* pam_aad says PAM_IGNORE; a stack of it alone ("auth required") then
+     * has no answer, which libpam reports as PAM_PERM_DENIED. */
+    hostile_expect(&r, PAM_PERM_DENIED, bound());
+    assert_non_null(strstr(hostile_syslog(), "result=ignored reason=account root has uid 0"));
     assert_int_equal(emu_stat(H.emu, "devicecode"), before);
 }
 
@@ -1128,7 +1131,7 @@ int main(int argc, char **argv)
         T(test_upn_not_a_string),
         T(test_upn_missing),
         T(test_upn_without_domain),
-        T(test_root_without_allow_root_refused_before_traffic),
+        T(test_root_without_allow_root_ignored_before_traffic),
         /* protocol */
         T(test_devicecode_huge_body),
         T(test_devicecode_endless_body),

@@ -160,13 +160,16 @@ static void test_unknown_local_user_is_refused_before_any_request(void **state)
     assert_int_equal(h->codes_shown, 0);
 }
 
-static void test_root_is_refused_without_allow_root(void **state)
+static void test_root_is_ignored_without_allow_root(void **state)
 {
     struct harness *h = *state;
     struct aad_identity id;
     struct aad_error err = {0};
-    assert_int_equal(login_as(h, "root", &id, NULL, &err), AAD_DENIED);
+    /* Not a refusal: the stack's next method (root's password) decides. */
+    assert_int_equal(login_as(h, "root", &id, NULL, &err), AAD_IGNORE);
+    assert_non_null(strstr(err.message, "account root has uid 0 and allow_root is off"));
     assert_int_equal(harness_requests(h), 0);
+    assert_int_equal(h->codes_shown, 0);
 }
 
 static void test_expired_code_is_denied(void **state)
@@ -362,7 +365,7 @@ int main(void)
         T(test_declined_sign_in_is_denied),
         T(test_identity_of_another_user_is_denied),
         T(test_unknown_local_user_is_refused_before_any_request),
-        T(test_root_is_refused_without_allow_root),
+        T(test_root_is_ignored_without_allow_root),
         T(test_expired_code_is_denied),
         T(test_bad_verification_code_is_denied),
         T(test_unreachable_authority_is_unavailable),

@@ -42,12 +42,14 @@ const char *pam_sandbox_enter(char **argv)
     snprintf(path, sizeof(path), "%s/services/other", dir);
     pam_sandbox_write_file(path, "auth required pam_deny.so\n");
     snprintf(path, sizeof(path), "%s/passwd", dir);
+    /* backup: a system account (uid below min_uid), as on Debian. */
     pam_sandbox_write_file(path, "root:x:0:0:root:/root:/bin/sh\n"
+                                 "backup:x:34:34:backup:/var/backups:/usr/sbin/nologin\n"
                                  "alice:x:1000:1000:Alice:/home/alice:/bin/sh\n"
                                  "bob:x:1001:1001:Bob:/home/bob:/bin/sh\n");
     setenv("NSS_WRAPPER_PASSWD", path, 1);
     snprintf(path, sizeof(path), "%s/group", dir);
-    pam_sandbox_write_file(path, "root:x:0:\nalice:x:1000:\nbob:x:1001:\n");
+    pam_sandbox_write_file(path, "root:x:0:\nbackup:x:34:\nalice:x:1000:\nbob:x:1001:\n");
     setenv("NSS_WRAPPER_GROUP", path, 1);
     snprintf(path, sizeof(path), "%s/syslog", dir);
     setenv("SYSLOG_CAPTURE_FILE", path, 1);

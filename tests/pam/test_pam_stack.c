@@ -49,9 +49,13 @@ struct fixture {
 
 
 /* The PAM service files of this test: name -> stack. */
-static void write_services(const char *service_dir, const char *cfg)
+static void write_services(const char *service_dir, const char *cfg, const char *user_map)
 {
     static const char fallback[] = "[success=done authinfo_unavail=ignore default=die]";
+    /* The documented stanzas' control (doc/pam.d): an account pam_aad never
+     * maps goes on to the next method, which pam_permit stands in for. */
+    static const char documented[] =
+        "[success=done authinfo_unavail=ignore ignore=ignore default=die]";
     static const char permit[] = "auth required pam_permit.so\n";
     static const struct {
         const char *name, *control, *args, *next_line;
@@ -62,14 +66,19 @@ static void write_services(const char *service_dir, const char *cfg)
         {"aad-unreachable", "required", " authority=https://127.0.0.1:1", ""},
         {"aad-fallback-unreachable", fallback, " authority=https://127.0.0.1:1", permit},
         {"aad-other-domain", "required", " domains=other.example", ""},
-        {"aad-root", "required", " allow_root=yes", ""},
+        {"aad-root", "required", " allow_root=yes user_map=", ""},
+        {"aad-system-mapped", "required", " user_map=", ""},
+        {"aad-documented", documented, "", permit},
         {"aad-bad-arg", "required", " no_such_key=1", ""},
     };
     char path[400], text[2048];
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", service_dir, services[i].name);
-        snprintf(text, sizeof(text), "auth %s %s helper=%s config=%s%s\n%s", services[i].control,
-                 PAM_AAD_MODULE, PAM_AAD_HELPER, cfg, services[i].args, services[i].next_line);
+        const char *args = services[i].args;
+        int wants_map = args[0] != '\0' && args[strlen(args) - 1] == '=';
+        snprintf(text, sizeof(text), "auth %s %s helper=%s config=%s%s%s\n%s",
+                 services[i].control, PAM_AAD_MODULE, PAM_AAD_HELPER, cfg, args,
+                 wants_map ? user_map : "", services[i].next_line);
         pam_sandbox_write_file(path, text);
     }
     snprintf(path, sizeof(path), "%s/aad-no-config", service_dir);
@@ -279,19 +288,90 @@ static void test_declined_sign_in_is_pam_auth_err(void **state)
     assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
 }
 
-static void test_root_without_allow_root_is_pam_auth_err_before_traffic(void **state)
+/* What pam_aad.so itself answers for user, called on a handle of service
+ * "aad" with its arguments: libpam turns a stack's only PAM_IGNORE into a
+ * failure of its own, which would hide the module's word. */
+static int module_answer(struct fixture *f, const char *user)
 {
-    struct fixture *f = *state;
-    f->approve_claims = "{\"preferred_username\":\"root@contoso.example\"}";
-    assert_int_equal(authenticate(f, "aad", "root", 0), PAM_AUTH_ERR);
-    assert_int_equal(harness_requests(&f->h), 0);
+    struct pam_conv conv = {conversation, f};
+    pam_handle_t *pamh = NULL;
+    assert_int_equal(pam_start_confdir("aad", user, &conv, getenv("PAM_AAD_TEST_SERVICES"), &pamh),
+                     PAM_SUCCESS);
+    void *h = dlopen(PAM_AAD_MODULE, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(h);
+    int (*auth)(pam_handle_t *, int, int, const char **) = NULL;
+    *(void **)&auth = dlsym(h, "pam_sm_authenticate");
+    assert_non_null(auth);
+    char helper[400], config[400];
+    snprintf(helper, sizeof(helper), "helper=%s", PAM_AAD_HELPER);
+    snprintf(config, sizeof(config), "config=%s", f->h.config);
+    const char *argv[] = {helper, config};
+    int rc = auth(pamh, 0, 2, argv);
+    pam_end(pamh, rc);
+    dlclose(h);
+    return rc;
 }
 
-static void test_root_with_allow_root_argument_succeeds(void **state)
+static void test_root_without_allow_root_is_pam_ignore_before_traffic(void **state)
 {
     struct fixture *f = *state;
     f->approve_claims = "{\"preferred_username\":\"root@contoso.example\"}";
+    assert_int_equal(module_answer(f, "root"), PAM_IGNORE);
+    assert_int_equal(harness_requests(&f->h), 0);
+    assert_int_equal(f->ncalls, 0);
+    const char *log = syslog_text(f);
+    assert_non_null(strstr(log, "user=root upn=- oid=- result=ignored "
+                                "reason=account root has uid 0 and allow_root is off"));
+}
+
+static void test_account_below_min_uid_is_pam_ignore_before_traffic(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"backup@contoso.example\"}";
+    assert_int_equal(module_answer(f, "backup"), PAM_IGNORE);
+    assert_int_equal(harness_requests(&f->h), 0);
+    assert_int_equal(f->ncalls, 0);
+    assert_non_null(strstr(syslog_text(f), "result=ignored reason=account backup has uid 34, "
+                                           "below min_uid 1000, and no user_map line names it"));
+}
+
+static void test_documented_stanza_lets_root_fall_through_to_the_next_method(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-documented", "root", 0), PAM_SUCCESS);
+    assert_int_equal(authenticate(f, "aad-documented", "backup", 0), PAM_SUCCESS);
+    assert_int_equal(harness_requests(&f->h), 0);
+    assert_int_equal(f->ncalls, 0);
+    /* An Entra ID user still signs in with the code; a refusal still ends it. */
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-documented", "alice", 0), PAM_SUCCESS);
+    assert_true(harness_requests(&f->h) > 0);
+    f->approve_claims = NULL;
+    f->decline = 1;
+    assert_int_equal(authenticate(f, "aad-documented", "alice", 0), PAM_AUTH_ERR);
+}
+
+static void test_root_with_allow_root_and_a_user_map_line_succeeds(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"root.admin@contoso.example\"}";
     assert_int_equal(authenticate(f, "aad-root", "root", 0), PAM_SUCCESS);
+}
+
+static void test_system_account_named_in_user_map_succeeds(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"ops.lead@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad-system-mapped", "backup", 0), PAM_SUCCESS);
+}
+
+static void test_user_map_line_reserves_the_account_against_domains(void **state)
+{
+    struct fixture *f = *state;
+    /* user_map: "backup ops.lead@…", "root root.admin@…", "alice alice.smith@…". */
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-system-mapped", "alice", 0), PAM_AUTH_ERR);
+    assert_non_null(strstr(syslog_text(f), "account alice is reserved in user_map for other identities"));
 }
 
 /* Tests that move the clock point helper= at a compiled wrapper that sets
@@ -446,12 +526,16 @@ static void install_wrapper(const char *sandbox, const char *name, const char *i
 
 static void prepare_services(const char *sandbox)
 {
-    static char services[300], config[300];
+    static char services[300], config[300], user_map[300];
     snprintf(services, sizeof(services), "%s/services", sandbox);
     snprintf(config, sizeof(config), "%s/pam_aad.conf", sandbox);
+    snprintf(user_map, sizeof(user_map), "%s/pam_aad.users", sandbox);
     setenv("PAM_AAD_TEST_SERVICES", services, 1);
     setenv("PAM_AAD_TEST_CONFIG", config, 1);
-    write_services(services, config);
+    pam_sandbox_write_file(user_map, "backup  ops.lead@contoso.example\n"
+                                     "root    root.admin@contoso.example\n"
+                                     "alice   alice.smith@contoso.example\n");
+    write_services(services, config, user_map);
     install_wrapper(sandbox, "aad-wrapped", "", config);
     /* 3 h ahead: past every token's exp (Entra: 60-90 min) plus the skew. */
     install_wrapper(sandbox, "aad-fake-clock",
@@ -475,8 +559,12 @@ int main(int argc, char **argv)
         T(test_unknown_user_is_pam_user_unknown_without_traffic),
         T(test_other_identity_is_pam_auth_err),
         T(test_declined_sign_in_is_pam_auth_err),
-        T(test_root_without_allow_root_is_pam_auth_err_before_traffic),
-        T(test_root_with_allow_root_argument_succeeds),
+        T(test_root_without_allow_root_is_pam_ignore_before_traffic),
+        T(test_account_below_min_uid_is_pam_ignore_before_traffic),
+        T(test_documented_stanza_lets_root_fall_through_to_the_next_method),
+        T(test_root_with_allow_root_and_a_user_map_line_succeeds),
+        T(test_system_account_named_in_user_map_succeeds),
+        T(test_user_map_line_reserves_the_account_against_domains),
         T(test_compiled_wrapper_helper_is_accepted),
         T(test_wrapper_moves_the_helpers_clock),
         T(test_unreachable_authority_is_authinfo_unavail_fast),

@@ -279,6 +279,7 @@ static void test_status_names(void **state)
     assert_string_equal(aad_status_name(AAD_UNAVAILABLE), "unavailable");
     assert_string_equal(aad_status_name(AAD_CONFIG_ERROR), "configuration error");
     assert_string_equal(aad_status_name(AAD_USER_UNKNOWN), "user unknown");
+    assert_string_equal(aad_status_name(AAD_IGNORE), "ignored");
 }
 
 static void test_fail_fills_the_error(void **state)

@@ -380,6 +380,40 @@ static void test_booleans_are_parsed(void **state)
     aad_config_free(cfg);
 }
 
+/* UID_MIN of /etc/login.defs as useradd reads it, else 1000. */
+static long host_uid_min(void)
+{
+    long uid_min = 1000;
+    FILE *f = fopen("/etc/login.defs", "r");
+    char line[512], key[16];
+    long n;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "%15s %ld", key, &n) == 2 && strcmp(key, "UID_MIN") == 0)
+            uid_min = n;
+    }
+    if (f != NULL)
+        fclose(f);
+    return uid_min;
+}
+
+static void test_min_uid_defaults_to_uid_min_and_is_parsed(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("");
+    assert_int_equal(cfg->min_uid, host_uid_min());
+    aad_config_free(cfg);
+    cfg = load_with("min_uid = 500");
+    assert_int_equal(cfg->min_uid, 500);
+    aad_config_free(cfg);
+    cfg = load_with("min_uid = 0");
+    assert_int_equal(cfg->min_uid, 0);
+    aad_config_free(cfg);
+    expect_refused_with("min_uid = -1", "'min_uid' must be a whole number from 0 to 2147483647");
+    expect_refused_with("min_uid = 1000x", "'min_uid' must be a whole number from 0");
+    expect_refused_with("min_uid = ", "'min_uid' must be a whole number from 0");
+    expect_refused_with("min_uid = 4294967296", "'min_uid' must be a whole number from 0");
+}
+
 static void test_seconds_are_parsed(void **state)
 {
     (void)state;
@@ -1002,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_user_map_alone_is_enough),
         cmocka_unit_test(test_allowed_groups_and_roles_are_stored),
         cmocka_unit_test(test_booleans_are_parsed),
+        cmocka_unit_test(test_min_uid_defaults_to_uid_min_and_is_parsed),
         cmocka_unit_test(test_seconds_are_parsed),
         cmocka_unit_test(test_seconds_range_limits_are_accepted),
         cmocka_unit_test(test_cache_dir_is_stored),

@@ -1,4 +1,5 @@
-/* test_mapping.c - aad_is_valid_account_name and aad_map_identity. */
+/* test_mapping.c - aad_is_valid_account_name, aad_map_identity and
+ * aad_account_check (who pam_aad may reach at all). */
 #include "config.h"
 
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "aad_mapping.h"
+#include "aad_usermap.h"
 #include "unit_support.h"
 
 #define OID_ALICE "690222be-ff1a-4d56-abd1-7e4f7d38e474"
@@ -49,10 +51,13 @@ static const char *write_map_mode(const char *text, mode_t mode)
 }
 
 /* A configuration as aad_config_load would return it: domains given as a
- * comma-separated string (or NULL), user_map as file contents (or NULL). */
+ * comma-separated string (or NULL), user_map as file contents (or NULL);
+ * min_uid 1000. The account being logged in to has uid 1000 (and is the
+ * expected one in expect_mapped) unless a test sets account. */
 struct fixture {
     struct aad_config cfg;
     char *domain_items[4];
+    struct aad_account account;
 };
 
 static void setup_cfg(struct fixture *f, const char *d1, const char *d2, const char *map_text)
@@ -67,6 +72,9 @@ static void setup_cfg(struct fixture *f, const char *d1, const char *d2, const c
     f->cfg.domains.items = f->domain_items;
     f->cfg.domains.count = n;
     f->cfg.user_map = map_text ? (char *)write_map_mode(map_text, 0600) : NULL;
+    f->cfg.min_uid = 1000;
+    snprintf(f->account.name, sizeof(f->account.name), "alice");
+    f->account.uid = 1000;
 }
 
 static void expect_mapped(const struct fixture *f, const char *upn, const char *oid,
@@ -74,7 +82,9 @@ static void expect_mapped(const struct fixture *f, const char *upn, const char *
 {
     char *local = NULL;
     struct aad_error err = {0};
-    assert_status(aad_map_identity(&f->cfg, upn, oid, &local, &err), AAD_OK, err);
+    struct aad_account account = f->account;
+    snprintf(account.name, sizeof(account.name), "%s", want);
+    assert_status(aad_map_identity(&f->cfg, &account, upn, oid, &local, &err), AAD_OK, err);
     assert_non_null(local);
     assert_string_equal(local, want);
     free(local);
@@ -85,7 +95,7 @@ static void expect_refused(const struct fixture *f, const char *upn, const char 
 {
     char *local = NULL;
     struct aad_error err = {0};
-    assert_status(aad_map_identity(&f->cfg, upn, oid, &local, &err), want, err);
+    assert_status(aad_map_identity(&f->cfg, &f->account, upn, oid, &local, &err), want, err);
     assert_null(local);
     if (sub != NULL)
         assert_message_has(err, sub);
@@ -353,6 +363,104 @@ static void test_unpinned_account_is_not_affected(void **state)
     expect_mapped(&f, "bob@contoso.com", OID_BOB, "bob");
 }
 
+/* ---- accounts named in user_map are reserved; system accounts (min_uid) -------------------- */
+
+static void test_user_map_upn_line_reserves_the_account(void **state)
+{
+    (void)state;
+    struct fixture f;
+    /* The guide's example: alice is Alice Smith's account. */
+    setup_cfg(&f, "contoso.com", NULL, "alice  alice.smith@contoso.com\n");
+    expect_mapped(&f, "alice.smith@contoso.com", OID_ALICE, "alice");
+    /* Another person whose UPN happens to be alice@contoso.com. */
+    expect_refused(&f, "alice@contoso.com", OID_EVE, AAD_DENIED,
+                   "account alice is reserved in user_map for other identities");
+    expect_refused(&f, "ALICE@Contoso.com", OID_EVE, AAD_DENIED, "reserved in user_map");
+    /* Others still come through domains. */
+    expect_mapped(&f, "bob@contoso.com", OID_BOB, "bob");
+}
+
+static void test_user_map_upn_line_reserves_the_account_in_every_domain(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", "fabrikam.com", "alice  alice.smith@contoso.com\n");
+    expect_refused(&f, "alice@contoso.com", OID_EVE, AAD_DENIED, "reserved in user_map");
+    expect_refused(&f, "alice@fabrikam.com", OID_EVE, AAD_DENIED, "reserved in user_map");
+    expect_mapped(&f, "alice.smith@contoso.com", OID_ALICE, "alice");
+    expect_mapped(&f, "bob@fabrikam.com", OID_BOB, "bob");
+}
+
+static void test_domains_never_map_to_an_account_below_min_uid(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    snprintf(f.account.name, sizeof(f.account.name), "backup");
+    f.account.uid = 34;
+    expect_refused(&f, "backup@contoso.com", OID_EVE, AAD_DENIED,
+                   "account backup has uid 34, below min_uid 1000: only a user_map line can map to it");
+    /* With min_uid lowered, the administrator chose to allow it. */
+    f.cfg.min_uid = 30;
+    expect_mapped(&f, "backup@contoso.com", OID_EVE, "backup");
+}
+
+static void test_user_map_line_naming_a_system_account_maps_to_it(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "backup  ops.lead@contoso.com\n");
+    f.account.uid = 34;
+    expect_mapped(&f, "ops.lead@contoso.com", OID_ALICE, "backup");
+    snprintf(f.account.name, sizeof(f.account.name), "backup");
+    expect_refused(&f, "backup@contoso.com", OID_EVE, AAD_DENIED, "reserved in user_map");
+    /* The account check lets it through (named), where an unnamed one is ignored. */
+    struct aad_error err = {0};
+    assert_status(aad_account_check(&f.cfg, &f.account, &err), AAD_OK, err);
+    snprintf(f.account.name, sizeof(f.account.name), "daemon");
+    f.account.uid = 1;
+    assert_status(aad_account_check(&f.cfg, &f.account, &err), AAD_IGNORE, err);
+    assert_message_has(err, "account daemon has uid 1, below min_uid 1000, and no user_map line names it");
+}
+
+static void test_account_check_ignores_root_without_allow_root(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "root  ops.lead@contoso.com\n");
+    struct aad_account root = {"root", 0};
+    struct aad_error err = {0};
+    assert_status(aad_account_check(&f.cfg, &root, &err), AAD_IGNORE, err);
+    assert_message_has(err, "account root has uid 0 and allow_root is off");
+    /* allow_root and a user_map line naming root: reachable. */
+    f.cfg.allow_root = 1;
+    assert_status(aad_account_check(&f.cfg, &root, &err), AAD_OK, err);
+    /* allow_root alone does not open root to domains (it is below min_uid). */
+    setup_cfg(&f, "contoso.com", NULL, NULL);
+    f.cfg.allow_root = 1;
+    assert_status(aad_account_check(&f.cfg, &root, &err), AAD_IGNORE, err);
+}
+
+static void test_user_map_names_reports_every_named_account(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL,
+              "backup  ops.lead@contoso.com  # comment\n"
+              "ops     oid:" OID_BOB "\n");
+    int named = -1;
+    struct aad_error err = {0};
+    assert_status(aad_user_map_names(&f.cfg, "backup", &named, &err), AAD_OK, err);
+    assert_int_equal(named, 1);
+    assert_status(aad_user_map_names(&f.cfg, "ops", &named, &err), AAD_OK, err);
+    assert_int_equal(named, 1);
+    assert_status(aad_user_map_names(&f.cfg, "daemon", &named, &err), AAD_OK, err);
+    assert_int_equal(named, 0);
+    f.cfg.user_map = NULL;
+    assert_status(aad_user_map_names(&f.cfg, "backup", &named, &err), AAD_OK, err);
+    assert_int_equal(named, 0);
+}
+
 static void test_comments_and_blank_lines_in_user_map(void **state)
 {
     (void)state;
@@ -451,6 +559,12 @@ int main(void)
         cmocka_unit_test(test_pinned_account_refuses_another_oid_by_domain),
         cmocka_unit_test(test_pinned_account_refuses_another_oid_by_upn_line),
         cmocka_unit_test(test_unpinned_account_is_not_affected),
+        cmocka_unit_test(test_user_map_upn_line_reserves_the_account),
+        cmocka_unit_test(test_user_map_upn_line_reserves_the_account_in_every_domain),
+        cmocka_unit_test(test_domains_never_map_to_an_account_below_min_uid),
+        cmocka_unit_test(test_user_map_line_naming_a_system_account_maps_to_it),
+        cmocka_unit_test(test_account_check_ignores_root_without_allow_root),
+        cmocka_unit_test(test_user_map_names_reports_every_named_account),
         cmocka_unit_test(test_comments_and_blank_lines_in_user_map),
         cmocka_unit_test(test_user_map_guest_upn_with_ext_marker_maps),
         cmocka_unit_test(test_malformed_user_map_line_is_a_config_error),
