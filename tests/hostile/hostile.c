@@ -54,7 +54,11 @@ void hostile_enter_wrappers(char **argv)
 
 int hostile_global_setup(void)
 {
-    static const char *const args[] = {"--interval", "1", NULL};
+    /* The emulator bounds its own life; slow runs (valgrind: every login and
+     * its helper under memcheck) scale that bound with the time factor. */
+    char lifetime[32];
+    snprintf(lifetime, sizeof(lifetime), "%ld", 300 * H.time_factor);
+    const char *const args[] = {"--interval", "1", "--lifetime", lifetime, NULL};
     H.emu = emu_start(EMULATOR_PATH, args);
     return H.emu != NULL ? 0 : -1;
 }
