@@ -11,6 +11,7 @@
  * It is not meant to be run by hand: on a terminal it says so and exits. */
 #include "config.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     memset(&account, 0, sizeof(account));
     if (req->count < REQ_FIRST_ARG || req->count - REQ_FIRST_ARG > MAX_MODULE_ARGS ||
         strlen(aad_wire_field(req, REQ_USER)) > AAD_ACCOUNT_NAME_MAX ||
-        aad_wire_long(req, REQ_UID, 0, 0xffffffffL, &uid) != 0 ||
+        aad_wire_long(req, REQ_UID, 0, LONG_MAX, &uid) != 0 || (unsigned long)uid > 0xffffffffUL ||
         aad_wire_long(req, REQ_QR_OK, 0, 1, &qr_ok) != 0)
         return aad_fail(err, AAD_UNAVAILABLE, "the module sent a malformed request");
     snprintf(account.name, sizeof(account.name), "%s", aad_wire_field(req, REQ_USER));

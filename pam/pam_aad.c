@@ -100,6 +100,7 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
     struct pam_response *resp = NULL;
     int rc = converse(ui->pamh, msgs, n, &resp);
     free_responses(resp, n);
+    explicit_bzero(text, sizeof(text)); /* the user code */
     return rc == PAM_SUCCESS ? 0 : -1;
 }
 

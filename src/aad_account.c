@@ -4,9 +4,13 @@
 #include "aad_account.h"
 #include "aad_usermap.h"
 
+#include <errno.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+#define ACCOUNT_BUFFER_MAX (1024 * 1024)
 
 int aad_is_valid_account_name(const char *name)
 {
@@ -51,11 +55,31 @@ enum aad_status aad_account_lookup(const struct aad_config *cfg, const char *use
     memset(out, 0, sizeof(*out));
     if (user == NULL || !aad_is_valid_account_name(user))
         return aad_fail(err, AAD_USER_UNKNOWN, "no such local account");
+    /* Directory entries (sssd, LDAP) can outgrow a small buffer: grow it,
+     * to a bound. A failing name service is not "no such account". */
     struct passwd pw, *found = NULL;
-    char buf[4096];
-    if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+    size_t size = 4096;
+    char *buf = NULL;
+    int rc = ERANGE;
+    while (rc == ERANGE && size <= ACCOUNT_BUFFER_MAX) {
+        char *bigger = realloc(buf, size);
+        if (bigger == NULL) {
+            rc = ENOMEM;
+            break;
+        }
+        buf = bigger;
+        rc = getpwnam_r(user, &pw, buf, size, &found);
+        size *= 4;
+    }
+    if (rc == 0 && found != NULL) {
+        snprintf(out->name, sizeof(out->name), "%s", user);
+        out->uid = (unsigned long)found->pw_uid;
+    }
+    free(buf);
+    if (rc != 0 && rc != ENOENT && rc != ESRCH && rc != EBADF && rc != EPERM)
+        return aad_fail(err, AAD_UNAVAILABLE, "the name service cannot look up %s: %s", user,
+                        strerror(rc));
+    if (rc != 0 || found == NULL)
         return aad_fail(err, AAD_USER_UNKNOWN, "no local account %s", user);
-    snprintf(out->name, sizeof(out->name), "%s", user);
-    out->uid = (unsigned long)found->pw_uid;
     return aad_account_check(cfg, out, err);
 }

@@ -47,6 +47,8 @@ static enum aad_status show_code(const struct aad_config *cfg, const struct aad_
     char *qr = want_qr ? aad_qr_render(dc->verification_uri) : NULL;
     int rc = ui->show_code(ui->ctx, message, qr, prompt, cfg->wait_for_enter);
     free(qr);
+    aad_wipe(message, sizeof(message)); /* the user code */
+    aad_wipe(prompt, sizeof(prompt));
     if (rc != 0)
         return aad_fail(err, AAD_UNAVAILABLE, "the code cannot be shown to the user");
     return AAD_OK;

@@ -76,7 +76,9 @@ static void close_from(int first)
     if (close_range((unsigned)first, ~0U, 0) == 0)
         return;
     struct rlimit rl;
-    int last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+    /* The hard limit: the soft one is the (possibly hostile) caller's to lower. */
+    int last = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < 1048576 ? (int)rl.rlim_max
+                                                                          : 1048576;
     for (int fd = first; fd < last; fd++)
         close(fd);
 }
@@ -112,6 +114,8 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setsid(); /* no controlling terminal: nothing can prompt on /dev/tty */
+    if (chdir("/") != 0)
+        child_fail(err_fd, STEP_DESCRIPTORS);
 
     /* A setuid caller has the invoking user as real uid and that user's
      * groups: the helper is root through and through, so the user can
@@ -195,11 +199,15 @@ enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
                       strerror(errno));
         goto out;
     }
+    /* Ours too: with the caller's 0-2 closed they would land there, and the
+     * caller's own writes to stderr would enter the protocol. */
     exe_fd = move_high(exe_fd);
     null_fd = move_high(null_fd);
+    sv[0] = move_high(sv[0]);
     sv[1] = move_high(sv[1]);
+    pipe_fds[0] = move_high(pipe_fds[0]);
     pipe_fds[1] = move_high(pipe_fds[1]);
-    if (exe_fd < 0 || null_fd < 0 || sv[1] < 0 || pipe_fds[1] < 0) {
+    if (exe_fd < 0 || null_fd < 0 || sv[0] < 0 || sv[1] < 0 || pipe_fds[0] < 0 || pipe_fds[1] < 0) {
         st = aad_fail(err, AAD_UNAVAILABLE, "cannot set up the helper's descriptors");
         goto out;
     }
@@ -211,10 +219,16 @@ enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &dfl, &out->old_sigchld);
 
+    /* No handler of the caller's may run in the child before the child has
+     * reset them all: every signal is blocked across fork. */
+    sigset_t all, caller_mask;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &caller_mask);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
         child_exec(exe_fd, sv[1], null_fd, pipe_fds[1], parent);
+    sigprocmask(SIG_SETMASK, &caller_mask, NULL);
     if (pid < 0) {
         sigaction(SIGCHLD, &out->old_sigchld, NULL);
         st = aad_fail(err, AAD_UNAVAILABLE, "cannot start the helper: %s", strerror(errno));

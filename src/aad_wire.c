@@ -79,15 +79,17 @@ static enum aad_wire_result read_full(int fd, unsigned char *buf, size_t len, in
 {
     size_t got = 0;
     while (got < len) {
+        /* Past the deadline, what has already arrived is still read (a
+         * verdict that waited while the user sat at the prompt). */
         int64_t left = deadline_ms - aad_monotonic_ms();
-        if (left <= 0)
-            return AAD_WIRE_TIMEOUT;
         struct pollfd pfd = {fd, POLLIN, 0};
-        int n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+        int n = poll(&pfd, 1, left <= 0 ? 0 : left > 60000 ? 60000 : (int)left);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return AAD_WIRE_IO_ERROR;
+        if (n == 0 && left <= 0)
+            return AAD_WIRE_TIMEOUT;
         if (n == 0)
             continue;
         ssize_t r = read(fd, buf + got, len - got);
