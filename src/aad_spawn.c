@@ -34,7 +34,7 @@
 static const char *const helper_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 
 /* Where the child failed, reported with errno on the error pipe. */
-enum child_step { STEP_IDS = 1, STEP_DESCRIPTORS, STEP_LIMITS, STEP_PRCTL, STEP_EXEC };
+enum child_step { STEP_IDS = 1, STEP_DIRECTORY, STEP_DESCRIPTORS, STEP_LIMITS, STEP_PRCTL, STEP_EXEC };
 
 static enum aad_status check_helper_file(int fd, const char *path, struct aad_error *err)
 {
@@ -114,8 +114,8 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     setsid(); /* no controlling terminal: nothing can prompt on /dev/tty */
-    if (chdir("/") != 0)
-        child_fail(err_fd, STEP_DESCRIPTORS);
+    if (chdir("/") != 0) /* not the caller's working directory */
+        child_fail(err_fd, STEP_DIRECTORY);
 
     /* A setuid caller has the invoking user as real uid and that user's
      * groups: the helper is root through and through, so the user can
@@ -171,7 +171,7 @@ static enum aad_status await_exec(int err_fd, const char *path, struct aad_error
     }
     if (got == 0)
         return AAD_OK;
-    static const char *const steps[] = {"?", "set its ids", "set up its descriptors",
+    static const char *const steps[] = {"?", "set its ids", "change to /", "set up its descriptors",
                                         "set its limits", "set no_new_privs", "execute it"};
     int step = report[0] >= STEP_IDS && report[0] <= STEP_EXEC ? report[0] : 0;
     return aad_fail(err, step == STEP_EXEC ? AAD_CONFIG_ERROR : AAD_UNAVAILABLE,
