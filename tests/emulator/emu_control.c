@@ -161,6 +161,10 @@ static enum MHD_Result ctl_approve(struct emulator *emu, struct MHD_Connection *
     approval_free(&dc->appr);
     dc->approve_at_ms = 0;
     if (decline) {
+        /* With aadsts: the user signed in but Entra refused the token
+         * (a Conditional Access block, say): the next poll gets that error. */
+        json_t *code = json_object_get(body, "aadsts");
+        dc->refusal_aadsts = json_is_integer(code) ? (long)json_integer_value(code) : 0;
         dc->state = CODE_DECLINED;
     } else {
         dc->appr = a;
@@ -168,6 +172,26 @@ static enum MHD_Result ctl_approve(struct emulator *emu, struct MHD_Connection *
     }
     json_t *o = json_pack("{s:s,s:s}", "user_code", dc->user_code, "state",
                           code_state_name(dc->state));
+    pthread_mutex_unlock(&emu->lock);
+    return send_obj(c, st, 200, o);
+}
+
+/* Ends a code's lifetime now (default: the most recent pending one), as if
+ * its expires_in had passed. */
+static enum MHD_Result ctl_expire(struct emulator *emu, struct MHD_Connection *c,
+                                  unsigned *st, const json_t *body)
+{
+    const char *uc = opt_string(body, "user_code");
+    pthread_mutex_lock(&emu->lock);
+    struct device_code *dc = find_code(emu, uc, false);
+    if (!dc || (dc->state != CODE_PENDING && dc->state != CODE_APPROVED)) {
+        pthread_mutex_unlock(&emu->lock);
+        return send_err(c, st, dc ? 409 : 404, dc ? "code is not pending" : "no pending code");
+    }
+    dc->expires_ms = emu_now_ms();
+    dc->approve_at_ms = 0;
+    dc->state = CODE_EXPIRED;
+    json_t *o = json_pack("{s:s,s:s}", "user_code", dc->user_code, "state", "expired");
     pthread_mutex_unlock(&emu->lock);
     return send_obj(c, st, 200, o);
 }
@@ -552,6 +576,8 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
         r = ctl_approve(emu, c, &st, body, false);
     else if (post && !strcmp(url, "/control/decline"))
         r = ctl_approve(emu, c, &st, body, true);
+    else if (post && !strcmp(url, "/control/expire"))
+        r = ctl_expire(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/auto-approve"))
         r = ctl_auto(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/rotate"))

@@ -15,7 +15,7 @@
 #define DEFAULT_NAME  "Alice Example"
 #define DEFAULT_USER  "alice"
 #define GRAPH_APP_ID  "00000003-0000-0000-c000-000000000000"
-#define VERIFY_URI    "https://microsoft.com/devicelogin"
+#define VERIFY_URI    "https://login.microsoft.com/device" /* Entra's since 2026 */
 
 /* State of one Entra request while it is being answered. */
 struct call {
@@ -191,25 +191,93 @@ static const struct {
     {"invalid_tenant", 400, 90002, "Tenant not found."},
 };
 
+/* Entra's refusals by AADSTS code (protocol.md §11): the Conditional
+ * Access, security-defaults and MFA blocks a poll gets after the user signed
+ * in, and the answers that say this host's registration is wrong. A fault
+ * or a decline that names only `aadsts` gets this error, status and text. */
+static const struct {
+    long code;
+    const char *error;
+    unsigned status;
+    const char *text;
+} known_codes[] = {
+    {53003, "invalid_grant", 400,
+     "Access has been blocked by Conditional Access policies. The access policy "
+     "does not allow token issuance."},
+    {530035, "invalid_grant", 400,
+     "Access has been blocked by security defaults. This is due to the request "
+     "using legacy auth or being deemed unsafe by security defaults policies."},
+    {530033, "invalid_grant", 400,
+     "Access has been blocked by Conditional Access policies. Device-based "
+     "Conditional Access is not supported for the remote device flow."},
+    {50005, "invalid_grant", 400,
+     "User tried to log in to a device from a platform that's currently not "
+     "supported through Conditional Access policy."},
+    {50076, "invalid_grant", 400,
+     "Due to a configuration change made by your administrator, or because "
+     "you moved to a new location, you must use multi-factor authentication "
+     "to access the application."},
+    {50079, "invalid_grant", 400,
+     "Due to a configuration change made by your administrator, or because "
+     "you moved to a new location, you must enroll in multi-factor "
+     "authentication to access the application."},
+    {50105, "invalid_grant", 400,
+     "Your administrator has configured the application to block users unless "
+     "they are specifically granted ('assigned') access to the application."},
+    {90002, "invalid_request", 400,
+     "Tenant not found. Check to make sure you have the correct tenant ID and "
+     "are signing into the correct cloud."},
+    {700016, "unauthorized_client", 400,
+     "Application with identifier was not found in the directory. This can "
+     "happen if the application has not been installed by the administrator "
+     "of the tenant or consented to by any user in the tenant."},
+    {7000218, "invalid_client", 401,
+     "The request body must contain the following parameter: "
+     "'client_assertion' or 'client_secret'."},
+    {70011, "invalid_scope", 400,
+     "The provided request must include a 'scope' input parameter. The "
+     "provided value for the input parameter 'scope' is not valid."},
+    {65001, "invalid_grant", 400,
+     "The user or administrator has not consented to use the application. "
+     "Send an interactive authorization request for this user and resource."},
+};
+
+/* The Entra error for an AADSTS code; 0 if the table does not know it. */
+static int error_of_code(long code, const char **error, unsigned *status, const char **text)
+{
+    for (size_t i = 0; i < sizeof known_codes / sizeof known_codes[0]; i++) {
+        if (known_codes[i].code == code) {
+            *error = known_codes[i].error;
+            *status = known_codes[i].status;
+            *text = known_codes[i].text;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static enum MHD_Result fault_error(struct call *k, const struct fault *f)
 {
     unsigned status = 400;
     long code = 90000;
     const char *text = "Injected error.";
-    for (size_t i = 0; i < sizeof known_errors / sizeof known_errors[0]; i++) {
-        if (!strcmp(known_errors[i].error, f->error)) {
+    const char *error = f->error;
+    for (size_t i = 0; error && i < sizeof known_errors / sizeof known_errors[0]; i++) {
+        if (!strcmp(known_errors[i].error, error)) {
             status = known_errors[i].status;
             code = known_errors[i].code;
             text = known_errors[i].text;
         }
     }
+    if (error == NULL && !error_of_code(f->aadsts, &error, &status, &text))
+        error = "invalid_request";
     if (f->status)
         status = (unsigned)f->status;
     if (f->aadsts)
         code = f->aadsts;
     if (f->description)
         text = f->description;
-    return entra_error(k, status, f->error, code, text);
+    return entra_error(k, status, error, code, text);
 }
 
 static json_t *strarray(const char *const *v)
@@ -948,6 +1016,7 @@ static enum MHD_Result do_token(struct call *k)
     }
     char uc[16];
     memcpy(uc, dc->user_code, sizeof uc);
+    long refusal = dc->refusal_aadsts;
     pthread_mutex_unlock(&emu->lock);
 
     switch (st) {
@@ -956,10 +1025,16 @@ static enum MHD_Result do_token(struct call *k)
                         "The provided request has not yet been authorized by "
                         "the user. The user must input their code.");
         break;
-    case CODE_DECLINED:
-        r = entra_error(k, 400, "authorization_declined", 65004,
-                        "User declined to consent to access the app.");
+    case CODE_DECLINED: {
+        const char *error, *text;
+        unsigned status;
+        if (refusal != 0 && error_of_code(refusal, &error, &status, &text))
+            r = entra_error(k, status, error, refusal, text);
+        else
+            r = entra_error(k, 400, "authorization_declined", 65004,
+                            "User declined to consent to access the app.");
         break;
+    }
     case CODE_EXPIRED:
         r = entra_error(k, 400, "expired_token", 70020,
                         "The provided value for the input parameter "
@@ -1014,7 +1089,7 @@ static enum MHD_Result apply_fault(struct call *k, struct graph_call *g,
         snprintf(k->note, sizeof k->note, "fault: %.48s", g->note);
         return r;
     }
-    if (f->error)
+    if (f->error || (f->aadsts && !f->body && !f->status && !f->oversize && !g))
         return fault_error(k, f);
     const char *ctype = f->content_type ? f->content_type
                                         : "application/json; charset=utf-8";

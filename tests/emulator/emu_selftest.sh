@@ -85,10 +85,10 @@ check "devicecode: 9 uppercase letters" \
     eq "$(jqv "$T/dc.json" '.user_code | test("^[A-Z]{9}$")')" true
 check "devicecode: member order and values" \
     eq "$(jqv "$T/dc.json" 'keys_unsorted | join(",")') $(jqv "$T/dc.json" '"\(.verification_uri) \(.expires_in) \(.interval)"')" \
-    "user_code,device_code,verification_uri,expires_in,interval,message https://microsoft.com/devicelogin 900 5"
+    "user_code,device_code,verification_uri,expires_in,interval,message https://login.microsoft.com/device 900 5"
 check "devicecode: message names URL and code" \
     eq "$(jqv "$T/dc.json" '.message')" \
-    "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code $(jqv "$T/dc.json" .user_code) to authenticate."
+    "To sign in, use a web browser to open the page https://login.microsoft.com/device and enter the code $(jqv "$T/dc.json" .user_code) to authenticate."
 check "devicecode: JSON, no-store headers" \
     eq "$(tr -d '\r' <"$T/dc.hdr" | grep -ci -e '^content-type: application/json; charset=utf-8$' \
         -e '^cache-control: no-store, no-cache$' -e '^pragma: no-cache$')" 3

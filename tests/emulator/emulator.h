@@ -77,6 +77,7 @@ struct device_code {
     int64_t approve_at_ms;  /* monotonic, 0 = no scheduled approval */
     unsigned polls;
     struct approval appr;   /* valid once approved or scheduled */
+    long refusal_aadsts;    /* declined with this AADSTS code (0: the user declined) */
 };
 
 struct signing_key {
