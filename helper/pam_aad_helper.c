@@ -37,12 +37,15 @@ enum request_field { REQ_USER, REQ_UID, REQ_QR_OK, REQ_FIRST_ARG };
 static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
                          const struct aad_identity *id)
 {
-    char status[16];
+    char status[16], kind[16], aadsts[24];
     snprintf(status, sizeof(status), "%d", (int)st);
+    snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
+    snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
     const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
                             id->upn,     id->oid,
                             id->name,    id->tid,
-                            id->local_user};
+                            id->local_user, kind,
+                            aadsts};
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
 }
 
@@ -110,7 +113,7 @@ int main(void)
             aad_wire_msg_clear(&req);
         return 2;
     }
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     struct aad_identity id;
     memset(&id, 0, sizeof(id));
     enum aad_status st = run(&req, &relay, &id, &err);

@@ -39,6 +39,18 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
     return 0;
 }
 
+/* The user pressed Enter too early: the module prompts again and sends
+ * ENTERED when they answer. */
+static int not_yet(void *ctx, const char *prompt)
+{
+    struct relay *r = ctx;
+    const char *fields[] = {prompt};
+    if (aad_wire_send(r->fd, AAD_MSG_PROMPT, 1, fields) != 0)
+        return -1;
+    r->listening = 0;
+    return 0;
+}
+
 static int pause_between_polls(void *ctx, int64_t until_ms, long seconds_left)
 {
     struct relay *r = ctx;
@@ -68,7 +80,7 @@ static void alive(void *ctx)
 
 struct aad_ui relay_ui(struct relay *r, int qr_ok)
 {
-    struct aad_ui ui = {show_code, NULL, r, qr_ok, pause_between_polls, alive};
+    struct aad_ui ui = {show_code, NULL, r, qr_ok, pause_between_polls, alive, not_yet};
     return ui;
 }
 

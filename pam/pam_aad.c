@@ -25,6 +25,7 @@
 
 #include "aad_account.h"
 #include "aad_config.h"
+#include "aad_refusal.h"
 #include "aad_spawn.h"
 #include "aad_wire.h"
 
@@ -52,6 +53,7 @@
 struct pam_ui {
     pam_handle_t *pamh;
     int silent;
+    int prompting; /* wait_for_enter: the user is asked, not told to wait */
     long last_notice_left;
 };
 
@@ -76,17 +78,18 @@ static void free_responses(struct pam_response *resp, int n)
     free(resp);
 }
 
-/* One conversation call: the message (unless PAM_SILENT) and the prompt, so
- * that sshd shows both and sudo, which passes PAM_SILENT, still shows the
- * code inside the prompt. */
+/* One conversation call: the message and the prompt, so that sshd shows
+ * both. Under PAM_SILENT (sudo) only prompts are shown: the prompt then
+ * carries the message (without the QR code). */
 static int show_code(void *ctx, const char *message, const char *qr, const char *prompt, int wait)
 {
     struct pam_ui *ui = ctx;
-    char text[4096];
+    char text[4096], silent_prompt[2048];
     snprintf(text, sizeof(text), "%s%s%s", message, qr ? "\n" : "", qr ? qr : "");
+    snprintf(silent_prompt, sizeof(silent_prompt), "%s\n%s", message, prompt);
     struct pam_message info = {PAM_TEXT_INFO, text};
-    struct pam_message ask = {PAM_PROMPT_ECHO_OFF, prompt};
-    struct pam_message waiting = {PAM_TEXT_INFO, prompt};
+    struct pam_message ask = {PAM_PROMPT_ECHO_OFF, ui->silent ? silent_prompt : prompt};
+    struct pam_message waiting = {PAM_TEXT_INFO, silent_prompt};
     const struct pam_message *msgs[2];
     int n = 0;
     if (wait) {
@@ -101,13 +104,28 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
     int rc = converse(ui->pamh, msgs, n, &resp);
     free_responses(resp, n);
     explicit_bzero(text, sizeof(text)); /* the user code */
+    explicit_bzero(silent_prompt, sizeof(silent_prompt));
+    return rc == PAM_SUCCESS ? 0 : -1;
+}
+
+/* Enter came before the sign-in was finished: ask again. */
+static int prompt_again(struct pam_ui *ui, const char *prompt)
+{
+    struct pam_message ask = {PAM_PROMPT_ECHO_OFF, prompt};
+    const struct pam_message *msgs[] = {&ask};
+    struct pam_response *resp = NULL;
+    int rc = converse(ui->pamh, msgs, 1, &resp);
+    free_responses(resp, 1);
     return rc == PAM_SUCCESS ? 0 : -1;
 }
 
 static void waiting(void *ctx, long seconds_left)
 {
     struct pam_ui *ui = ctx;
-    if (ui->silent || (ui->last_notice_left != 0 &&
+    /* With a prompt, waiting lines would reach an sshd user only after the
+     * login (sshd shows text only with the next prompt): the prompt that
+     * follows an early Enter says it instead. */
+    if (ui->silent || ui->prompting || (ui->last_notice_left != 0 &&
                        ui->last_notice_left - seconds_left < WAITING_NOTICE_EVERY_S))
         return;
     ui->last_notice_left = seconds_left;
@@ -154,6 +172,20 @@ struct verdict {
     int received; /* the helper did send it */
 };
 
+/* The kind and AADSTS code of a verdict. The status decides: a kind that
+ * does not belong to it is replaced by the status's own. */
+static void take_failure(const struct aad_wire_msg *msg, struct verdict *v)
+{
+    long kind = 0, aadsts = 0;
+    if (aad_wire_long(msg, 7, 0, AAD_FAILURE_LAST, &kind) != 0 ||
+        aad_failure_status((enum aad_failure)kind) != v->status)
+        kind = aad_failure_of_status(v->status);
+    if (aad_wire_long(msg, 8, 0, 99999999L, &aadsts) != 0)
+        aadsts = 0;
+    v->err.kind = (enum aad_failure)kind;
+    v->err.aadsts = aadsts;
+}
+
 /* Sends the request: the account's facts and the module arguments (the
  * helper reads the configuration itself, with the same arguments). */
 static int send_request(int fd, const struct aad_account *account, int qr_ok, int argc,
@@ -186,6 +218,8 @@ static enum aad_status take_verdict(const struct aad_wire_msg *msg,
     snprintf(v->err.message, sizeof(v->err.message), "%s", aad_wire_field(msg, 1));
     snprintf(v->upn, sizeof(v->upn), "%s", aad_wire_field(msg, 2));
     snprintf(v->oid, sizeof(v->oid), "%s", aad_wire_field(msg, 3));
+    v->err.status = v->status;
+    take_failure(msg, v);
     /* Success names the account it is for: never another one. */
     if (v->status == AAD_OK && strcmp(aad_wire_field(msg, 6), account->name) != 0)
         return aad_fail(&v->err, AAD_DENIED, "helper: success for another account");
@@ -220,7 +254,8 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
             const char *qr = aad_wire_field(&msg, 1);
             if (show_code(ui, aad_wire_field(&msg, 0), *qr ? qr : NULL, aad_wire_field(&msg, 2),
                           wait) != 0) {
-                st = aad_fail(&v->err, AAD_UNAVAILABLE, "the code cannot be shown to the user");
+                st = aad_fail_as(&v->err, AAD_FAILURE_NO_CONVERSATION,
+                                 "the code cannot be shown to the user");
                 done = 1;
             } else if (wait) {
                 /* The helper may have finished while the user was at the
@@ -231,6 +266,15 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
             }
             break;
         }
+        case AAD_MSG_PROMPT:
+            if (prompt_again(ui, aad_wire_field(&msg, 0)) != 0) {
+                st = aad_fail_as(&v->err, AAD_FAILURE_NO_CONVERSATION,
+                                 "the user can no longer be reached");
+                done = 1;
+            } else {
+                aad_wire_send(fd, AAD_MSG_ENTERED, 0, NULL); /* as after the code */
+            }
+            break;
         case AAD_MSG_WAITING:
             if (aad_wire_long(&msg, 0, 0, 100000, &n) == 0)
                 waiting(ui, n);
@@ -268,7 +312,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
     enum aad_status st = aad_helper_start(path, &proc, &v->err);
     if (st != AAD_OK)
         return st;
-    struct pam_ui ui_ctx = {pamh, silent, 0};
+    struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0};
     if (send_request(proc.fd, account, !silent, argc, argv) != 0)
         st = aad_fail(&v->err, AAD_UNAVAILABLE, "cannot send the request to the helper: %s",
                       strerror(errno));
@@ -293,6 +337,32 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
     return st;
 }
 
+/* sshd shows text only together with a prompt: without one (wait_for_enter
+ * = no) its user would see the code only after the login ended. */
+static int is_sshd(pam_handle_t *pamh, const char *service)
+{
+    const char *tty = NULL;
+    pam_get_item(pamh, PAM_TTY, (const void **)&tty);
+    return (service != NULL && strcmp(service, "sshd") == 0) || (tty != NULL && strcmp(tty, "ssh") == 0);
+}
+
+/* One sentence the user can act on, before the module returns. It is sent
+ * even under PAM_SILENT (sudo passes it on every attempt): it is not
+ * chatter but the only way to learn why a sign-in just made on another
+ * device did not log them in. */
+static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *account)
+{
+    char sentence[512];
+    struct aad_refusal r = {v->err.kind, v->err.aadsts, v->upn[0] ? v->upn : NULL, account};
+    aad_refusal_sentence(&r, sentence, sizeof(sentence));
+    if (sentence[0] == '\0')
+        return;
+    if (aad_refusal_is_fallback(v->err.kind))
+        pam_info(pamh, "%s", sentence);
+    else
+        pam_error(pamh, "%s", sentence);
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     struct aad_config *cfg = NULL;
@@ -303,12 +373,27 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &v.err);
     if (st != AAD_OK) {
-        pam_syslog(pamh, LOG_ERR, "service=%s result=%s reason=%s", service ? service : "?",
-                   aad_status_name(st), v.err.message);
+        pam_syslog(pamh, LOG_ERR, "service=%s result=%s kind=%s reason=%s",
+                   service ? service : "?", aad_status_name(st), aad_failure_name(v.err.kind),
+                   v.err.message);
+        tell_user(pamh, &v, NULL);
         return pam_code_of(st);
     }
     if (cfg->debug)
         aad_config_describe(cfg, describe_setting, pamh);
+    /* The helper reads the same arguments, plus this one when sshd forces
+     * it (a list too long for the request fails there, as without it). */
+    const char *args[AAD_WIRE_MAX_FIELDS];
+    if (!cfg->wait_for_enter && is_sshd(pamh, service) && argc >= 0 &&
+        argc < AAD_WIRE_MAX_FIELDS) {
+        pam_syslog(pamh, LOG_WARNING,
+                   "wait_for_enter = no is ignored for sshd, which would show the code only "
+                   "after the login");
+        cfg->wait_for_enter = 1;
+        memcpy(args, argv, (size_t)argc * sizeof(*args));
+        args[argc++] = "wait_for_enter=yes";
+        argv = args;
+    }
 
     /* The account's facts come from the caller's name service (the one the
      * session will use), before any helper or network traffic. An account
@@ -322,18 +407,20 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     } else {
         st = aad_account_lookup(cfg, user, &account, &v.err);
         if (st == AAD_OK)
-            st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, argc, argv, &v);
+            st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, argc,
+                                      argv, &v);
     }
     char user_buf[64], upn_buf[128], service_buf[64], oid_buf[64];
     pam_syslog(pamh, st == AAD_OK ? LOG_INFO : LOG_NOTICE,
-               "service=%s user=%s upn=%s oid=%s result=%s reason=%s",
+               "service=%s user=%s upn=%s oid=%s result=%s kind=%s aadsts=%ld reason=%s",
                loggable(service, service_buf, sizeof(service_buf)),
                loggable(user, user_buf, sizeof(user_buf)),
                loggable(v.upn[0] ? v.upn : NULL, upn_buf, sizeof(upn_buf)),
                loggable(v.oid[0] ? v.oid : NULL, oid_buf, sizeof(oid_buf)), aad_status_name(st),
+               aad_failure_name(st == AAD_OK ? AAD_FAILURE_NONE : v.err.kind), v.err.aadsts,
                st == AAD_OK ? "verified" : v.err.message);
-    if (st == AAD_DENIED && !(flags & PAM_SILENT) && strstr(v.err.message, "not authorized") != NULL)
-        pam_error(pamh, "You are not authorized to log in to this host.");
+    if (st != AAD_OK)
+        tell_user(pamh, &v, user);
     aad_config_free(cfg);
     return pam_code_of(st);
 }

@@ -221,7 +221,7 @@ enum aad_status aad_assertion_app_token(const struct aad_config *cfg, struct aad
         return aad_fail(err, AAD_DENIED, "out of memory");
 
     struct aad_http_response resp;
-    struct aad_error net = {AAD_OK, ""};
+    struct aad_error net = {0};
     st = aad_http_post_form(http, url, form, &resp, &net);
     aad_free_secret(form);
     if (st != AAD_OK)

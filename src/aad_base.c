@@ -20,15 +20,99 @@ enum aad_status aad_fail(struct aad_error *err, enum aad_status status, const ch
         vsnprintf(err->message, sizeof(err->message), fmt, ap);
         va_end(ap);
         err->status = status;
+        err->kind = aad_failure_of_status(status);
+        err->aadsts = 0;
     }
     return status;
+}
+
+enum aad_status aad_fail_as(struct aad_error *err, enum aad_failure kind, const char *fmt, ...)
+{
+    if (err != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+        err->status = aad_failure_status(kind);
+        err->kind = kind;
+        err->aadsts = 0;
+    }
+    return aad_failure_status(kind);
+}
+
+enum aad_status aad_reclassify(struct aad_error *err, enum aad_failure kind)
+{
+    err->kind = kind;
+    err->status = aad_failure_status(kind);
+    return err->status;
+}
+
+enum aad_status aad_failure_status(enum aad_failure kind)
+{
+    switch (kind) {
+    case AAD_FAILURE_NONE: return AAD_OK;
+    case AAD_FAILURE_NO_ACCOUNT: return AAD_USER_UNKNOWN;
+    case AAD_FAILURE_IGNORED: return AAD_IGNORE;
+    case AAD_FAILURE_HOST_MISCONFIGURED:
+    case AAD_FAILURE_BAD_CONFIG: return AAD_CONFIG_ERROR;
+    case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_NO_CONVERSATION: return AAD_UNAVAILABLE;
+    case AAD_FAILURE_WRONG_ACCOUNT:
+    case AAD_FAILURE_DECLINED:
+    case AAD_FAILURE_EXPIRED:
+    case AAD_FAILURE_TIMED_OUT:
+    case AAD_FAILURE_NOT_AUTHORIZED:
+    case AAD_FAILURE_GUEST:
+    case AAD_FAILURE_BLOCKED_BY_POLICY:
+    case AAD_FAILURE_REFUSED:
+    case AAD_FAILURE_BAD_TOKEN: return AAD_DENIED;
+    }
+    return AAD_DENIED; /* fail closed */
+}
+
+enum aad_failure aad_failure_of_status(enum aad_status status)
+{
+    switch (status) {
+    case AAD_OK: return AAD_FAILURE_NONE;
+    case AAD_USER_UNKNOWN: return AAD_FAILURE_NO_ACCOUNT;
+    case AAD_DENIED: return AAD_FAILURE_REFUSED;
+    case AAD_UNAVAILABLE: return AAD_FAILURE_UNAVAILABLE;
+    case AAD_CONFIG_ERROR: return AAD_FAILURE_BAD_CONFIG;
+    case AAD_IGNORE: return AAD_FAILURE_IGNORED;
+    }
+    return AAD_FAILURE_REFUSED;
+}
+
+const char *aad_failure_name(enum aad_failure kind)
+{
+    static const char *const names[] = {
+        [AAD_FAILURE_NONE] = "none",
+        [AAD_FAILURE_NO_ACCOUNT] = "no-account",
+        [AAD_FAILURE_IGNORED] = "ignored",
+        [AAD_FAILURE_WRONG_ACCOUNT] = "wrong-account",
+        [AAD_FAILURE_DECLINED] = "declined",
+        [AAD_FAILURE_EXPIRED] = "expired",
+        [AAD_FAILURE_TIMED_OUT] = "timed-out",
+        [AAD_FAILURE_NOT_AUTHORIZED] = "not-authorized",
+        [AAD_FAILURE_GUEST] = "guest",
+        [AAD_FAILURE_BLOCKED_BY_POLICY] = "blocked-by-policy",
+        [AAD_FAILURE_REFUSED] = "refused",
+        [AAD_FAILURE_BAD_TOKEN] = "bad-token",
+        [AAD_FAILURE_HOST_MISCONFIGURED] = "host-misconfigured",
+        [AAD_FAILURE_BAD_CONFIG] = "bad-config",
+        [AAD_FAILURE_UNAVAILABLE] = "unavailable",
+        [AAD_FAILURE_NO_CONVERSATION] = "no-conversation",
+    };
+    if ((unsigned)kind > AAD_FAILURE_LAST)
+        return "unknown";
+    return names[kind];
 }
 
 void aad_log(const struct aad_log *log, int priority, const char *fmt, ...)
 {
     if (log == NULL || log->fn == NULL || (priority == LOG_DEBUG && !log->debug))
         return;
-    char text[512];
+    char text[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);

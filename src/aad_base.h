@@ -1,8 +1,11 @@
-/* aad_base.h - status codes, error messages, secret wiping, base64url.
+/* aad_base.h - status codes, failure kinds, error messages, secret wiping,
+ * base64url.
  *
  * Every library function returns an enum aad_status and, on failure, fills a
- * struct aad_error with one human sentence that may reach syslog and (where
- * safe) the user. Nothing in the library prints or exits. */
+ * struct aad_error: the status (what PAM returns), the kind (what the user
+ * is told, see aad_refusal.h), Entra's AADSTS code when it gave one, and one
+ * line for syslog. Callers branch on status and kind, never on the words.
+ * Nothing in the library prints or exits. */
 #ifndef AAD_BASE_H
 #define AAD_BASE_H
 
@@ -18,9 +21,34 @@ enum aad_status {
     AAD_IGNORE,       /* an account pam_aad may never map: the stack's next method decides */
 };
 
+/* Why a login did not succeed, finer than the status: each kind has its own
+ * sentence for the user. The status follows from the kind
+ * (aad_failure_status). */
+enum aad_failure {
+    AAD_FAILURE_NONE = 0,          /* success */
+    AAD_FAILURE_NO_ACCOUNT,        /* no such local account */
+    AAD_FAILURE_IGNORED,           /* an account pam_aad never maps */
+    AAD_FAILURE_WRONG_ACCOUNT,     /* signed in as an identity of another account */
+    AAD_FAILURE_DECLINED,          /* the user declined on the other device */
+    AAD_FAILURE_EXPIRED,           /* the code expired (after its one renewal) */
+    AAD_FAILURE_TIMED_OUT,         /* the flow's timeout passed */
+    AAD_FAILURE_NOT_AUTHORIZED,    /* the identity may not log in to this host */
+    AAD_FAILURE_GUEST,             /* a guest account, allow_guests off */
+    AAD_FAILURE_BLOCKED_BY_POLICY, /* Conditional Access, security defaults, MFA */
+    AAD_FAILURE_REFUSED,           /* Entra refused the sign-in for another reason */
+    AAD_FAILURE_BAD_TOKEN,         /* the token failed verification */
+    AAD_FAILURE_HOST_MISCONFIGURED,/* Entra says this host's registration is wrong */
+    AAD_FAILURE_BAD_CONFIG,        /* this host's configuration file is wrong */
+    AAD_FAILURE_UNAVAILABLE,       /* Entra cannot be reached or gave no usable answer */
+    AAD_FAILURE_NO_CONVERSATION,   /* the user cannot be reached */
+};
+#define AAD_FAILURE_LAST AAD_FAILURE_NO_CONVERSATION
+
 struct aad_error {
     enum aad_status status;
-    char message[320];
+    enum aad_failure kind;
+    long aadsts; /* Entra's first error_codes entry; 0 when it gave none */
+    char message[1024];
 };
 
 #if defined(__GNUC__)
@@ -33,6 +61,20 @@ struct aad_error {
  * write `return aad_fail(err, AAD_DENIED, "...")`. */
 enum aad_status aad_fail(struct aad_error *err, enum aad_status status, const char *fmt, ...)
     AAD_PRINTF(3, 4);
+
+/* The same, with the kind: the status is the kind's. */
+enum aad_status aad_fail_as(struct aad_error *err, enum aad_failure kind, const char *fmt, ...)
+    AAD_PRINTF(3, 4);
+
+/* Re-classifies a failure already recorded (status follows the kind). */
+enum aad_status aad_reclassify(struct aad_error *err, enum aad_failure kind);
+
+/* The status a kind of failure returns; the kind a bare status implies. */
+enum aad_status aad_failure_status(enum aad_failure kind);
+enum aad_failure aad_failure_of_status(enum aad_status status);
+
+/* A short name for a kind, for log lines and --json ("wrong-account", ...). */
+const char *aad_failure_name(enum aad_failure kind);
 
 /* Where the library's warnings and debug lines go (syslog for the module,
  * stderr for aad-login); priority is a syslog LOG_* level. fn may be NULL. */

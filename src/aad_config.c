@@ -60,6 +60,7 @@ static const struct key_spec keys[] = {
     {"cache_dir", K_STRING, OFF(cache_dir), 0, 0},
     {"qr", K_QR, OFF(qr), 0, 0},
     {"wait_for_enter", K_BOOL, OFF(wait_for_enter), 0, 0},
+    {"host_label", K_STRING, OFF(host_label), 0, 0},
     {"debug", K_BOOL, OFF(debug), 0, 0},
     {"graph_endpoint", K_STRING, OFF(graph_endpoint), 0, 0},
     {"client_certificate", K_STRING, OFF(client_certificate), 0, 0},
@@ -313,6 +314,19 @@ static int valid_graph_endpoint(char *url)
     return ok;
 }
 
+/* Shown to the user in every prompt: printable ASCII, spaces allowed. */
+static int valid_host_label(const char *label)
+{
+    size_t n = strlen(label);
+    if (n == 0 || n > AAD_HOST_LABEL_MAX)
+        return 0;
+    for (; *label != '\0'; label++) {
+        if (*label < ' ' || *label > '~')
+            return 0;
+    }
+    return 1;
+}
+
 static enum aad_status check_config(struct aad_config *cfg, struct aad_error *err)
 {
     const char *p = cfg->path;
@@ -341,7 +355,7 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
         /* A trust anchor decides which servers are believed: the same rule
          * as this file, and readable now rather than at the first login. */
         int fd = -1;
-        struct aad_error why = {AAD_OK, ""};
+        struct aad_error why = {0};
         if (cfg->ca_file[0] != '/')
             return aad_fail(err, AAD_CONFIG_ERROR,
                             "%s: 'ca_file' must be an absolute path, not '%.64s'", p, cfg->ca_file);
@@ -362,6 +376,10 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
                         cfg->user_claim);
     if (cfg->domains.count == 0 && cfg->user_map == NULL)
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: set 'domains' or 'user_map'", p);
+    if (cfg->host_label != NULL && !valid_host_label(cfg->host_label))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'host_label' must be 1 to %d printable characters", p,
+                        AAD_HOST_LABEL_MAX);
     if (cfg->cache_dir == NULL || cfg->cache_dir[0] != '/')
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'cache_dir' must be an absolute path", p);
     if (cfg->user_map != NULL && cfg->user_map[0] != '/')

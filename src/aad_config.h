@@ -12,6 +12,8 @@ struct aad_strlist {
 
 enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
 
+#define AAD_HOST_LABEL_MAX 64
+
 struct aad_config {
     char *path;   /* the file that was read */
     char *helper; /* helper=PATH module argument, NULL: the installed pam_aad_helper */
@@ -35,6 +37,7 @@ struct aad_config {
     char *cache_dir;
     enum aad_qr_mode qr;
     int wait_for_enter;
+    char *host_label; /* how prompts name this host; NULL: its host name */
     int debug;
     /* Groups overage through Microsoft Graph (issue: tokens with >200 groups). */
     char *graph_endpoint;     /* https://graph.microsoft.com or a national cloud's */

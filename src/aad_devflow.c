@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "aad_devflow.h"
+#include "aad_entra_error.h"
 #include "aad_json.h"
 
 #include <ctype.h>
@@ -52,19 +53,6 @@ static int is_user_code(const char *s)
     return 1;
 }
 
-/* The first line of an Entra error_description, made safe for a log line. */
-static void describe_error(const json_t *body, char *out, size_t size)
-{
-    const char *desc = aad_json_string(body, "error_description");
-    const char *code = aad_json_string(body, "error");
-    size_t n = 0;
-    for (const char *p = desc ? desc : ""; *p && *p != '\r' && *p != '\n' && n + 1 < size && n < 160; p++)
-        out[n++] = (*p >= ' ' && *p <= '~') ? *p : '?';
-    out[n] = '\0';
-    if (n == 0)
-        snprintf(out, size, "%.64s", code && aad_is_printable_token(code, 64) ? code : "no description");
-}
-
 enum aad_status aad_devflow_start(const struct aad_config *cfg, struct aad_http *http,
                                   struct aad_device_code *out, struct aad_error *err)
 {
@@ -97,11 +85,16 @@ enum aad_status aad_devflow_parse_code(long status, int is_json, const char *tex
                         status);
     }
     if (status != 200) {
-        char why[200];
-        describe_error(body, why, sizeof(why));
+        struct aad_entra_error e;
+        aad_entra_error_read(body, &e);
         json_decref(body);
-        return aad_fail(err, AAD_UNAVAILABLE, "device code request refused (HTTP %ld): %s",
-                        status, why);
+        /* A 4xx with an OAuth error is Entra saying no to this host's
+         * request (unknown tenant or client, bad scope): the answer of a
+         * service that works. 429 and 5xx are the service failing. */
+        if (status == 429 || status >= 500 || status < 400)
+            return aad_fail(err, AAD_UNAVAILABLE, "device code request failed (HTTP %ld): %s",
+                            status, e.description);
+        return aad_entra_error_fail(&e, "device code request", err);
     }
 
     const char *device_code = aad_json_string(body, "device_code");
@@ -155,6 +148,7 @@ void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct 
     p->log = log;
     long limit = cfg->timeout < dc->expires_in ? cfg->timeout : dc->expires_in;
     p->deadline_ms = code_received_ms + (int64_t)limit * 1000;
+    p->code_expires_ms = code_received_ms + (int64_t)dc->expires_in * 1000;
     p->interval_s = dc->interval;
 }
 
@@ -250,10 +244,11 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
     }
 
     const char *error = aad_json_string(body, "error");
-    char why[200];
-    describe_error(body, why, sizeof(why));
+    struct aad_entra_error e;
+    aad_entra_error_read(body, &e);
     if (status != 400 && status != 401)
-        st = aad_fail(err, AAD_UNAVAILABLE, "the token endpoint answered HTTP %ld: %s", status, why);
+        st = aad_fail(err, AAD_UNAVAILABLE, "the token endpoint answered HTTP %ld: %s", status,
+                      e.description);
     else if (error == NULL)
         st = aad_fail(err, AAD_UNAVAILABLE, "the token endpoint answered HTTP %ld without an error code", status);
     else if (strcmp(error, "authorization_pending") == 0)
@@ -265,19 +260,17 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
         st = AAD_OK;
     } else if (strcmp(error, "temporarily_unavailable") == 0 || strcmp(error, "server_error") == 0) {
         st = ++p->transient_failures >= MAX_TRANSIENT_FAILURES
-                 ? aad_fail(err, AAD_UNAVAILABLE, "the token endpoint keeps failing: %s", why)
+                 ? aad_fail(err, AAD_UNAVAILABLE, "the token endpoint keeps failing: %s",
+                            e.description)
                  : AAD_OK;
     } else if (strcmp(error, "authorization_declined") == 0)
-        st = aad_fail(err, AAD_DENIED, "the sign-in was declined");
+        st = aad_fail_as(err, AAD_FAILURE_DECLINED, "the sign-in was declined");
     else if (strcmp(error, "expired_token") == 0 || strcmp(error, "code_expired") == 0)
-        st = aad_fail(err, AAD_DENIED, "the code expired before the sign-in completed");
+        st = aad_fail_as(err, AAD_FAILURE_EXPIRED, "the code expired before the sign-in completed");
     else if (strcmp(error, "bad_verification_code") == 0)
-        st = aad_fail(err, AAD_DENIED, "the service does not know this code");
-    else if (strcmp(error, "invalid_grant") == 0)
-        st = aad_fail(err, AAD_DENIED, "the sign-in was refused: %s", why);
+        st = aad_fail_as(err, AAD_FAILURE_REFUSED, "the service does not know this code");
     else
-        st = aad_fail(err, AAD_UNAVAILABLE, "the token request was rejected (%.40s): %s",
-                      aad_is_printable_token(error, 40) ? error : "?", why);
+        st = aad_entra_error_fail(&e, "the token request", err);
     json_decref(body);
     return st;
 }
@@ -300,6 +293,7 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
     for (;;) {
         int64_t now = aad_monotonic_ms();
         int64_t next = p->last_poll_ms == 0 ? now : p->last_poll_ms + (int64_t)wait_s * 1000;
+        int asked = 0; /* this poll is the user's Enter */
         /* The last answer was a failure of the service (5xx, 429 with a
          * Retry-After beyond the deadline, no answer): whether the user
          * signed in cannot be known, so the service is unavailable - at
@@ -307,8 +301,12 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
         if (p->transient_failures > 0 && (next > p->deadline_ms || now >= p->deadline_ms))
             return aad_fail(err, AAD_UNAVAILABLE,
                             "the token endpoint stayed unavailable until the sign-in deadline");
-        if (now >= p->deadline_ms)
-            return aad_fail(err, AAD_DENIED, "timed out waiting for the sign-in");
+        if (now >= p->deadline_ms) {
+            if (p->deadline_ms >= p->code_expires_ms)
+                return aad_fail_as(err, AAD_FAILURE_EXPIRED,
+                                   "the code expired before the sign-in completed");
+            return aad_fail_as(err, AAD_FAILURE_TIMED_OUT, "timed out waiting for the sign-in");
+        }
         /* Pause in steps of at most a second, so that a waiting indicator
          * can count down; the caller decides how often to show it. When the
          * next poll falls after the deadline, wait for the user's Enter
@@ -318,19 +316,25 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
             int said = pause(ctx, until - now > 1000 ? now + 1000 : until,
                              (long)((p->deadline_ms - now) / 1000));
             if (said < 0)
-                return aad_fail(err, AAD_UNAVAILABLE, "the user can no longer be reached");
+                return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION,
+                                   "the user can no longer be reached");
             now = aad_monotonic_ms();
             /* The user says the sign-in is done: one poll now rather than
              * up to an interval later (never two polls within a second). */
-            if (said > 0 && next > now)
-                next = p->polls > 0 && p->last_poll_ms + ENTER_MIN_GAP_MS > now
-                           ? p->last_poll_ms + ENTER_MIN_GAP_MS
-                           : now;
+            if (said > 0) {
+                asked = 1;
+                if (next > now)
+                    next = p->polls > 0 && p->last_poll_ms + ENTER_MIN_GAP_MS > now
+                               ? p->last_poll_ms + ENTER_MIN_GAP_MS
+                               : now;
+            }
         }
         if (next > now)
             continue; /* the deadline came first */
         enum aad_status st = aad_poller_poll_once(p, out, &wait_s, err);
         if (st != AAD_OK || out->id_token != NULL)
             return st;
+        if (asked && p->still_pending != NULL && p->still_pending(p->still_pending_ctx) != 0)
+            return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION, "the user can no longer be reached");
     }
 }

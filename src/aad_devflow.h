@@ -41,10 +41,16 @@ struct aad_poller {
     const struct aad_device_code *dc;
     const struct aad_log *log;
     int64_t deadline_ms;  /* monotonic: min(timeout, expires_in) after the code */
+    int64_t code_expires_ms; /* monotonic: when the code expires */
     int64_t last_poll_ms; /* 0: never polled (or the time the code came, as if a poll) */
     long polls;           /* polls actually made */
     long interval_s;
     int transient_failures; /* consecutive 5xx, 429 or transport failures */
+    /* Called when a poll the user asked for (Enter) finds the sign-in still
+     * pending, so that the user is told and asked again; may be NULL.
+     * Returns 0, or -1 when the user can no longer be reached. */
+    int (*still_pending)(void *ctx);
+    void *still_pending_ctx;
 };
 
 void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct aad_http *http,

@@ -26,7 +26,7 @@ static enum aad_status check_batch(struct aad_http *http, const char *url, const
         return aad_fail(err, AAD_DENIED, "out of memory");
 
     struct aad_http_response resp;
-    struct aad_error net = {AAD_OK, ""};
+    struct aad_error net = {0};
     enum aad_status st = aad_http_post_json(http, url, bearer, body, &resp, &net);
     free(body);
     if (st != AAD_OK)

@@ -29,6 +29,11 @@ struct aad_ui {
      * a front end whose show_code waits for Enter itself. */
     aad_pause_fn pause;
     void (*alive)(void *ctx);
+    /* Relayed front ends: the user pressed Enter before finishing the
+     * sign-in; show prompt and wait for Enter again (sshd shows text only
+     * with a prompt). Returns 0, or -1 when the user cannot be reached. May
+     * be NULL. */
+    int (*not_yet)(void *ctx, const char *prompt);
 };
 
 struct aad_identity {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AAD_WIRE_VERSION 1
+#define AAD_WIRE_VERSION 2
 #define AAD_WIRE_MAX_PAYLOAD (32 * 1024)
 #define AAD_WIRE_MAX_FIELDS 48
 
@@ -26,8 +26,10 @@ enum aad_wire_type {
     AAD_MSG_WAITING = 11,   /* seconds left until the flow's deadline */
     AAD_MSG_ALIVE = 12,     /* still working (before each network exchange) */
     AAD_MSG_LOG = 13,       /* syslog priority, line */
-    AAD_MSG_VERDICT = 14,   /* status, reason, upn, oid, name, tid, local account */
+    AAD_MSG_VERDICT = 14,   /* status, reason, upn, oid, name, tid, local account,
+                               failure kind, AADSTS code */
     AAD_MSG_EXEC_FAILED = 15, /* the helper could not be executed: errno */
+    AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
 };
 
 /* Why a receive failed. */

@@ -22,6 +22,7 @@
 #include "aad_http.h"
 #include "aad_keys.h"
 #include "aad_login.h"
+#include "aad_refusal.h"
 #include "aad_trust.h"
 
 #ifndef AAD_DEFAULT_CONFIG
@@ -159,7 +160,7 @@ static double ms_since(int64_t start)
 static int run_check(const struct aad_config *cfg, const struct term *t)
 {
     const char *ok = paint(t, "\033[32m"), *bad = paint(t, "\033[31m"), *off = paint(t, "\033[0m");
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     struct aad_http *http = NULL;
     struct aad_discovery d = {0};
     struct aad_keyset *keys = NULL;
@@ -269,7 +270,7 @@ int main(int argc, char **argv)
 
     struct term t = {isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, 0, 0};
     struct aad_config *cfg = NULL;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, nargs, args, &cfg, &err);
     if (st != AAD_OK) {
@@ -299,12 +300,19 @@ int main(int argc, char **argv)
             st = aad_login(cfg, &account, &ui, &log, &id, NULL, &err);
         if (t.waiting)
             putchar('\n');
-        if (st == AAD_OK)
+        if (st == AAD_OK) {
             print_identity(&id, &t);
-        else
+        } else {
+            /* What pam_aad.so tells the user, then the administrator's detail. */
+            char sentence[512];
+            struct aad_refusal r = {err.kind, err.aadsts, id.upn, argv[optind]};
+            aad_refusal_sentence(&r, sentence, sizeof(sentence));
+            if (sentence[0] != '\0')
+                fprintf(stderr, "%s\n", sentence);
             fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),
                     st == AAD_DENIED ? "refused" : aad_status_name(st), err.message,
                     paint(&t, "\033[0m"), next_step(st));
+        }
         aad_identity_clear(&id);
         rc = exit_of(st);
     }

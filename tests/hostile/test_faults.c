@@ -663,7 +663,7 @@ static void test_helper_other_protocol_version(void **state)
 {
     (void)state;
     fake_case("version", PAM_AUTHINFO_UNAVAIL, FAST_MS,
-              "helper speaks protocol version 2, this module version 1");
+              "helper speaks protocol version 3, this module version 2");
 }
 
 static void test_helper_sends_garbage(void **state)

@@ -75,7 +75,7 @@ struct aad_config *harness_config(struct harness *h, int argc, const char **argv
     for (int i = 0; i < argc && i < 15; i++)
         args[i + 1] = argv[i];
     struct aad_config *cfg = NULL;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     if (aad_config_load("/nonexistent", argc + 1, args, &cfg, &err) != AAD_OK) {
         fprintf(stderr, "harness: config: %s\n", err.message);
         abort();
