@@ -38,7 +38,7 @@ e2e_setup() {
     T=$(mktemp -d "${TMPDIR:-/tmp}/pam_aad_e2e.XXXXXX")
     chmod 755 "$T"
     . "$top_srcdir/tests/emulator/emu.sh"
-    emu_start --lifetime 240 --interval 1
+    emu_start --lifetime "${E2E_EMU_LIFETIME:-240}" --interval 1
     trap 'e2e_cleanup' EXIT INT TERM
     umask 022
     mkdir -p "$T/pam.d" "$T/home"

@@ -24,10 +24,10 @@ set timeout 60
 lassign $argv upn
 spawn login aaduser
 expect {
-    -re {enter the code ([A-Z0-9-]+) to authenticate} { set code $expect_out(1,string) }
+    -re {Code: ([A-Z0-9-]+)} { set code $expect_out(1,string) }
     timeout { puts "NO-CODE-SHOWN"; exit 2 }
 }
-expect -re {press Enter once signed in}
+expect -re {Press Enter once you have signed in}
 exec sh -c ". $::env(top_srcdir)/tests/emulator/emu.sh; emu_ctl POST /control/approve '{\"user_code\":\"$code\",\"claims\":{\"preferred_username\":\"$upn\"}}' >/dev/null"
 send "\r"
 expect {
@@ -48,7 +48,7 @@ lassign $argv pw
 spawn login root
 expect {
     -re {[Pp]assword: ?$} {}
-    -re {enter the code} { puts "ROOT-GOT-A-DEVICE-CODE"; exit 5 }
+    -re {Code: } { puts "ROOT-GOT-A-DEVICE-CODE"; exit 5 }
     "Login incorrect" { puts "LOGIN-INCORRECT-WITHOUT-PASSWORD-PROMPT"; exit 3 }
     timeout { puts "NO-PASSWORD-PROMPT"; exit 2 }
 }

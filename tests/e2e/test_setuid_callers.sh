@@ -128,7 +128,7 @@ set cmd [lassign $argv mode upn out]
 spawn {*}$cmd
 expect {
     -re {Password: ?$} { send "\r"; exp_continue }
-    -re {Code ([A-Z0-9-]+) at https://microsoft.com/devicelogin[^\r\n]*press Enter} {
+    -re {Open: https://login.microsoft.com/device\s+Code: ([A-Z0-9-]+).*Press Enter once you have signed in} {
         set code $expect_out(1,string)
     }
     -re {RC=([0-9]+)} { puts "\nNO-CODE-SHOWN (RC=$expect_out(1,string))"; exit 2 }
@@ -173,7 +173,7 @@ if {$mode eq "shell"} {
 }
 expect {
     -re {RC=([0-9]+)} { set rc $expect_out(1,string) }
-    -re {Code [A-Z0-9-]+ at} { puts "\nASKED-AGAIN"; exit 3 }
+    -re {Code: [A-Z0-9-]+} { puts "\nASKED-AGAIN"; exit 3 }
     timeout { puts "\nNO-RESULT"; exit 3 }
 }
 expect eof

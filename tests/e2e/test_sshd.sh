@@ -33,7 +33,7 @@ spawn ssh -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1 \
     aaduser@127.0.0.1 {echo LOGGED-IN-AS-$(id -un)}
 expect {
-    -re {https://microsoft.com/devicelogin.*Code ([A-Z0-9-]+) at [^\r\n]* press Enter} {
+    -re {Open: https://login.microsoft.com/device\s+Code: ([A-Z0-9-]+).*Press Enter once you have signed in} {
         set code $expect_out(1,string)
     }
     timeout { puts "NO-CODE-SHOWN"; exit 2 }

@@ -15,7 +15,7 @@ lassign $argv upn expect_ok home
 spawn setpriv --reuid=4242 --regid=4242 --clear-groups env HOME=$home \
     sh -c {sudo -k true; echo SUDO-RC=$?}
 expect {
-    -re {Code ([A-Z0-9-]+) at https://microsoft.com/devicelogin[^\r\n]*press Enter} {
+    -re {Open: https://login.microsoft.com/device\s+Code: ([A-Z0-9-]+)\s+Press Enter once you have signed in} {
         set code $expect_out(1,string)
     }
     timeout { puts "NO-CODE-IN-PROMPT"; exit 2 }
@@ -24,7 +24,7 @@ exec sh -c ". $::env(top_srcdir)/tests/emulator/emu.sh; emu_ctl POST /control/ap
 send "\r"
 expect {
     -re {SUDO-RC=([0-9]+)} { set rc $expect_out(1,string) }
-    -re {Code [A-Z0-9-]+ at} { set rc retry }
+    -re {Code: [A-Z0-9-]+} { set rc retry }
     timeout { puts "NO-RESULT"; exit 3 }
 }
 if {$expect_ok} { exit [expr {$rc eq "0" ? 0 : 4}] }

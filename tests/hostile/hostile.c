@@ -174,9 +174,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
     for (int i = 0; i < n; i++) {
         if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
             continue;
+        /* The code is on the code screen (the message before the prompt,
+         * or the prompt itself under PAM_SILENT). */
         char code[64] = "";
-        const char *p = strstr(msg[i]->msg, "Code ");
-        if (p != NULL && sscanf(p + 5, "%63[A-Za-z0-9-]", code) == 1) {
+        const char *p = strstr(msg[i]->msg, "Code: ");
+        if (p == NULL && i > 0)
+            p = strstr(msg[i - 1]->msg, "Code: ");
+        if (p != NULL && sscanf(p + 6, "%63[A-Za-z0-9-]", code) == 1) {
             if (c->o->approve != NULL) {
                 json_t *body = json_loads(c->o->approve, 0, NULL);
                 if (body != NULL) {

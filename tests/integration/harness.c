@@ -100,11 +100,10 @@ static int scripted_show_code(void *ctx, const char *message, const char *qr, co
     struct harness *h = ctx;
     h->codes_shown++;
     h->requests_when_code_shown = harness_requests(h);
-    /* The prompt carries the code too (sudo shows only the prompt). */
-    const char *code = strstr(prompt, "Code ");
-    if (code != NULL)
-        sscanf(code + 5, "%63[A-Za-z0-9-]", h->user_code);
-    if (strstr(message, h->user_code) == NULL)
+    (void)prompt;
+    /* The code stands on a line of its own: "  Code: X". */
+    const char *code = strstr(message, "\n  Code: ");
+    if (code == NULL || sscanf(code + 9, "%63[A-Za-z0-9-]", h->user_code) != 1)
         return -1;
     if (h->decline) {
         char body[128];

@@ -172,14 +172,30 @@ static void test_root_is_ignored_without_allow_root(void **state)
     assert_int_equal(h->codes_shown, 0);
 }
 
-static void test_expired_code_is_denied(void **state)
+/* The first code expires: one new code is shown; when that one expires
+ * too, the login is refused as expired. */
+static void test_expired_code_is_renewed_once_then_denied(void **state)
 {
     struct harness *h = *state;
-    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\"}");
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\",\"count\":2}");
     struct aad_identity id;
     struct aad_error err = {0};
     assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
+    assert_int_equal(err.kind, AAD_FAILURE_EXPIRED);
     assert_non_null(strstr(err.message, "expired"));
+    assert_int_equal(h->codes_shown, 2);
+}
+
+static void test_expired_code_is_renewed_once_then_succeeds(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\"}");
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_OK);
+    assert_int_equal(h->codes_shown, 2);
+    aad_identity_clear(&id);
 }
 
 static void test_bad_verification_code_is_denied(void **state)
@@ -366,7 +382,8 @@ int main(void)
         T(test_identity_of_another_user_is_denied),
         T(test_unknown_local_user_is_refused_before_any_request),
         T(test_root_is_ignored_without_allow_root),
-        T(test_expired_code_is_denied),
+        T(test_expired_code_is_renewed_once_then_denied),
+        T(test_expired_code_is_renewed_once_then_succeeds),
         T(test_bad_verification_code_is_denied),
         T(test_unreachable_authority_is_unavailable),
         T(test_devicecode_server_error_is_unavailable),

@@ -44,6 +44,10 @@ struct fixture {
     int fail_conversation;
     const char *approve_claims; /* approve when the prompt appears */
     int decline;
+    long decline_aadsts;        /* decline with this Entra refusal instead */
+    int expire_codes;           /* expire this many codes instead of acting */
+    int early_enters;           /* press Enter this many times before acting */
+    int prompts;                /* prompts answered so far */
     int64_t answered_ms;        /* when Enter was "pressed" */
 };
 
@@ -70,6 +74,11 @@ static void write_services(const char *service_dir, const char *cfg, const char 
         {"aad-system-mapped", "required", " user_map=", ""},
         {"aad-documented", documented, "", permit},
         {"aad-bad-arg", "required", " no_such_key=1", ""},
+        {"aad-timeout10", "required", " timeout=10", ""},
+        {"aad-label", "required", " host_label=build-07", ""},
+        {"aad-no-enter", "required", " wait_for_enter=no", ""},
+        {"sshd", "required", " wait_for_enter=no", ""},
+        {"aad-other-client", "required", " client_id=00000000-0000-0000-0000-000000000001", ""},
     };
     char path[400], text[2048];
     for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
@@ -111,13 +120,43 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The user code on the code screen ("Code: X") or in the prompt that asks
+ * again ("code X at"). */
 static const char *code_in(const char *text, char *code, size_t size)
 {
-    const char *p = strstr(text, "Code ");
-    if (p == NULL || sscanf(p + 5, "%31[A-Z0-9-]", code) != 1)
+    const char *p = strstr(text, "Code: ");
+    size_t skip = 6;
+    if (p == NULL) {
+        p = strstr(text, "code ");
+        skip = 5;
+    }
+    if (p == NULL || sscanf(p + skip, "%31[A-Z0-9-]", code) != 1 || strlen(code) < 6)
         return NULL;
     (void)size;
     return code;
+}
+
+/* What the simulated user does with the code shown with this prompt. */
+static void act_on_code(struct fixture *f, const char *code)
+{
+    char body[512];
+    if (f->early_enters > 0) {
+        f->early_enters--; /* Enter before finishing on the phone */
+        return;
+    }
+    if (f->expire_codes > 0) {
+        f->expire_codes--;
+        snprintf(body, sizeof(body), "{\"user_code\":\"%s\"}", code);
+        emu_control(f->h.emu, "POST", "/control/expire", body, NULL);
+    } else if (f->decline || f->decline_aadsts) {
+        snprintf(body, sizeof(body), "{\"user_code\":\"%s\",\"aadsts\":%ld}", code,
+                 f->decline_aadsts);
+        emu_control(f->h.emu, "POST", "/control/decline", body, NULL);
+    } else if (f->approve_claims != NULL) {
+        snprintf(body, sizeof(body), "{\"user_code\":\"%s\",\"claims\":%s}", code,
+                 f->approve_claims);
+        emu_control(f->h.emu, "POST", "/control/approve", body, NULL);
+    }
 }
 
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -138,18 +177,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         }
         if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
             continue;
-        /* The simulated user signs in on another device, then presses Enter. */
-        char code[32], body[512];
-        if (code_in(msg[i]->msg, code, sizeof(code)) != NULL) {
-            if (f->decline) {
-                snprintf(body, sizeof(body), "{\"user_code\":\"%s\"}", code);
-                emu_control(f->h.emu, "POST", "/control/decline", body, NULL);
-            } else if (f->approve_claims != NULL) {
-                snprintf(body, sizeof(body), "{\"user_code\":\"%s\",\"claims\":%s}", code,
-                         f->approve_claims);
-                emu_control(f->h.emu, "POST", "/control/approve", body, NULL);
-            }
-        }
+        /* The simulated user signs in on another device (the code is in
+         * this prompt or the message before it), then presses Enter. */
+        char code[32];
+        f->prompts++;
+        if (code_in(msg[i]->msg, code, sizeof(code)) != NULL ||
+            (i > 0 && code_in(msg[i - 1]->msg, code, sizeof(code)) != NULL))
+            act_on_code(f, code);
         r[i].resp = strdup("");
     }
     *resp = r;
@@ -206,9 +240,8 @@ static void test_code_and_prompt_come_in_one_conversation_call(void **state)
     assert_int_equal(first->style[0], PAM_TEXT_INFO);
     assert_int_equal(first->style[1], PAM_PROMPT_ECHO_OFF);
     char code[32];
-    assert_non_null(code_in(first->text[1], code, sizeof(code)));
-    assert_non_null(strstr(first->text[0], code));
-    assert_non_null(strstr(first->text[0], "https://microsoft.com/devicelogin"));
+    assert_non_null(code_in(first->text[0], code, sizeof(code)));
+    assert_non_null(strstr(first->text[0], "https://login.microsoft.com/device"));
     assert_non_null(strstr(first->text[1], "Enter"));
 }
 
@@ -240,9 +273,10 @@ static void test_code_qr_and_prompt_fit_an_80x24_terminal(void **state)
     int rows = rows_on_80_columns(info) + rows_on_80_columns(prompt);
     if (rows > 24)
         fail_msg("code, QR and prompt take %d rows of an 80x24 terminal", rows);
-    /* The prompt, last on screen, carries the code: readable without scrolling. */
+    /* URL and code on lines of their own: 80 columns never break them. */
+    assert_non_null(strstr(info, "\n  Open: https://login.microsoft.com/device\n"));
     char code[32];
-    assert_non_null(code_in(prompt, code, sizeof(code)));
+    assert_non_null(code_in(info, code, sizeof(code)));
 }
 
 static void test_silent_flag_keeps_the_code_in_the_prompt(void **state)
@@ -252,9 +286,10 @@ static void test_silent_flag_keeps_the_code_in_the_prompt(void **state)
     assert_int_equal(authenticate(f, "aad", "alice", PAM_SILENT), PAM_SUCCESS);
     assert_int_equal(f->calls[0].n, 1);
     assert_int_equal(f->calls[0].style[0], PAM_PROMPT_ECHO_OFF);
-    assert_non_null(strstr(f->calls[0].text[0], "https://microsoft.com/devicelogin"));
+    assert_non_null(strstr(f->calls[0].text[0], "https://login.microsoft.com/device"));
     char code[32];
     assert_non_null(code_in(f->calls[0].text[0], code, sizeof(code)));
+    assert_non_null(strstr(f->calls[0].text[0], "Press Enter once you have signed in"));
 }
 
 static void test_success_follows_enter_without_waiting_an_interval(void **state)
@@ -286,6 +321,268 @@ static void test_declined_sign_in_is_pam_auth_err(void **state)
     struct fixture *f = *state;
     f->decline = 1;
     assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+}
+
+/* The user is told why: the text of the last message of this style. */
+static const char *last_said(const struct fixture *f, int style)
+{
+    for (int c = f->ncalls - 1; c >= 0; c--) {
+        for (int i = f->calls[c].n - 1; i >= 0; i--) {
+            if (i < 4 && f->calls[c].style[i] == style)
+                return f->calls[c].text[i];
+        }
+    }
+    return "";
+}
+
+#define assert_told(f, style, needle)                                                    \
+    do {                                                                                 \
+        const char *said_ = last_said((f), (style));                                     \
+        if (strstr(said_, (needle)) == NULL)                                             \
+            fail_msg("the user was told \"%s\", not \"%s\"", said_, (needle));          \
+    } while (0)
+
+static void test_wrong_account_is_told_who_signed_in(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"bob@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, "You signed in as bob@contoso.example; this login is for alice.");
+    assert_non_null(strstr(syslog_text(f), "kind=wrong-account"));
+}
+
+static void test_wrong_account_is_told_under_pam_silent_too(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"bob@contoso.example\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", PAM_SILENT), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, "You signed in as bob@contoso.example; this login is for alice.");
+}
+
+static void test_declined_is_told(void **state)
+{
+    struct fixture *f = *state;
+    f->decline = 1;
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, "The sign-in was declined; nobody was logged in.");
+}
+
+static void test_expired_code_is_renewed_once_and_shown_as_the_first(void **state)
+{
+    struct fixture *f = *state;
+    f->expire_codes = 1;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    assert_int_equal(f->ncalls, 2);
+    char first[32], second[32];
+    assert_non_null(code_in(f->calls[0].text[0], first, sizeof(first)));
+    assert_non_null(code_in(f->calls[1].text[0], second, sizeof(second)));
+    assert_string_not_equal(first, second);
+    assert_int_equal(f->calls[1].n, 2); /* message and prompt, as the first */
+    assert_non_null(strstr(f->calls[1].text[0], "That code expired; here is a new one."));
+    assert_non_null(strstr(f->calls[1].text[0], "Open: https://login.microsoft.com/device"));
+}
+
+static void test_second_expired_code_is_told(void **state)
+{
+    struct fixture *f = *state;
+    f->expire_codes = 2;
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, "The code expired before the sign-in was finished.");
+    assert_non_null(strstr(syslog_text(f), "kind=expired"));
+}
+
+static void test_enter_before_the_sign_in_prompts_again(void **state)
+{
+    struct fixture *f = *state;
+    f->early_enters = 1;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SUCCESS);
+    assert_int_equal(f->ncalls, 2);
+    assert_int_equal(f->calls[1].n, 1);
+    assert_int_equal(f->calls[1].style[0], PAM_PROMPT_ECHO_OFF);
+    assert_non_null(strstr(f->calls[1].text[0], "Not signed in yet"));
+    assert_non_null(strstr(f->calls[1].text[0], "Finish on your phone, then press Enter"));
+    char code[32], again[32];
+    code_in(f->calls[0].text[0], code, sizeof(code));
+    assert_non_null(code_in(f->calls[1].text[0], again, sizeof(again)));
+    assert_string_equal(code, again);
+    /* No waiting lines: sshd would show them only after the login. */
+    assert_string_equal(last_said(f, PAM_TEXT_INFO), f->calls[0].text[0]);
+}
+
+static void test_enter_pressed_until_the_timeout_is_told(void **state)
+{
+    struct fixture *f = *state;
+    f->early_enters = 1000;
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(authenticate(f, "aad-timeout10", "alice", 0), PAM_AUTH_ERR);
+    assert_true(aad_monotonic_ms() - start < 15000);
+    assert_told(f, PAM_ERROR_MSG, "The sign-in was not finished in time.");
+}
+
+static void test_unreachable_authority_is_told_before_falling_back(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-unreachable", "alice", 0), PAM_AUTHINFO_UNAVAIL);
+    assert_told(f, PAM_TEXT_INFO,
+                "Microsoft Entra ID cannot be reached; using the next sign-in method.");
+}
+
+/* Conditional Access, security defaults and MFA: the user signed in on the
+ * phone and Entra refused the token with this code. */
+static void check_policy_block(void **state, long aadsts, const char *why)
+{
+    struct fixture *f = *state;
+    char code[64];
+    f->decline_aadsts = aadsts;
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+    snprintf(code, sizeof(code), "(AADSTS%ld). Contact your administrator.", aadsts);
+    assert_told(f, PAM_ERROR_MSG, code);
+    assert_told(f, PAM_ERROR_MSG, why);
+    snprintf(code, sizeof(code), "kind=blocked-by-policy aadsts=%ld", aadsts);
+    assert_non_null(strstr(syslog_text(f), code));
+}
+
+static void test_conditional_access_block_names_the_code(void **state)
+{
+    check_policy_block(state, 53003, "Your organization's policy blocked this sign-in");
+}
+
+static void test_security_defaults_block_names_the_code(void **state)
+{
+    check_policy_block(state, 530035, "security defaults block this kind of sign-in");
+}
+
+static void test_device_compliance_requirement_names_the_code(void **state)
+{
+    check_policy_block(state, 530033, "requires a managed device");
+}
+
+static void test_platform_block_names_the_code(void **state)
+{
+    check_policy_block(state, 50005, "Your organization's policy blocked this sign-in");
+}
+
+static void test_mfa_requirement_names_the_code(void **state)
+{
+    check_policy_block(state, 50076, "requires multi-factor authentication");
+}
+
+static void test_mfa_registration_requirement_names_the_code(void **state)
+{
+    check_policy_block(state, 50079, "set up multi-factor authentication first");
+}
+
+/* Entra says this host's registration is wrong: PAM_SERVICE_ERR, the user
+ * is told to tell the administrator, and the log line has Entra's whole
+ * description with its trace and correlation IDs. */
+static void check_misconfiguration(void **state, const char *endpoint, long aadsts)
+{
+    struct fixture *f = *state;
+    char text[160];
+    snprintf(text, sizeof(text), "{\"endpoint\":\"%s\",\"aadsts\":%ld,\"count\":-1}", endpoint,
+             aadsts);
+    assert_int_equal(emu_control(f->h.emu, "POST", "/control/fault", text, NULL), 200);
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_SERVICE_ERR);
+    snprintf(text, sizeof(text),
+             "This host's sign-in with Microsoft Entra ID is misconfigured (AADSTS%ld). "
+             "Tell your administrator.", aadsts);
+    assert_told(f, PAM_ERROR_MSG, text);
+    const char *log = syslog_text(f);
+    snprintf(text, sizeof(text), "result=configuration error kind=host-misconfigured aadsts=%ld",
+             aadsts);
+    assert_non_null(strstr(log, text));
+    snprintf(text, sizeof(text), "AADSTS%ld: ", aadsts);
+    assert_non_null(strstr(log, text));
+    assert_non_null(strstr(log, "Trace ID: "));
+    assert_non_null(strstr(log, "Correlation ID: "));
+    assert_non_null(strstr(log, "Timestamp: "));
+}
+
+static void test_unknown_tenant_is_service_err(void **state)
+{
+    check_misconfiguration(state, "devicecode", 90002);
+}
+
+static void test_unknown_client_id_is_service_err(void **state)
+{
+    check_misconfiguration(state, "devicecode", 700016);
+}
+
+static void test_invalid_scope_is_service_err(void **state)
+{
+    check_misconfiguration(state, "devicecode", 70011);
+}
+
+static void test_public_client_flows_off_is_service_err(void **state)
+{
+    check_misconfiguration(state, "token", 7000218);
+}
+
+static void test_missing_consent_is_service_err(void **state)
+{
+    check_misconfiguration(state, "token", 65001);
+}
+
+static void test_misconfigured_client_id_is_not_mistaken_for_an_outage(void **state)
+{
+    struct fixture *f = *state;
+    /* The emulator's own answer to a client it does not know. */
+    assert_int_equal(authenticate(f, "aad-other-client", "alice", 0), PAM_SERVICE_ERR);
+    assert_told(f, PAM_ERROR_MSG, "misconfigured (AADSTS700016)");
+}
+
+static void test_not_authorized_identity_is_told(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-other-domain", "alice", 0), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, ALICE_UPN " is not authorized to log in to this host.");
+}
+
+static void test_guest_is_told(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\",\"acct\":1}";
+    assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
+    assert_told(f, PAM_ERROR_MSG, "Guest accounts cannot log in to this host.");
+}
+
+static void test_broken_configuration_is_told(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(authenticate(f, "aad-no-config", "alice", 0), PAM_SERVICE_ERR);
+    assert_told(f, PAM_ERROR_MSG, "This host's sign-in with Microsoft Entra ID is misconfigured.");
+}
+
+static void test_prompt_names_the_host_and_the_account(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "aad-label", "alice", 0), PAM_SUCCESS);
+    assert_non_null(strstr(f->calls[0].text[0], "Sign in to build-07 as alice"));
+    assert_non_null(strstr(f->calls[0].text[0], "never enter a code"));
+}
+
+static void test_wait_for_enter_no_is_ignored_for_sshd(void **state)
+{
+    struct fixture *f = *state;
+    f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
+    assert_int_equal(authenticate(f, "sshd", "alice", 0), PAM_SUCCESS);
+    assert_int_equal(f->calls[0].style[1], PAM_PROMPT_ECHO_OFF);
+    assert_non_null(strstr(syslog_text(f), "wait_for_enter = no is ignored for sshd"));
+}
+
+static void test_wait_for_enter_no_elsewhere_shows_the_code_without_a_prompt(void **state)
+{
+    struct fixture *f = *state;
+    harness_write_config(&f->h, "wait_for_enter = no\ntimeout = 10");
+    assert_int_equal(authenticate(f, "aad-no-enter", "alice", 0), PAM_AUTH_ERR);
+    assert_int_equal(f->calls[0].n, 1);
+    assert_int_equal(f->calls[0].style[0], PAM_TEXT_INFO);
+    assert_non_null(strstr(f->calls[0].text[0], "Code: "));
 }
 
 /* What pam_aad.so itself answers for user, called on a handle of service
@@ -320,7 +617,7 @@ static void test_root_without_allow_root_is_pam_ignore_before_traffic(void **sta
     assert_int_equal(harness_requests(&f->h), 0);
     assert_int_equal(f->ncalls, 0);
     const char *log = syslog_text(f);
-    assert_non_null(strstr(log, "user=root upn=- oid=- result=ignored "
+    assert_non_null(strstr(log, "user=root upn=- oid=- result=ignored kind=ignored aadsts=0 "
                                 "reason=account root has uid 0 and allow_root is off"));
 }
 
@@ -331,7 +628,7 @@ static void test_account_below_min_uid_is_pam_ignore_before_traffic(void **state
     assert_int_equal(module_answer(f, "backup"), PAM_IGNORE);
     assert_int_equal(harness_requests(&f->h), 0);
     assert_int_equal(f->ncalls, 0);
-    assert_non_null(strstr(syslog_text(f), "result=ignored reason=account backup has uid 34, "
+    assert_non_null(strstr(syslog_text(f), "result=ignored kind=ignored aadsts=0 reason=account backup has uid 34, "
                                            "below min_uid 1000, and no user_map line names it"));
 }
 
@@ -399,7 +696,9 @@ static void test_unreachable_authority_is_authinfo_unavail_fast(void **state)
     int64_t start = aad_monotonic_ms();
     assert_int_equal(authenticate(f, "aad-unreachable", "alice", 0), PAM_AUTHINFO_UNAVAIL);
     assert_true(aad_monotonic_ms() - start < 5000); /* http_timeout */
-    assert_int_equal(f->ncalls, 0);
+    /* No code: only the line that says why the stack moves on. */
+    assert_int_equal(f->ncalls, 1);
+    assert_int_equal(f->calls[0].style[0], PAM_TEXT_INFO);
 }
 
 static void test_fallback_stack_moves_on_when_unavailable(void **state)
@@ -559,6 +858,32 @@ int main(int argc, char **argv)
         T(test_unknown_user_is_pam_user_unknown_without_traffic),
         T(test_other_identity_is_pam_auth_err),
         T(test_declined_sign_in_is_pam_auth_err),
+        T(test_wrong_account_is_told_who_signed_in),
+        T(test_wrong_account_is_told_under_pam_silent_too),
+        T(test_declined_is_told),
+        T(test_expired_code_is_renewed_once_and_shown_as_the_first),
+        T(test_second_expired_code_is_told),
+        T(test_enter_before_the_sign_in_prompts_again),
+        T(test_enter_pressed_until_the_timeout_is_told),
+        T(test_unreachable_authority_is_told_before_falling_back),
+        T(test_conditional_access_block_names_the_code),
+        T(test_security_defaults_block_names_the_code),
+        T(test_device_compliance_requirement_names_the_code),
+        T(test_platform_block_names_the_code),
+        T(test_mfa_requirement_names_the_code),
+        T(test_mfa_registration_requirement_names_the_code),
+        T(test_unknown_tenant_is_service_err),
+        T(test_unknown_client_id_is_service_err),
+        T(test_invalid_scope_is_service_err),
+        T(test_public_client_flows_off_is_service_err),
+        T(test_missing_consent_is_service_err),
+        T(test_misconfigured_client_id_is_not_mistaken_for_an_outage),
+        T(test_not_authorized_identity_is_told),
+        T(test_guest_is_told),
+        T(test_broken_configuration_is_told),
+        T(test_prompt_names_the_host_and_the_account),
+        T(test_wait_for_enter_no_is_ignored_for_sshd),
+        T(test_wait_for_enter_no_elsewhere_shows_the_code_without_a_prompt),
         T(test_root_without_allow_root_is_pam_ignore_before_traffic),
         T(test_account_below_min_uid_is_pam_ignore_before_traffic),
         T(test_documented_stanza_lets_root_fall_through_to_the_next_method),

@@ -290,7 +290,7 @@ static void test_fail_fills_the_error(void **state)
     assert_int_equal(err.status, AAD_DENIED);
     assert_string_equal(err.message, "bad token 7");
     assert_int_equal(aad_fail(NULL, AAD_UNAVAILABLE, "x"), AAD_UNAVAILABLE);
-    char big[1000];
+    char big[2000];
     memset(big, 'x', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     aad_fail(&err, AAD_DENIED, "%s", big);

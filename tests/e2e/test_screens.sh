@@ -1,0 +1,174 @@
+#!/bin/sh
+# What the person at the terminal sees, on a real 80x24 terminal (tmux), for
+# real sshd, sudo and login with the guide's stanzas: every refusal says why
+# before the module returns, Enter before the sign-in asks again, an expired
+# code is renewed once, an unreachable Entra ID is named before the stack
+# falls back, a Conditional Access block names its AADSTS code, and a wrong
+# client_id says the host is misconfigured.
+#
+# Each screen is asserted on and printed to the log; with E2E_SCREENS_DIR
+# set they are also kept there (one file per service and scenario).
+. "${top_srcdir:-.}/tests/e2e/e2e-lib.sh"
+e2e_require /usr/sbin/sshd ssh ssh-keygen sudo login setpriv tmux curl
+E2E_EMU_LIFETIME=600 e2e_setup
+for s in sshd sudo login; do e2e_doc_service "$s"; done
+printf 'Defaults !lecture\n%s ALL=(ALL) ALL\n' "$E2E_USER" >"$T/sudoers"
+chmod 0440 "$T/sudoers"
+echo "host_label = web-07" >>"$T/pam_aad.conf"
+cp "$T/pam_aad.conf" "$T/pam_aad.conf.good"
+
+ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
+PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+{
+    printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\n' "$PORT" "$T/host_key" "$T/sshd.pid"
+    printf 'UsePAM yes\nPubkeyAuthentication no\nStrictModes no\nPermitRootLogin no\n'
+    # The guide's drop-in, but with the password fallback of the stack
+    # reachable (to show what a user sees when Entra ID is down).
+    grep -v '^AuthenticationMethods\|^PasswordAuthentication' "$top_srcdir/doc/sshd_config.d/pam_aad.conf"
+} >"$T/sshd_config"
+
+cat >"$T/screens.sh" <<'SH'
+set -eu
+TMUX_SOCK="$T/tmux.sock"
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+screen() { tm capture-pane -p -t s; }
+fails=0
+
+# wait_for TEXT [SECONDS]: until the screen shows TEXT.
+wait_for() {
+    _n=$(( ${2:-30} * 5 ))
+    while [ $_n -gt 0 ]; do
+        screen | grep -qF -- "$1" && return 0
+        sleep 0.2
+        _n=$((_n - 1))
+    done
+    return 1
+}
+
+# The code on screen now (the last one shown).
+code_on_screen() {
+    screen | sed -n 's/.*[Cc]ode:\{0,1\} \([A-Z0-9]\{6,\}\).*/\1/p' | tail -1
+}
+
+show() { # NAME: prints the screen (and keeps it)
+    echo "=== $1 (80x24)"
+    screen | sed 's/^/| /'
+    if [ -n "${E2E_SCREENS_DIR:-}" ]; then
+        mkdir -p "$E2E_SCREENS_DIR"
+        screen >"$E2E_SCREENS_DIR/$1.txt"
+    fi
+}
+
+expect_screen() { # NAME TEXT [SECONDS]
+    if wait_for "$2" "${3:-30}"; then
+        show "$1"
+    else
+        show "$1-FAILED"
+        echo "FAIL: $1: the screen never showed: $2"
+        fails=$((fails + 1))
+    fi
+}
+
+start() { # COMMAND
+    tm kill-server 2>/dev/null || true
+    tm new-session -d -x 80 -y 24 -s s "$1; echo; echo SESSION-ENDED; sleep 60"
+}
+
+command_for() {
+    case $1 in
+    sshd) echo "ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR $E2E_USER@127.0.0.1" ;;
+    sudo) echo "setpriv --reuid=$E2E_UID --regid=$E2E_UID --clear-groups env HOME=$T/home sh -c 'sudo -k; sudo id -un'" ;;
+    login) echo "login $E2E_USER" ;;
+    esac
+}
+
+approve() { # CODE UPN
+    emu_ctl POST /control/approve "{\"user_code\":\"$1\",\"claims\":{\"preferred_username\":\"$2\"}}" >/dev/null
+}
+
+first_code() { # SERVICE: starts it and waits for the code screen
+    start "$(command_for "$1")"
+    if ! wait_for "Code: " 30; then
+        show "$1-no-code"
+        echo "FAIL: $1: no code on screen"
+        fails=$((fails + 1))
+        return 1
+    fi
+}
+
+success_text() {
+    case $1 in sudo) echo "$E2E_USER" ;; *) echo '$' ;; esac
+}
+
+for svc in sshd sudo login; do
+    echo "##### $svc"
+    cp "$T/pam_aad.conf.good" "$T/pam_aad.conf"
+
+    if first_code $svc; then
+        show "$svc-1-code-screen"
+        approve "$(code_on_screen)" bob@contoso.example
+        tm send-keys -t s Enter
+        expect_screen "$svc-2-wrong-account" "You signed in as bob@contoso.example; this login is for $E2E_USER."
+    fi
+
+    if first_code $svc; then
+        emu_ctl POST /control/decline "{\"user_code\":\"$(code_on_screen)\"}" >/dev/null
+        tm send-keys -t s Enter
+        expect_screen "$svc-3-declined" "The sign-in was declined; nobody was logged in."
+    fi
+
+    if first_code $svc; then
+        emu_ctl POST /control/expire "{\"user_code\":\"$(code_on_screen)\"}" >/dev/null
+        tm send-keys -t s Enter
+        expect_screen "$svc-4-expired-then-renewed" "That code expired; here is a new one."
+        approve "$(code_on_screen)" "$E2E_UPN"
+        tm send-keys -t s Enter
+        expect_screen "$svc-4b-renewed-code-logs-in" "$(success_text $svc)"
+    fi
+
+    if first_code $svc; then
+        tm send-keys -t s Enter
+        expect_screen "$svc-5-enter-before-approval" "Not signed in yet"
+        approve "$(code_on_screen)" "$E2E_UPN"
+        tm send-keys -t s Enter
+        expect_screen "$svc-5b-then-approved" "$(success_text $svc)"
+    fi
+
+    if first_code $svc; then
+        emu_ctl POST /control/decline "{\"user_code\":\"$(code_on_screen)\",\"aadsts\":53003}" >/dev/null
+        tm send-keys -t s Enter
+        expect_screen "$svc-6-blocked-by-conditional-access" "(AADSTS53003). Contact your administrator."
+    fi
+
+    sed -i "s|^authority = .*|authority = https://127.0.0.1:1|" "$T/pam_aad.conf"
+    start "$(command_for $svc)"
+    expect_screen "$svc-7-authority-down" "Microsoft Entra ID cannot be reached; using the next sign-in method."
+
+    cp "$T/pam_aad.conf.good" "$T/pam_aad.conf"
+    sed -i "s|^client_id = .*|client_id = 00000000-0000-0000-0000-0000000000aa|" "$T/pam_aad.conf"
+    start "$(command_for $svc)"
+    expect_screen "$svc-8-misconfigured-client-id" "This host's sign-in with Microsoft Entra ID is misconfigured (AADSTS700016)."
+done
+tm kill-server 2>/dev/null || true
+exit $fails
+SH
+
+cat >"$T/scenario.sh" <<SH
+set -eu
+export T=$T PORT=$PORT E2E_USER=$E2E_USER E2E_UID=$E2E_UID E2E_UPN=$E2E_UPN
+export AUTHORITY=$AUTHORITY CA_FILE=$CA_FILE CONTROL_URL=$CONTROL_URL top_srcdir=$top_srcdir
+. "$top_srcdir/tests/emulator/emu.sh"
+mkdir -p /run/sshd
+/usr/sbin/sshd -f "$T/sshd_config" -E "$T/sshd.log"
+for i in \$(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done
+rc=0
+sh "$T/screens.sh" || rc=\$?
+kill \$(cat "$T/sshd.pid") 2>/dev/null || true
+exit \$rc
+SH
+if e2e_in_namespace "$T/scenario.sh"; then
+    echo "PASS: every screen says what happened"
+else
+    echo "--- sshd log"; tail -30 "$T/sshd.log" || true
+    exit 1
+fi
