@@ -50,11 +50,19 @@
 #define HELPER_EXIT_GRACE_MS 5000
 #define HELPER_BROKEN_GRACE_MS 100
 
+/* pam_set_data name of the last refusal's sentence: login(1) retries on the
+ * same handle, and the next code screen would push the sentence off an 80x24
+ * screen, so it is repeated on top of it. (sshd runs each attempt in a
+ * forked process, where this is lost; there the sentence and the next
+ * screen fit 24 rows together. sudo, silent, shows it just above.) */
+#define LAST_REFUSAL "pam_aad_last_refusal"
+
 struct pam_ui {
     pam_handle_t *pamh;
     int silent;
     int prompting; /* wait_for_enter: the user is asked, not told to wait */
     long last_notice_left;
+    const char *last_refusal; /* NULL or the previous attempt's sentence */
 };
 
 static int converse(pam_handle_t *pamh, const struct pam_message **msgs, int n,
@@ -85,7 +93,13 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
 {
     struct pam_ui *ui = ctx;
     char text[4096], silent_prompt[2048];
-    snprintf(text, sizeof(text), "%s%s%s", message, qr ? "\n" : "", qr ? qr : "");
+    const char *before = ui->last_refusal && !ui->silent ? ui->last_refusal : "";
+    snprintf(text, sizeof(text), "%s%s%s%s%s", before, *before ? "\n" : "", message,
+             qr ? "\n" : "", qr ? qr : "");
+    /* Applications end each message with a new line of their own. */
+    size_t len = strlen(text);
+    if (len > 0 && text[len - 1] == '\n')
+        text[len - 1] = '\0';
     snprintf(silent_prompt, sizeof(silent_prompt), "%s\n%s", message, prompt);
     struct pam_message info = {PAM_TEXT_INFO, text};
     struct pam_message ask = {PAM_PROMPT_ECHO_OFF, ui->silent ? silent_prompt : prompt};
@@ -312,7 +326,10 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
     enum aad_status st = aad_helper_start(path, &proc, &v->err);
     if (st != AAD_OK)
         return st;
-    struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0};
+    struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0, NULL};
+    const void *last = NULL;
+    if (pam_get_data(pamh, LAST_REFUSAL, &last) == PAM_SUCCESS)
+        ui_ctx.last_refusal = last;
     if (send_request(proc.fd, account, !silent, argc, argv) != 0)
         st = aad_fail(&v->err, AAD_UNAVAILABLE, "cannot send the request to the helper: %s",
                       strerror(errno));
@@ -346,6 +363,13 @@ static int is_sshd(pam_handle_t *pamh, const char *service)
     return (service != NULL && strcmp(service, "sshd") == 0) || (tty != NULL && strcmp(tty, "ssh") == 0);
 }
 
+static void free_kept(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    free(data);
+}
+
 /* One sentence the user can act on, before the module returns. It is sent
  * even under PAM_SILENT (sudo passes it on every attempt): it is not
  * chatter but the only way to learn why a sign-in just made on another
@@ -357,10 +381,14 @@ static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *a
     aad_refusal_sentence(&r, sentence, sizeof(sentence));
     if (sentence[0] == '\0')
         return;
-    if (aad_refusal_is_fallback(v->err.kind))
+    if (aad_refusal_is_fallback(v->err.kind)) {
         pam_info(pamh, "%s", sentence);
-    else
-        pam_error(pamh, "%s", sentence);
+        return;
+    }
+    pam_error(pamh, "%s", sentence);
+    char *kept = strdup(sentence);
+    if (kept != NULL && pam_set_data(pamh, LAST_REFUSAL, kept, free_kept) != PAM_SUCCESS)
+        free(kept);
 }
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -419,6 +447,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
                loggable(v.oid[0] ? v.oid : NULL, oid_buf, sizeof(oid_buf)), aad_status_name(st),
                aad_failure_name(st == AAD_OK ? AAD_FAILURE_NONE : v.err.kind), v.err.aadsts,
                st == AAD_OK ? "verified" : v.err.message);
+    /* The last refusal was shown on this attempt's code screen: it ends here. */
+    pam_set_data(pamh, LAST_REFUSAL, NULL, NULL);
     if (st != AAD_OK)
         tell_user(pamh, &v, user);
     aad_config_free(cfg);

@@ -57,8 +57,7 @@ static enum aad_status show_code(const struct aad_config *cfg, const struct aad_
     snprintf(message, sizeof(message),
              "%s"
              "Sign in to %s as %s with Microsoft Entra ID.\n"
-             "Only go on if you started this login yourself: never enter a code\n"
-             "that someone sent you.\n"
+             "Only go on if you started this login yourself; never use a code sent to you.\n"
              "  Open: %s\n"
              "  Code: %s",
              renewed ? "That code expired; here is a new one.\n" : "", host, account->name,
@@ -89,8 +88,8 @@ static int ask_again(void *ctx)
     const struct still_pending_ctx *c = ctx;
     char prompt[512];
     snprintf(prompt, sizeof(prompt),
-             "Not signed in yet (code %s at %s).\nFinish on your phone, then press Enter: ",
-             c->dc->user_code, c->dc->verification_uri);
+             "Not signed in yet (code %s).\nFinish on your phone, then press Enter: ",
+             c->dc->user_code);
     int rc = c->ui->not_yet(c->ui->ctx, prompt);
     aad_wipe(prompt, sizeof(prompt));
     return rc;

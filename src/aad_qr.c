@@ -9,7 +9,7 @@
 #ifdef HAVE_QRENCODE
 #include <qrencode.h>
 
-#define QUIET_ZONE 2
+#define QUIET_ZONE 1
 
 int aad_qr_available(void)
 {

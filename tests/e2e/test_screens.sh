@@ -22,27 +22,38 @@ PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 {
     printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\n' "$PORT" "$T/host_key" "$T/sshd.pid"
     printf 'UsePAM yes\nPubkeyAuthentication no\nStrictModes no\nPermitRootLogin no\n'
-    # The guide's drop-in, but with the password fallback of the stack
-    # reachable (to show what a user sees when Entra ID is down).
-    grep -v '^AuthenticationMethods\|^PasswordAuthentication' "$top_srcdir/doc/sshd_config.d/pam_aad.conf"
+    # The guide's drop-in (the stack's password fallback runs inside
+    # keyboard-interactive).
+    cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf"
 } >"$T/sshd_config"
 
 cat >"$T/screens.sh" <<'SH'
 set -eu
+. "$top_srcdir/tests/emulator/emu.sh"
 TMUX_SOCK="$T/tmux.sock"
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
-screen() { tm capture-pane -p -t s; }
+session=0
+screen() { tm capture-pane -p -t "s$session"; }
 fails=0
 
-# wait_for TEXT [SECONDS]: until the screen shows TEXT.
+# wait_for TEXT [SECONDS]: until the screen shows TEXT (lines the terminal
+# wrapped are joined for the match).
 wait_for() {
     _n=$(( ${2:-30} * 5 ))
     while [ $_n -gt 0 ]; do
-        screen | grep -qF -- "$1" && return 0
+        tm capture-pane -p -J -t "s$session" | grep -qF -- "$1" && return 0
         sleep 0.2
         _n=$((_n - 1))
     done
     return 1
+}
+
+# press_enter: once the prompt is up (ssh and sudo flush input typed before
+# they read a password), as a user would.
+press_enter() {
+    wait_for "$1" 30 || true
+    sleep 0.5
+    tm send-keys -t "s$session" Enter
 }
 
 # The code on screen now (the last one shown).
@@ -69,15 +80,16 @@ expect_screen() { # NAME TEXT [SECONDS]
     fi
 }
 
-start() { # COMMAND
-    tm kill-server 2>/dev/null || true
-    tm new-session -d -x 80 -y 24 -s s "$1; echo; echo SESSION-ENDED; sleep 60"
+start() { # COMMAND: in a new 80x24 terminal
+    tm kill-session -t "s$session" 2>/dev/null || true
+    session=$((session + 1))
+    tm new-session -d -x 80 -y 24 -s "s$session" "$1; echo; echo SESSION-ENDED; sleep 60"
 }
 
 command_for() {
     case $1 in
-    sshd) echo "ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR $E2E_USER@127.0.0.1" ;;
-    sudo) echo "setpriv --reuid=$E2E_UID --regid=$E2E_UID --clear-groups env HOME=$T/home sh -c 'sudo -k; sudo id -un'" ;;
+    sshd) echo "ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null $E2E_USER@127.0.0.1" ;;
+    sudo) echo "setpriv --reuid=$E2E_UID --regid=$E2E_UID --clear-groups env HOME=$T/home sh -c 'sudo -k; sudo id -un | sed s/^/LOGGED-IN-AS-/'" ;;
     login) echo "login $E2E_USER" ;;
     esac
 }
@@ -88,7 +100,7 @@ approve() { # CODE UPN
 
 first_code() { # SERVICE: starts it and waits for the code screen
     start "$(command_for "$1")"
-    if ! wait_for "Code: " 30; then
+    if ! wait_for "$PROMPT" 30; then
         show "$1-no-code"
         echo "FAIL: $1: no code on screen"
         fails=$((fails + 1))
@@ -96,47 +108,53 @@ first_code() { # SERVICE: starts it and waits for the code screen
     fi
 }
 
-success_text() {
-    case $1 in sudo) echo "$E2E_USER" ;; *) echo '$' ;; esac
+# After a successful login: the shell's first command ran as the user.
+success_text() { echo "LOGGED-IN-AS-"; } # root under sudo
+after_login() { # sshd and login start a shell; sudo ran its command
+    case $1 in sudo) ;; *) sleep 1; tm send-keys -t "s$session" 'echo LOGGED-IN-AS-$(id -un)' Enter ;; esac
 }
 
-for svc in sshd sudo login; do
+PROMPT="Press Enter once you have signed in:"
+AGAIN="Finish on your phone, then press Enter:"
+for svc in ${E2E_SCREENS_SERVICES:-sshd sudo login}; do
     echo "##### $svc"
     cp "$T/pam_aad.conf.good" "$T/pam_aad.conf"
 
     if first_code $svc; then
         show "$svc-1-code-screen"
         approve "$(code_on_screen)" bob@contoso.example
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
         expect_screen "$svc-2-wrong-account" "You signed in as bob@contoso.example; this login is for $E2E_USER."
     fi
 
     if first_code $svc; then
         emu_ctl POST /control/decline "{\"user_code\":\"$(code_on_screen)\"}" >/dev/null
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
         expect_screen "$svc-3-declined" "The sign-in was declined; nobody was logged in."
     fi
 
     if first_code $svc; then
         emu_ctl POST /control/expire "{\"user_code\":\"$(code_on_screen)\"}" >/dev/null
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
         expect_screen "$svc-4-expired-then-renewed" "That code expired; here is a new one."
         approve "$(code_on_screen)" "$E2E_UPN"
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
+        after_login $svc
         expect_screen "$svc-4b-renewed-code-logs-in" "$(success_text $svc)"
     fi
 
     if first_code $svc; then
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
         expect_screen "$svc-5-enter-before-approval" "Not signed in yet"
         approve "$(code_on_screen)" "$E2E_UPN"
-        tm send-keys -t s Enter
+        press_enter "$AGAIN"
+        after_login $svc
         expect_screen "$svc-5b-then-approved" "$(success_text $svc)"
     fi
 
     if first_code $svc; then
         emu_ctl POST /control/decline "{\"user_code\":\"$(code_on_screen)\",\"aadsts\":53003}" >/dev/null
-        tm send-keys -t s Enter
+        press_enter "$PROMPT"
         expect_screen "$svc-6-blocked-by-conditional-access" "(AADSTS53003). Contact your administrator."
     fi
 
@@ -155,6 +173,7 @@ SH
 
 cat >"$T/scenario.sh" <<SH
 set -eu
+export E2E_SCREENS_SERVICES="${E2E_SCREENS_SERVICES:-}" E2E_SCREENS_DIR="${E2E_SCREENS_DIR:-}"
 export T=$T PORT=$PORT E2E_USER=$E2E_USER E2E_UID=$E2E_UID E2E_UPN=$E2E_UPN
 export AUTHORITY=$AUTHORITY CA_FILE=$CA_FILE CONTROL_URL=$CONTROL_URL top_srcdir=$top_srcdir
 . "$top_srcdir/tests/emulator/emu.sh"

@@ -563,7 +563,7 @@ static void test_prompt_names_the_host_and_the_account(void **state)
     f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
     assert_int_equal(authenticate(f, "aad-label", "alice", 0), PAM_SUCCESS);
     assert_non_null(strstr(f->calls[0].text[0], "Sign in to build-07 as alice"));
-    assert_non_null(strstr(f->calls[0].text[0], "never enter a code"));
+    assert_non_null(strstr(f->calls[0].text[0], "never use a code sent to you"));
 }
 
 static void test_wait_for_enter_no_is_ignored_for_sshd(void **state)
