@@ -56,6 +56,8 @@
  * forked process, where this is lost; there the sentence and the next
  * screen fit 24 rows together. sudo, silent, shows it just above.) */
 #define LAST_REFUSAL "pam_aad_last_refusal"
+/* Sentences are broken into lines for an 80-column terminal. */
+#define TERMINAL_COLUMNS 79
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -381,6 +383,7 @@ static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *a
     aad_refusal_sentence(&r, sentence, sizeof(sentence));
     if (sentence[0] == '\0')
         return;
+    aad_refusal_wrap(sentence, TERMINAL_COLUMNS);
     if (aad_refusal_is_fallback(v->err.kind)) {
         pam_info(pamh, "%s", sentence);
         return;

@@ -107,3 +107,22 @@ int aad_refusal_is_fallback(enum aad_failure kind)
 {
     return kind == AAD_FAILURE_UNAVAILABLE;
 }
+
+void aad_refusal_wrap(char *text, size_t width)
+{
+    char *line = text, *last_space = NULL;
+    for (char *p = text; *p != '\0'; p++) {
+        if (*p == '\n') {
+            line = p + 1;
+            last_space = NULL;
+            continue;
+        }
+        if (*p == ' ')
+            last_space = p;
+        if ((size_t)(p - line) >= width && last_space != NULL) {
+            *last_space = '\n';
+            line = last_space + 1;
+            last_space = NULL;
+        }
+    }
+}

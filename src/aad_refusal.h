@@ -19,6 +19,11 @@ struct aad_refusal {
  * account pam_aad never maps (the next method speaks), no conversation. */
 void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size);
 
+/* Breaks text in place into lines of at most width columns, at spaces, so
+ * that a terminal does not break words (the sentences are one line in the
+ * log). Words longer than width stay whole. */
+void aad_refusal_wrap(char *text, size_t width);
+
 /* True when the outcome is the service being out of reach (an info line,
  * the stack falls back), not a refusal. */
 int aad_refusal_is_fallback(enum aad_failure kind);

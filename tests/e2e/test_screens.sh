@@ -100,7 +100,9 @@ approve() { # CODE UPN
 
 first_code() { # SERVICE: starts it and waits for the code screen
     start "$(command_for "$1")"
-    if ! wait_for "$PROMPT" 30; then
+    if ! wait_for "$PROMPT" 60; then
+        tm list-sessions || true
+        ps -eo pid,ppid,stat,etime,args | grep -E 'ssh|sudo|login|pam_aad' | grep -v grep || true
         show "$1-no-code"
         echo "FAIL: $1: no code on screen"
         fails=$((fails + 1))

@@ -335,9 +335,13 @@ static const char *last_said(const struct fixture *f, int style)
     return "";
 }
 
+/* Sentences are broken into lines for the terminal: compare as one line. */
 #define assert_told(f, style, needle)                                                    \
     do {                                                                                 \
-        const char *said_ = last_said((f), (style));                                     \
+        char said_[4096];                                                                \
+        snprintf(said_, sizeof(said_), "%s", last_said((f), (style)));                   \
+        for (char *p_ = said_; *p_ != '\0'; p_++)                                        \
+            *p_ = *p_ == '\n' ? ' ' : *p_;                                               \
         if (strstr(said_, (needle)) == NULL)                                             \
             fail_msg("the user was told \"%s\", not \"%s\"", said_, (needle));          \
     } while (0)

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "aad_base.h"
+#include "aad_refusal.h"
 #include "aad_json.h"
 #include "aad_qr.h"
 
@@ -297,6 +298,44 @@ static void test_fail_fills_the_error(void **state)
     assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
 }
 
+static void test_every_refusal_kind_has_a_sentence(void **state)
+{
+    (void)state;
+    char out[512];
+    for (int k = AAD_FAILURE_NONE; k <= AAD_FAILURE_LAST; k++) {
+        struct aad_refusal r = {(enum aad_failure)k, 0, "bob@contoso.example", "alice"};
+        aad_refusal_sentence(&r, out, sizeof(out));
+        int silent = k == AAD_FAILURE_NONE || k == AAD_FAILURE_NO_ACCOUNT ||
+                     k == AAD_FAILURE_IGNORED || k == AAD_FAILURE_NO_CONVERSATION;
+        if (silent != (out[0] == '\0'))
+            fail_msg("kind %s: \"%s\"", aad_failure_name((enum aad_failure)k), out);
+    }
+    struct aad_refusal policy = {AAD_FAILURE_BLOCKED_BY_POLICY, 53003, NULL, "alice"};
+    aad_refusal_sentence(&policy, out, sizeof(out));
+    assert_string_equal(out, "Your organization's policy blocked this sign-in (AADSTS53003). "
+                             "Contact your administrator.");
+    struct aad_refusal wrong = {AAD_FAILURE_WRONG_ACCOUNT, 0, "bob@x\033]0;", "alice"};
+    aad_refusal_sentence(&wrong, out, sizeof(out));
+    assert_string_equal(out, "You signed in as bob@x?]0;; this login is for alice.");
+    assert_int_equal(aad_failure_status(AAD_FAILURE_HOST_MISCONFIGURED), AAD_CONFIG_ERROR);
+    assert_int_equal(aad_failure_status(AAD_FAILURE_UNAVAILABLE), AAD_UNAVAILABLE);
+    assert_int_equal(aad_failure_status(AAD_FAILURE_WRONG_ACCOUNT), AAD_DENIED);
+    assert_int_equal(aad_failure_status((enum aad_failure)99), AAD_DENIED); /* fail closed */
+}
+
+static void test_sentences_wrap_at_spaces_for_80_columns(void **state)
+{
+    (void)state;
+    char text[] = "Your organization's policy blocked this sign-in (AADSTS53003). Contact your "
+                  "administrator.";
+    aad_refusal_wrap(text, 79);
+    assert_string_equal(text, "Your organization's policy blocked this sign-in (AADSTS53003). "
+                              "Contact your\nadministrator.");
+    char url[] = "https://login.microsoft.com/device/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    aad_refusal_wrap(url, 20);
+    assert_null(strchr(url, '\n')); /* a word longer than the line stays whole */
+}
+
 static void test_wipe_zeroes_memory(void **state)
 {
     (void)state;
@@ -388,6 +427,8 @@ int main(void)
         cmocka_unit_test(test_json_embedded_nul_is_refused),
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_fail_fills_the_error),
+        cmocka_unit_test(test_every_refusal_kind_has_a_sentence),
+        cmocka_unit_test(test_sentences_wrap_at_spaces_for_80_columns),
         cmocka_unit_test(test_wipe_zeroes_memory),
         cmocka_unit_test(test_qr_of_verification_url_fits_80_columns),
         cmocka_unit_test(test_qr_of_2000_characters_is_refused),
