@@ -37,11 +37,11 @@ screen() { tm capture-pane -p -t "s$session"; }
 fails=0
 
 # wait_for TEXT [SECONDS]: until the screen shows TEXT (lines the terminal
-# wrapped are joined for the match).
+# wrapped are joined for the match, and lines a sentence was broken into).
 wait_for() {
     _n=$(( ${2:-30} * 5 ))
     while [ $_n -gt 0 ]; do
-        tm capture-pane -p -J -t "s$session" | grep -qF -- "$1" && return 0
+        tm capture-pane -p -J -t "s$session" | tr '\n' ' ' | grep -qF -- "$1" && return 0
         sleep 0.2
         _n=$((_n - 1))
     done
