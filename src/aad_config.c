@@ -140,6 +140,15 @@ static enum aad_status set_key(struct aad_config *cfg, const char *key, const ch
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: unknown key '%.64s'", where, key);
     if (strlen(value) > VALUE_MAX_BYTES)
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: value of '%s' is too long", where, key);
+    /* Quotes would be kept as part of the value ("contoso.example" with
+     * its quotes matches no UPN): refused rather than taken literally. */
+    if (value[0] == '"' || value[0] == '\'') {
+        size_t n = strlen(value + 1);
+        if (n > 0 && value[n] == value[0])
+            n--;
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: values take no quotes: write %s = %.*s", where,
+                        key, (int)(n > 64 ? 64 : n), value + 1);
+    }
 
     void *field = (char *)cfg + spec->offset;
     switch (spec->kind) {

@@ -178,19 +178,28 @@ static enum aad_status await_exec(int err_fd, const char *path, struct aad_error
                     "helper %s: cannot %s: %s", path, steps[step], strerror(report[1]));
 }
 
+enum aad_status aad_helper_open(const char *path, int *fd, struct aad_error *err)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return aad_fail(err, AAD_CONFIG_ERROR, "helper %s: %s", path, strerror(errno));
+    enum aad_status st = check_helper_file(*fd, path, err);
+    if (st != AAD_OK) {
+        close(*fd);
+        *fd = -1;
+    }
+    return st;
+}
+
 enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
                                  struct aad_error *err)
 {
     out->pid = 0;
     out->fd = -1;
-    int exe_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (exe_fd < 0)
-        return aad_fail(err, AAD_CONFIG_ERROR, "helper %s: %s", path, strerror(errno));
-    enum aad_status st = check_helper_file(exe_fd, path, err);
-    if (st != AAD_OK) {
-        close(exe_fd);
+    int exe_fd = -1;
+    enum aad_status st = aad_helper_open(path, &exe_fd, err);
+    if (st != AAD_OK)
         return st;
-    }
     int sv[2] = {-1, -1}, pipe_fds[2] = {-1, -1};
     int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 ||

@@ -30,6 +30,11 @@ struct aad_helper_proc {
 enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
                                  struct aad_error *err);
 
+/* Opens the helper at path for executing and makes the checks of
+ * aad_helper_start on that descriptor (so `aad-login --check` reports what
+ * the module would find). On success *fd is open (close-on-exec). */
+enum aad_status aad_helper_open(const char *path, int *fd, struct aad_error *err);
+
 /* Closes the socket, gives the helper grace_ms to exit, then kills it; always
  * reaps it and restores the caller's SIGCHLD disposition. Returns the wait
  * status, or -1 when it could not be had. */

@@ -1,6 +1,7 @@
 /* aad-login - the administrator's command-line twin of pam_aad.so.
  *
- *   aad-login --check [--config FILE]      check the configuration and reach the tenant
+ *   aad-login --check [--json] [--sshd-config FILE] [--config FILE]   what can be checked
+ *                                          without a user (tools/aad_check.c)
  *   aad-login [--config FILE] [-o key=value]... USER   a whole device-code login
  *
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
@@ -18,15 +19,16 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "aad_check.h"
 #include "aad_config.h"
-#include "aad_http.h"
-#include "aad_keys.h"
 #include "aad_login.h"
 #include "aad_refusal.h"
-#include "aad_trust.h"
 
 #ifndef AAD_DEFAULT_CONFIG
 #define AAD_DEFAULT_CONFIG "/etc/security/pam_aad.conf"
+#endif
+#ifndef AAD_DEFAULT_HELPER
+#define AAD_DEFAULT_HELPER "/usr/libexec/pam_aad/pam_aad_helper"
 #endif
 
 enum exit_code {
@@ -92,13 +94,17 @@ static const char *paint(const struct term *t, const char *code)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: aad-login [--config FILE] [-o key=value]... USER\n"
-            "       aad-login --check [--config FILE] [-o key=value]...\n"
+            "Usage: aad-login [--config FILE] [-o key=value]... [--debug] USER\n"
+            "       aad-login --check [--json] [--sshd-config FILE] [--config FILE]\n"
+            "                 [-o key=value]... [--debug]\n"
             "Signs USER in with Microsoft Entra ID exactly as pam_aad.so would, or (--check)\n"
-            "checks the configuration and that the tenant's metadata and keys can be fetched.\n"
+            "checks what can be checked without a user: the configuration, the tenant, client\n"
+            "and scope (a device code is requested and discarded), the signing keys, the\n"
+            "account mapping, the helper and sshd's settings (--json: one JSON document).\n"
+            "  -d, --debug   print every effective setting and the library's debug lines\n"
             "Default configuration: %s\n"
             "Exit: 0 success, 1 refused, 2 usage, 3 service unavailable, 4 configuration error,\n"
-            "      5 no such local account.\n",
+            "      5 no such local account, 6 an account pam_aad never maps.\n",
             AAD_DEFAULT_CONFIG);
 }
 
@@ -157,45 +163,6 @@ static double ms_since(int64_t start)
     return (double)(aad_monotonic_ms() - start);
 }
 
-static int run_check(const struct aad_config *cfg, const struct term *t)
-{
-    const char *ok = paint(t, "\033[32m"), *bad = paint(t, "\033[31m"), *off = paint(t, "\033[0m");
-    struct aad_error err = {0};
-    struct aad_http *http = NULL;
-    struct aad_discovery d = {0};
-    struct aad_keyset *keys = NULL;
-    char *text = NULL;
-    struct aad_http_options opts = {.ca_file = cfg->ca_file, .proxy = cfg->proxy,
-                                    .timeout_s = cfg->http_timeout};
-
-    int64_t start = aad_monotonic_ms();
-    enum aad_status st = aad_http_new(&opts, &http, &err);
-    if (st == AAD_OK)
-        st = aad_trust_fetch_discovery(cfg, http, &d, &err);
-    if (st == AAD_OK)
-        printf("%sok%s   discovery document (%.0f ms): issuer %s\n", ok, off, ms_since(start),
-               d.issuer);
-    start = aad_monotonic_ms();
-    if (st == AAD_OK)
-        st = aad_trust_fetch_keys(http, d.jwks_uri, &text, &keys, &err);
-    if (st == AAD_OK)
-        printf("%sok%s   signing keys (%.0f ms): %zu usable, %zu skipped\n", ok, off,
-               ms_since(start), keys->count, keys->skipped);
-    if (st != AAD_OK)
-        printf("%sFAIL%s %s\n     %s\n", bad, off, err.message, next_step(st));
-    long requests = 0, connections = 0;
-    if (http != NULL)
-        aad_http_counters(http, &requests, &connections);
-    if (st == AAD_OK)
-        printf("%sok%s   %ld HTTPS requests over %ld connection(s)\n", ok, off, requests,
-               connections);
-    free(text);
-    aad_keyset_free(keys);
-    aad_discovery_clear(&d);
-    aad_http_free(http);
-    return exit_of(st);
-}
-
 /* One "label value" line of a claim; the value comes from the token, so its
  * control characters (C0, DEL and UTF-8 C1) become '?': an escape sequence
  * in a display name must not reach the administrator's terminal. */
@@ -234,14 +201,18 @@ int main(int argc, char **argv)
         {"check", no_argument, NULL, 'c'},     {"config", required_argument, NULL, 'f'},
         {"option", required_argument, NULL, 'o'}, {"debug", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},      {"version", no_argument, NULL, 'V'},
+        {"json", no_argument, NULL, 'j'},      {"sshd-config", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     const char *args[MAX_OVERRIDES + 2];
-    int nargs = 0, check = 0, opt;
+    int nargs = 0, check = 0, json = 0, opt;
+    const char *sshd_config = NULL;
     char config_arg[4096 + 8] = "";
     while ((opt = getopt_long(argc, argv, "cf:o:dhV", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'c': check = 1; break;
+        case 'j': json = 1; break;
+        case 's': sshd_config = optarg; break;
         case 'f':
             /* Added after the -o options, so that they are numbered from 1. */
             snprintf(config_arg, sizeof(config_arg), "config=%s", optarg);
@@ -263,7 +234,7 @@ int main(int argc, char **argv)
     }
     if (config_arg[0] != '\0')
         args[nargs++] = config_arg;
-    if (check ? optind != argc : optind != argc - 1) {
+    if (check ? optind != argc : (optind != argc - 1 || json || sshd_config != NULL)) {
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -273,49 +244,52 @@ int main(int argc, char **argv)
     struct aad_error err = {0};
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, nargs, args, &cfg, &err);
+    if (check) {
+        struct aad_check_options o = {json, t.color, AAD_DEFAULT_HELPER, "/usr/sbin/sshd",
+                                      sshd_config, "/etc/pam.d/sshd"};
+        if (cfg != NULL && cfg->debug && !json)
+            aad_config_describe(cfg, print_setting, NULL);
+        st = aad_check_run(cfg, &err, ms_since(start), &o);
+        aad_config_free(cfg);
+        return exit_of(st);
+    }
     if (st != AAD_OK) {
         fprintf(stderr, "aad-login: %s\n%s\n", err.message, next_step(st));
         return exit_of(st);
     }
-    if (check || cfg->debug) {
+    if (cfg->debug) {
         printf("%sok%s   configuration %s (%.0f ms)\n", paint(&t, "\033[32m"), paint(&t, "\033[0m"),
                cfg->path, ms_since(start));
-        if (cfg->debug)
-            aad_config_describe(cfg, print_setting, NULL);
+        aad_config_describe(cfg, print_setting, NULL);
     }
-    int rc;
-    if (check) {
-        rc = run_check(cfg, &t);
+    struct aad_log log = {log_to_stderr, &t, cfg->debug};
+    int utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    struct aad_ui ui = {.show_code = show_code, .waiting = waiting, .ctx = &t,
+                         .qr_ok = isatty(STDOUT_FILENO) && utf8};
+    struct aad_identity id = {0};
+    /* aad-login is not setuid: whoever runs it owns its environment, so
+     * it runs the core in its own process (pam_aad.so uses the helper). */
+    struct aad_account account;
+    st = aad_account_lookup(cfg, argv[optind], &account, &err);
+    if (st == AAD_OK)
+        st = aad_login(cfg, &account, &ui, &log, &id, NULL, &err);
+    if (t.waiting)
+        putchar('\n');
+    if (st == AAD_OK) {
+        print_identity(&id, &t);
     } else {
-        struct aad_log log = {log_to_stderr, &t, cfg->debug};
-        int utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
-        struct aad_ui ui = {.show_code = show_code, .waiting = waiting, .ctx = &t,
-                             .qr_ok = isatty(STDOUT_FILENO) && utf8};
-        struct aad_identity id = {0};
-        /* aad-login is not setuid: whoever runs it owns its environment, so
-         * it runs the core in its own process (pam_aad.so uses the helper). */
-        struct aad_account account;
-        st = aad_account_lookup(cfg, argv[optind], &account, &err);
-        if (st == AAD_OK)
-            st = aad_login(cfg, &account, &ui, &log, &id, NULL, &err);
-        if (t.waiting)
-            putchar('\n');
-        if (st == AAD_OK) {
-            print_identity(&id, &t);
-        } else {
-            /* What pam_aad.so tells the user, then the administrator's detail. */
-            char sentence[512];
-            struct aad_refusal r = {err.kind, err.aadsts, id.upn, argv[optind]};
-            aad_refusal_sentence(&r, sentence, sizeof(sentence));
-            if (sentence[0] != '\0')
-                fprintf(stderr, "%s\n", sentence);
-            fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),
-                    st == AAD_DENIED ? "refused" : aad_status_name(st), err.message,
-                    paint(&t, "\033[0m"), next_step(st));
-        }
-        aad_identity_clear(&id);
-        rc = exit_of(st);
+        /* What pam_aad.so tells the user, then the administrator's detail. */
+        char sentence[512];
+        struct aad_refusal r = {err.kind, err.aadsts, id.upn, argv[optind]};
+        aad_refusal_sentence(&r, sentence, sizeof(sentence));
+        if (sentence[0] != '\0')
+            fprintf(stderr, "%s\n", sentence);
+        fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),
+                st == AAD_DENIED ? "refused" : aad_status_name(st), err.message,
+                paint(&t, "\033[0m"), next_step(st));
     }
+    aad_identity_clear(&id);
+    int rc = exit_of(st);
     aad_config_free(cfg);
     return rc;
 }

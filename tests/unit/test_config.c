@@ -532,6 +532,23 @@ static void test_line_without_equals_is_refused(void **state)
     expect_refused_with("debug", "expected 'key = value'");
 }
 
+static void test_quoted_values_are_refused_with_file_and_line(void **state)
+{
+    (void)state;
+    expect_refused_with("domains = \"contoso.example\"",
+                        "values take no quotes: write domains = contoso.example");
+    struct aad_config *cfg = NULL;
+    struct aad_error err;
+    assert_status(load_args(MINIMAL "domains = \"contoso.example\"\n", 0, NULL, &cfg, &err),
+                  AAD_CONFIG_ERROR, err);
+    assert_message_has(err, at_line(4));
+    expect_refused_with("proxy = 'http://proxy.example:3128'",
+                        "values take no quotes: write proxy = http://proxy.example:3128");
+    const char *args[] = {"timeout=\"60\""};
+    assert_status(load_args(MINIMAL, 1, args, &cfg, &err), AAD_CONFIG_ERROR, err);
+    assert_message_has(err, "module argument 1: values take no quotes");
+}
+
 static void test_errors_carry_file_and_line(void **state)
 {
     (void)state;
@@ -1048,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_lists_separated_by_commas_and_spaces),
         cmocka_unit_test(test_unknown_key_is_refused),
         cmocka_unit_test(test_line_without_equals_is_refused),
+        cmocka_unit_test(test_quoted_values_are_refused_with_file_and_line),
         cmocka_unit_test(test_errors_carry_file_and_line),
         cmocka_unit_test(test_nul_byte_in_file_is_refused),
         cmocka_unit_test(test_bad_bool_is_refused),

@@ -1,0 +1,422 @@
+/* aad_check.c - `aad-login --check`: everything that can be checked
+ * without a user signing in, each failure classified as configuration or
+ * outage with a hint for its cause. */
+#include "config.h"
+
+#include "aad_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aad_check_report.h"
+#include "aad_check_sshd.h"
+#include "aad_devflow.h"
+#include "aad_http.h"
+#include "aad_keys.h"
+#include "aad_spawn.h"
+#include "aad_trust.h"
+#include "aad_usermap.h"
+
+#define HINT_MAX 512
+#define SSHD_TIMEOUT_S 10
+
+static const char *const not_checked[] = {
+    "Conditional Access, security defaults and Microsoft-managed policies are decided only "
+    "when a user signs in (so are MFA and the user's groups and roles): try one real sign-in "
+    "with 'aad-login USER'.",
+};
+
+static double ms_since(int64_t start)
+{
+    return (double)(aad_monotonic_ms() - start);
+}
+
+/* Entra's error code for a failure, 0 when it gave none. */
+static long aadsts_of(const struct aad_error *err)
+{
+    (void)err;
+    return 0;
+}
+
+/* The cause of a failed exchange with the authority, and what to do. */
+static const char *classify(const struct aad_config *cfg, const struct aad_error *err, char *hint,
+                            size_t size)
+{
+    long code = aadsts_of(err);
+    switch (code) {
+    case 90002:
+        snprintf(hint, size,
+                 "Entra ID at %s knows no tenant '%s': set 'tenant' to the Directory (tenant) ID "
+                 "on the app registration's Overview page, or a verified domain of that tenant.",
+                 cfg->authority, cfg->tenant);
+        return "tenant";
+    case 700016:
+        snprintf(hint, size,
+                 "Tenant %s has no application '%s': set 'client_id' to the Application (client) "
+                 "ID on the app registration's Overview page (and 'tenant' to the tenant it is "
+                 "registered in).",
+                 cfg->tenant, cfg->client_id);
+        return "client_id";
+    case 7000218:
+        snprintf(hint, size, "In the app registration, Authentication -> Advanced settings -> "
+                             "Allow public client flows -> Yes: the device-code flow needs it.");
+        return "public_client_flows";
+    case 70011:
+        snprintf(hint, size,
+                 "Entra ID refuses the scope '%s': keep the default 'openid profile' (add "
+                 "User.Read only for Graph group checks).",
+                 cfg->scope);
+        return "scope";
+    case 65001:
+        snprintf(hint, size, "In the app registration, API permissions -> Grant admin consent, "
+                             "or let users consent to the permissions of 'scope'.");
+        return "consent";
+    default:
+        break;
+    }
+    if (err->status == AAD_CONFIG_ERROR) {
+        snprintf(hint, size,
+                 "Entra ID refuses this host's request as misconfigured: look AADSTS%ld up in "
+                 "the troubleshooting table of the administrator's guide.",
+                 code);
+        return "entra_configuration";
+    }
+    if (code != 0) {
+        snprintf(hint, size,
+                 "Entra ID answered with an error that is not about this host's settings: retry "
+                 "later; if it stays, give Microsoft support the trace ID in the message.");
+        return "entra_error";
+    }
+    snprintf(hint, size,
+             "No usable answer from %s within http_timeout (%ld s): check DNS, outbound HTTPS "
+             "(port 443)%s%s and the clock; Entra ID's own state: https://status.azure.com.",
+             cfg->authority, cfg->http_timeout, cfg->proxy ? ", the proxy setting" : "",
+             cfg->ca_file ? ", that ca_file holds the CA of any TLS-inspecting proxy" : "");
+    return "unreachable";
+}
+
+static void report_exchange(struct aad_check_report *r, const struct aad_config *cfg,
+                            const char *name, double ms, const struct aad_error *err)
+{
+    char hint[HINT_MAX];
+    const char *cause = classify(cfg, err, hint, sizeof(hint));
+    struct aad_check_item it = {name, CHECK_FAIL, err->status == AAD_CONFIG_ERROR
+                                                      ? AAD_CONFIG_ERROR
+                                                      : AAD_UNAVAILABLE,
+                                cause, aadsts_of(err), ms, err->message, hint};
+    aad_check_report_add(r, &it);
+}
+
+static void ok(struct aad_check_report *r, const char *name, double ms, const char *message)
+{
+    struct aad_check_item it = {name, CHECK_OK, AAD_OK, NULL, 0, ms, message, NULL};
+    aad_check_report_add(r, &it);
+}
+
+static void note(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                 const char *message, const char *hint)
+{
+    struct aad_check_item it = {name, result, AAD_OK, NULL, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}
+
+static void fail_config(struct aad_check_report *r, const char *name, const char *cause,
+                        const char *message, const char *hint)
+{
+    struct aad_check_item it = {name, CHECK_FAIL, AAD_CONFIG_ERROR, cause, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}
+
+/* Device code (tenant, client, scope), discovery, keys: one connection.
+ * The device code is discarded unseen: nobody can sign in with it. */
+static void check_authority(struct aad_check_report *r, const struct aad_config *cfg)
+{
+    struct aad_error err = {0};
+    struct aad_http *http = NULL;
+    struct aad_device_code dc;
+    struct aad_discovery d = {0};
+    struct aad_keyset *keys = NULL;
+    char *text = NULL, line[512];
+    struct aad_http_options opts = {.ca_file = cfg->ca_file, .proxy = cfg->proxy,
+                                    .timeout_s = cfg->http_timeout};
+    int64_t start = aad_monotonic_ms();
+    enum aad_status st = aad_http_new(&opts, &http, &err);
+    if (st == AAD_OK)
+        st = aad_devflow_start(cfg, http, &dc, &err);
+    if (st != AAD_OK) {
+        report_exchange(r, cfg, "device code request", ms_since(start), &err);
+        goto out;
+    }
+    aad_device_code_clear(&dc);
+    snprintf(line, sizeof(line),
+             "tenant %s, client_id %s and scope '%s' accepted (the code was discarded)",
+             cfg->tenant, cfg->client_id, cfg->scope);
+    ok(r, "device code request", ms_since(start), line);
+
+    start = aad_monotonic_ms();
+    if ((st = aad_trust_fetch_discovery(cfg, http, &d, &err)) != AAD_OK) {
+        report_exchange(r, cfg, "discovery document", ms_since(start), &err);
+        goto out;
+    }
+    snprintf(line, sizeof(line), "issuer %s", d.issuer);
+    ok(r, "discovery document", ms_since(start), line);
+
+    start = aad_monotonic_ms();
+    if ((st = aad_trust_fetch_keys(http, d.jwks_uri, &text, &keys, &err)) != AAD_OK) {
+        report_exchange(r, cfg, "signing keys", ms_since(start), &err);
+        goto out;
+    }
+    snprintf(line, sizeof(line), "%zu usable, %zu skipped", keys->count, keys->skipped);
+    ok(r, "signing keys", ms_since(start), line);
+out:
+    if (http != NULL) {
+        long requests = 0, connections = 0;
+        aad_http_counters(http, &requests, &connections);
+        snprintf(line, sizeof(line), "%ld HTTPS requests over %ld connection(s)", requests,
+                 connections);
+        note(r, "traffic", CHECK_INFO, line, NULL);
+    }
+    free(text);
+    aad_keyset_free(keys);
+    aad_discovery_clear(&d);
+    aad_http_free(http);
+}
+
+static json_t *strlist_json(const struct aad_strlist *list)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < list->count; i++)
+        json_array_append_new(a, json_string(list->items[i]));
+    return a;
+}
+
+/* "a, b, c" of list into buf (cut at its size). */
+static void strlist_join(const struct aad_strlist *list, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < list->count && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list->items[i]);
+}
+
+/* Which identities reach which accounts, and who may log in. */
+static void check_mapping(struct aad_check_report *r, const struct aad_config *cfg)
+{
+    char line[1024], list[768];
+    json_t *mapping = json_pack("{s:o, s:I, s:b, s:o, s:o}", "domains", strlist_json(&cfg->domains),
+                                "min_uid", (json_int_t)cfg->min_uid, "allow_root", cfg->allow_root,
+                                "allowed_groups", strlist_json(&cfg->allowed_groups),
+                                "allowed_roles", strlist_json(&cfg->allowed_roles));
+    if (cfg->domains.count > 0) {
+        strlist_join(&cfg->domains, list, sizeof(list));
+        snprintf(line, sizeof(line), "domains %s: NAME@domain -> account NAME, uid %ld or above",
+                 list, cfg->min_uid);
+    } else {
+        snprintf(line, sizeof(line), "no domains: only user_map lines map identities");
+    }
+    note(r, "mapping", CHECK_INFO, line, NULL);
+
+    if (cfg->user_map != NULL) {
+        struct aad_user_map m;
+        struct aad_error err = {0};
+        if (aad_user_map_read(cfg->user_map, NULL, NULL, &m, &err) == AAD_OK) {
+            strlist_join(&m.named, list, sizeof(list));
+            snprintf(line, sizeof(line), "%s: %zu account(s) reserved for the identities listed: %s",
+                     cfg->user_map, m.named.count, m.named.count ? list : "(none)");
+            note(r, "user_map", CHECK_OK, line, NULL);
+            if (mapping != NULL)
+                json_object_set_new(mapping, "user_map_accounts", strlist_json(&m.named));
+        } else {
+            fail_config(r, "user_map", "user_map", err.message,
+                        "Each line is 'localname upn' or 'localname oid:<object-id>'; the file "
+                        "must be root's and not writable by group or others.");
+        }
+        aad_user_map_clear(&m);
+        if (mapping != NULL)
+            json_object_set_new(mapping, "user_map", json_string(cfg->user_map));
+    }
+    snprintf(line, sizeof(line), "root %s; accounts below uid %ld only through user_map",
+             cfg->allow_root ? "may be mapped (allow_root = yes)" : "is never mapped (PAM_IGNORE)",
+             cfg->min_uid);
+    note(r, "accounts", CHECK_INFO, line, NULL);
+    if (cfg->allowed_groups.count == 0 && cfg->allowed_roles.count == 0)
+        note(r, "authorization", CHECK_WARN,
+             "neither allowed_groups nor allowed_roles: every identity of the tenant that maps "
+             "to an account may log in",
+             "Assign an app role (allowed_roles) to the people who may log in (guide section 1).");
+    aad_check_report_set(r, "mapping", mapping);
+}
+
+/* The checks pam_aad.so makes before it runs the helper. */
+static void check_helper(struct aad_check_report *r, const struct aad_config *cfg,
+                         const char *default_helper)
+{
+    const char *path = cfg->helper != NULL ? cfg->helper : default_helper;
+    struct aad_error err = {0};
+    int fd = -1;
+    struct stat st;
+    json_t *info = json_pack("{s:s}", "path", path);
+    if (aad_helper_open(path, &fd, &err) != AAD_OK) {
+        fail_config(r, "helper", "helper", err.message,
+                    "Reinstall libpam-aad (from source: 'make install' as root): pam_aad.so runs "
+                    "every login in this helper and refuses one that is missing, not root's, or "
+                    "writable by group or others.");
+    } else if (fstat(fd, &st) == 0) {
+        char line[4200];
+        snprintf(line, sizeof(line), "%s: owner uid %lu, mode %04o: pam_aad.so will run it", path,
+                 (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777));
+        note(r, "helper", CHECK_OK, line, NULL);
+        if (info != NULL) {
+            char mode[8];
+            snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+            json_object_set_new(info, "uid", json_integer((json_int_t)st.st_uid));
+            json_object_set_new(info, "mode", json_string(mode));
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    if (info != NULL)
+        json_object_set_new(info, "ok", json_boolean(err.status == AAD_OK));
+    aad_check_report_set(r, "helper", info);
+}
+
+/* True when the PAM stack file names pam_aad on a line that is not a comment. */
+static int stack_uses_pam_aad(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        const char *p = line + strspn(line, " \t");
+        found = *p != '#' && strstr(p, "pam_aad") != NULL;
+    }
+    fclose(f);
+    return found;
+}
+
+static void check_sshd_settings(struct aad_check_report *r, const struct aad_config *cfg,
+                                const struct aad_sshd_settings *s)
+{
+    char line[512], hint[HINT_MAX];
+    long bound = aad_config_login_bound_s(cfg);
+    if (s->use_pam != 1)
+        fail_config(r, "sshd UsePAM", "sshd_usepam", "UsePAM is not yes: sshd never runs pam_aad",
+                    "Install the drop-in of the guide (section 5): 'UsePAM yes'.");
+    if (s->kbd_interactive != 1)
+        fail_config(r, "sshd keyboard-interactive", "sshd_kbdinteractive",
+                    "KbdInteractiveAuthentication is not yes: the code cannot be shown",
+                    "Set 'KbdInteractiveAuthentication yes' in a drop-in read before any other "
+                    "setting of it (sshd keeps the first value it reads).");
+    else
+        note(r, "sshd keyboard-interactive", CHECK_OK, "KbdInteractiveAuthentication yes", NULL);
+    if (s->login_grace_time > 0 && s->login_grace_time < bound) {
+        snprintf(line, sizeof(line),
+                 "LoginGraceTime %ld s is shorter than a login may take (%ld s: timeout %ld s and "
+                 "the exchanges before and after it): sshd cuts users off while they sign in",
+                 s->login_grace_time, bound, cfg->timeout);
+        snprintf(hint, sizeof(hint),
+                 "Set 'LoginGraceTime %ld' (or more) in the sshd_config.d drop-in, or lower "
+                 "'timeout' in pam_aad.conf.",
+                 bound);
+        fail_config(r, "sshd LoginGraceTime", "sshd_logingracetime", line, hint);
+    } else {
+        snprintf(line, sizeof(line), "LoginGraceTime %ld s covers a login (up to %ld s)",
+                 s->login_grace_time, bound);
+        note(r, "sshd LoginGraceTime", CHECK_OK, s->login_grace_time == 0 ? "LoginGraceTime 0 (no limit)" : line, NULL);
+    }
+    if (strstr(s->authentication_methods, "publickey,keyboard-interactive") != NULL) {
+        snprintf(line, sizeof(line), "AuthenticationMethods %s: a key and the device code",
+                 s->authentication_methods);
+        note(r, "sshd AuthenticationMethods", CHECK_OK, line, NULL);
+    } else {
+        snprintf(line, sizeof(line), "AuthenticationMethods %s: the device code alone lets in",
+                 s->authentication_methods);
+        note(r, "sshd AuthenticationMethods", CHECK_INFO, line,
+             "On a host reachable from the internet require 'AuthenticationMethods "
+             "publickey,keyboard-interactive' (device-code phishing: guide section 12).");
+    }
+    snprintf(line, sizeof(line), "MaxAuthTries %ld, MaxStartups %s", s->max_auth_tries,
+             s->max_startups);
+    note(r, "sshd limits", CHECK_INFO, line, NULL);
+}
+
+static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
+                       const struct aad_check_options *opt)
+{
+    const char *config = opt->sshd_config ? opt->sshd_config : "/etc/ssh/sshd_config";
+    char why[768];
+    if (opt->sshd_config == NULL && !stack_uses_pam_aad(opt->pam_sshd)) {
+        snprintf(why, sizeof(why), "%s does not use pam_aad (give --sshd-config to check anyway)",
+                 opt->pam_sshd);
+        note(r, "sshd", CHECK_SKIP, why, NULL);
+        return;
+    }
+    if (access(opt->sshd, X_OK) != 0) {
+        snprintf(why, sizeof(why), "%s is not installed", opt->sshd);
+        note(r, "sshd", CHECK_SKIP, why, NULL);
+        return;
+    }
+    if (geteuid() != 0) {
+        note(r, "sshd", CHECK_SKIP, "'sshd -T' needs root (it reads the host keys)",
+             "Run 'sudo aad-login --check'.");
+        return;
+    }
+    struct aad_sshd_settings s;
+    if (aad_sshd_effective(opt->sshd, config, SSHD_TIMEOUT_S, &s, why, sizeof(why)) != 0) {
+        fail_config(r, "sshd", "sshd_config", why,
+                    "Fix what sshd names (sshd -t checks the file); for 'Missing privilege "
+                    "separation directory' run 'mkdir -p /run/sshd' (systemd makes it at boot).");
+        return;
+    }
+    check_sshd_settings(r, cfg, &s);
+    if (cfg->wait_for_enter)
+        note(r, "wait_for_enter", CHECK_OK, "yes: the user presses Enter after signing in", NULL);
+    else
+        note(r, "wait_for_enter", CHECK_WARN,
+             "no: sshd shows the code only after the login has ended",
+             "Keep 'wait_for_enter = yes' for sshd (pam_aad.conf(5)).");
+    aad_check_report_set(r, "sshd",
+                         json_pack("{s:s, s:I, s:I, s:b, s:b, s:s, s:I, s:s}", "config", config,
+                                   "logingracetime", (json_int_t)s.login_grace_time,
+                                   "login_bound_s", (json_int_t)aad_config_login_bound_s(cfg),
+                                   "usepam", s.use_pam == 1, "kbdinteractiveauthentication",
+                                   s.kbd_interactive == 1, "authenticationmethods",
+                                   s.authentication_methods, "maxauthtries",
+                                   (json_int_t)s.max_auth_tries, "maxstartups", s.max_startups));
+}
+
+enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_error *load_err,
+                              double load_ms, const struct aad_check_options *opt)
+{
+    struct aad_check_report r;
+    if (aad_check_report_init(&r, opt->json, opt->color) != 0) {
+        fprintf(stderr, "aad-login: out of memory\n");
+        return AAD_UNAVAILABLE;
+    }
+    if (cfg == NULL) {
+        struct aad_check_item it = {"configuration", CHECK_FAIL, AAD_CONFIG_ERROR,
+                                    "configuration_file", 0, load_ms, load_err->message,
+                                    "Fix the file and line named here: pam_aad.conf(5) lists every "
+                                    "key and the values it takes."};
+        aad_check_report_add(&r, &it);
+        return aad_check_report_finish(&r);
+    }
+    ok(&r, "configuration", load_ms, cfg->path);
+    aad_check_report_set(&r, "config", json_string(cfg->path));
+    check_authority(&r, cfg);
+    check_mapping(&r, cfg);
+    check_helper(&r, cfg, opt->helper);
+    check_sshd(&r, cfg, opt);
+    json_t *unseen = json_array();
+    for (size_t i = 0; i < sizeof(not_checked) / sizeof(not_checked[0]); i++) {
+        note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);
+        json_array_append_new(unseen, json_string(not_checked[i]));
+    }
+    aad_check_report_set(&r, "not_checked", unseen);
+    return aad_check_report_finish(&r);
+}
