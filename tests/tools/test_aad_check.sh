@@ -1,0 +1,152 @@
+#!/bin/sh
+# test_aad_check.sh - `aad-login --check` against the emulator: each mistake
+# an administrator makes fails with its own cause and hint, and the exit
+# code says configuration (4) or outage (3):
+#   a_good_setup_passes: exit 0, the device code never shown;
+#   wrong_client_id_is_a_configuration_error (AADSTS700016, cause client_id);
+#   wrong_tenant_is_a_configuration_error (AADSTS90002, cause tenant);
+#   quoted_domain_is_refused ("values take no quotes", file:line);
+#   missing_ca_file_is_named (the path in the message);
+#   unreachable_authority_is_an_outage (exit 3, cause unreachable);
+#   unsafe_helper_is_a_configuration_error (the module's own checks);
+#   short_login_grace_time_is_a_configuration_error (sshd -T -f FILE);
+#   json_is_one_document_for_monitoring (jq reads result, cause, aadsts).
+# Exit: 0 pass, 1 fail, 77 skip (no jq), 99 hard error (no emulator).
+set -u
+: "${top_srcdir:=.}" "${builddir:=.}"
+tool="$builddir/tools/aad-login"
+helper=$(cd "$builddir" && pwd)/helper/pam_aad_helper
+command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
+. "$top_srcdir/tests/emulator/emu.sh"
+emu_start --lifetime 120 --interval 0 --quiet || exit 99
+T=$(mktemp -d "${TMPDIR:-/tmp}/aad-check-test.XXXXXX")
+trap 'emu_stop || true; rm -rf "$T"' EXIT INT TERM
+emu_write_config "$T/good.conf" "cache_dir = $T/cache" "allowed_roles = Linux.Login"
+
+rc=0
+fail() { echo "FAIL: $*"; rc=1; }
+ok() { echo "ok: $*"; }
+
+# check NAME WANT_EXIT CONF [ARGS...]: runs --check (text, then --json), output in $T/NAME.{out,json}.
+check() {
+    name=$1 want=$2 conf=$3
+    shift 3
+    got=0
+    "$tool" --check --config "$conf" -o "helper=$helper" "$@" </dev/null >"$T/$name.out" 2>&1 || got=$?
+    jgot=0
+    "$tool" --check --json --config "$conf" -o "helper=$helper" "$@" </dev/null >"$T/$name.json" 2>"$T/$name.jerr" || jgot=$?
+    if [ "$got" != "$want" ] || [ "$jgot" != "$want" ]; then
+        fail "$name: exit $got (text) and $jgot (json), expected $want: $(cat "$T/$name.out")"
+        return 1
+    fi
+    jq -e . "$T/$name.json" >/dev/null || { fail "$name: --json is not one JSON document"; return 1; }
+    return 0
+}
+
+# has NAME PATTERN: the text output matches the grep pattern.
+has() {
+    grep -q -- "$2" "$T/$1.out" || { fail "$1: no '$2' in: $(cat "$T/$1.out")"; return 1; }
+}
+
+# cause NAME CHECK CAUSE [AADSTS]: the JSON has that check failing for that cause.
+cause() {
+    filter=".checks[] | select(.check == \"$2\" and .result == \"fail\" and .cause == \"$3\")"
+    [ -n "${4:-}" ] && filter="$filter | select(.aadsts == $4)"
+    jq -e "$filter" "$T/$1.json" >/dev/null ||
+        { fail "$1: no failing '$2' check with cause $3 ${4:-}: $(cat "$T/$1.json")"; return 1; }
+}
+
+# --- a_good_setup_passes ---------------------------------------------------------
+if check good 0 "$T/good.conf"; then
+    if has good "^ok   device code request" && has good "^ok   signing keys" &&
+        has good "^ok   helper" && has good "^info not checked: Conditional Access" &&
+        ! grep -qi "user_code\|enter the code\|/device" "$T/good.out"; then
+        ok "a_good_setup_passes"
+    fi
+fi
+
+# --- wrong_client_id_is_a_configuration_error -------------------------------------
+if check client 4 "$T/good.conf" -o client_id=0b2f6e4c-1a3d-4c5e-9f70-8192a3b4c5d6; then
+    has client "AADSTS700016" && has client "Configuration: Tenant .* has no application" &&
+        cause client "device code request" client_id 700016 &&
+        ok "wrong_client_id_is_a_configuration_error"
+fi
+
+# --- wrong_tenant_is_a_configuration_error ------------------------------------------
+if check tenant 4 "$T/good.conf" -o tenant=00000000-1111-4222-8333-444444444444; then
+    has tenant "AADSTS90002" && has tenant "Configuration: Entra ID at .* knows no tenant" &&
+        cause tenant "device code request" tenant 90002 &&
+        ok "wrong_tenant_is_a_configuration_error"
+fi
+
+# --- quoted_domain_is_refused -------------------------------------------------------
+emu_write_config "$T/quoted.conf" 'domains = "contoso.example"' "cache_dir = $T/cache"
+if check quoted 4 "$T/quoted.conf"; then
+    has quoted "$T/quoted.conf:6: values take no quotes: write domains = contoso.example" &&
+        has quoted "Configuration: Fix the file and line" &&
+        cause quoted configuration configuration_file &&
+        ok "quoted_domain_is_refused"
+fi
+
+# --- missing_ca_file_is_named -------------------------------------------------------
+if check ca 4 "$T/good.conf" -o "ca_file=$T/no-such-ca.pem"; then
+    has ca "FAIL configuration.*$T/no-such-ca.pem" && cause ca configuration configuration_file &&
+        ok "missing_ca_file_is_named"
+fi
+
+# --- unreachable_authority_is_an_outage ---------------------------------------------
+# A closed port on loopback: refused at once.
+if check down 3 "$T/good.conf" -o authority=https://127.0.0.1:1 -o http_timeout=2; then
+    has down "Outage: No usable answer from https://127.0.0.1:1 within http_timeout (2 s)" &&
+        cause down "device code request" unreachable &&
+        ok "unreachable_authority_is_an_outage"
+fi
+
+# --- unsafe_helper_is_a_configuration_error -----------------------------------------
+cp "$helper" "$T/helper" && chmod 0777 "$T/helper"
+got=0
+"$tool" --check --config "$T/good.conf" -o "helper=$T/helper" >"$T/helper.out" 2>&1 || got=$?
+if [ "$got" = 4 ] && has helper "FAIL helper: helper $T/helper is writable by group or others" &&
+    has helper "Configuration: Reinstall libpam-aad"; then
+    ok "unsafe_helper_is_a_configuration_error"
+elif [ "$got" != 4 ]; then
+    fail "unsafe_helper_is_a_configuration_error: exit $got: $(cat "$T/helper.out")"
+fi
+
+# --- short_login_grace_time_is_a_configuration_error ---------------------------------
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/sshd ]; then
+    echo "skip: short_login_grace_time_is_a_configuration_error (needs root and openssh-server)"
+else
+    mkdir -p /run/sshd # sshd -T wants its privilege-separation directory (systemd makes it)
+    ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
+    for grace in 60 600; do
+        printf 'HostKey %s\nUsePAM yes\nKbdInteractiveAuthentication yes\nLoginGraceTime %s\n' \
+            "$T/host_key" "$grace" >"$T/sshd_config.$grace"
+    done
+    # The default timeout (300 s) and http_timeout (10 s): a login may take 390 s.
+    if check grace 4 "$T/good.conf" --sshd-config "$T/sshd_config.60"; then
+        has grace "FAIL sshd LoginGraceTime: LoginGraceTime 60 s is shorter than a login may take (390 s" &&
+            has grace "Configuration: Set 'LoginGraceTime 390' (or more)" &&
+            has grace "^ok   sshd keyboard-interactive" &&
+            cause grace "sshd LoginGraceTime" sshd_logingracetime &&
+            jq -e '.sshd.logingracetime == 60 and .sshd.login_bound_s == 390' "$T/grace.json" >/dev/null &&
+            ok "short_login_grace_time_is_a_configuration_error"
+    fi
+    check grace_ok 0 "$T/good.conf" --sshd-config "$T/sshd_config.600" &&
+        has grace_ok "^ok   sshd LoginGraceTime: LoginGraceTime 600 s covers a login (up to 390 s)" &&
+        ok "a LoginGraceTime above the login bound passes"
+fi
+
+# --- json_is_one_document_for_monitoring ---------------------------------------------
+if jq -e '.result == "success" and .config != null and (.mapping.domains | index("contoso.example")) != null
+          and .helper.ok == true and (.not_checked | length) > 0
+          and ([.checks[] | select(.result == "fail")] | length) == 0' "$T/good.json" >/dev/null &&
+    jq -e '.result == "configuration error"' "$T/client.json" >/dev/null &&
+    jq -e '.result == "unavailable"' "$T/down.json" >/dev/null; then
+    ok "json_is_one_document_for_monitoring"
+else
+    fail "json_is_one_document_for_monitoring: $(cat "$T/good.json")"
+fi
+
+[ "$rc" = 0 ] && echo "PASS: aad-login --check names each mistake with its own hint"
+exit "$rc"
