@@ -284,9 +284,15 @@ int main(int argc, char **argv)
         aad_refusal_sentence(&r, sentence, sizeof(sentence));
         if (sentence[0] != '\0')
             fprintf(stderr, "%s\n", sentence);
+        /* An outage or Entra's verdict on the registration: what to do
+         * depends on the cause, as in --check. */
+        char hint[512];
+        int by_cause = st == AAD_UNAVAILABLE || err.kind == AAD_FAILURE_HOST_MISCONFIGURED;
+        if (by_cause)
+            aad_check_classify(cfg, &err, hint, sizeof(hint));
         fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),
                 st == AAD_DENIED ? "refused" : aad_status_name(st), err.message,
-                paint(&t, "\033[0m"), next_step(st));
+                paint(&t, "\033[0m"), by_cause ? hint : next_step(st));
     }
     aad_identity_clear(&id);
     int rc = exit_of(st);

@@ -34,18 +34,15 @@ static double ms_since(int64_t start)
     return (double)(aad_monotonic_ms() - start);
 }
 
-/* Entra's error code for a failure, 0 when it gave none. */
-static long aadsts_of(const struct aad_error *err)
+const char *aad_check_classify(const struct aad_config *cfg, const struct aad_error *err,
+                               char *hint, size_t size)
 {
-    (void)err;
-    return 0;
-}
-
-/* The cause of a failed exchange with the authority, and what to do. */
-static const char *classify(const struct aad_config *cfg, const struct aad_error *err, char *hint,
-                            size_t size)
-{
-    long code = aadsts_of(err);
+    long code = err->aadsts;
+    if (cfg == NULL || err->kind == AAD_FAILURE_BAD_CONFIG) {
+        snprintf(hint, size, "Fix the file and line named here: pam_aad.conf(5) lists every key "
+                             "and the values it takes.");
+        return "configuration_file";
+    }
     switch (code) {
     case 90002:
         snprintf(hint, size,
@@ -77,12 +74,24 @@ static const char *classify(const struct aad_config *cfg, const struct aad_error
     default:
         break;
     }
-    if (err->status == AAD_CONFIG_ERROR) {
+    switch (err->kind) {
+    case AAD_FAILURE_HOST_MISCONFIGURED:
         snprintf(hint, size,
                  "Entra ID refuses this host's request as misconfigured: look AADSTS%ld up in "
                  "the troubleshooting table of the administrator's guide.",
                  code);
         return "entra_configuration";
+    case AAD_FAILURE_NO_CONVERSATION:
+        snprintf(hint, size, "The terminal went away (input closed) before the sign-in ended: "
+                             "run aad-login on a terminal and press Enter after signing in.");
+        return "no_terminal";
+    case AAD_FAILURE_UNAVAILABLE:
+        break;
+    default:
+        snprintf(hint, size, "Entra ID refused the request (AADSTS%ld): see the troubleshooting "
+                             "table of the administrator's guide.",
+                 code);
+        return "entra_refused";
     }
     if (code != 0) {
         snprintf(hint, size,
@@ -98,15 +107,14 @@ static const char *classify(const struct aad_config *cfg, const struct aad_error
     return "unreachable";
 }
 
+/* A failure: its cause and hint from the kind (cfg NULL: no configuration). */
 static void report_exchange(struct aad_check_report *r, const struct aad_config *cfg,
                             const char *name, double ms, const struct aad_error *err)
 {
     char hint[HINT_MAX];
-    const char *cause = classify(cfg, err, hint, sizeof(hint));
-    struct aad_check_item it = {name, CHECK_FAIL, err->status == AAD_CONFIG_ERROR
-                                                      ? AAD_CONFIG_ERROR
-                                                      : AAD_UNAVAILABLE,
-                                cause, aadsts_of(err), ms, err->message, hint};
+    const char *cause = aad_check_classify(cfg, err, hint, sizeof(hint));
+    struct aad_check_item it = {name, CHECK_FAIL, err->status, cause, err->aadsts, ms,
+                                err->message, hint};
     aad_check_report_add(r, &it);
 }
 
@@ -399,11 +407,7 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
         return AAD_UNAVAILABLE;
     }
     if (cfg == NULL) {
-        struct aad_check_item it = {"configuration", CHECK_FAIL, AAD_CONFIG_ERROR,
-                                    "configuration_file", 0, load_ms, load_err->message,
-                                    "Fix the file and line named here: pam_aad.conf(5) lists every "
-                                    "key and the values it takes."};
-        aad_check_report_add(&r, &it);
+        report_exchange(&r, NULL, "configuration", load_ms, load_err);
         return aad_check_report_finish(&r);
     }
     ok(&r, "configuration", load_ms, cfg->path);

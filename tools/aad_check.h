@@ -5,6 +5,7 @@
 #ifndef AAD_CHECK_H
 #define AAD_CHECK_H
 
+#include <stddef.h>
 #include "aad_base.h"
 #include "aad_config.h"
 
@@ -23,5 +24,11 @@ struct aad_check_options {
  * Returns the worst finding: AAD_CONFIG_ERROR, AAD_UNAVAILABLE or AAD_OK. */
 enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_error *load_err,
                               double load_ms, const struct aad_check_options *opt);
+
+/* The cause of a failure ("tenant", "client_id", "unreachable", ...: a
+ * stable word for monitoring) from its kind and AADSTS code, with what to
+ * do about it in hint. Also for the failures of a whole login. */
+const char *aad_check_classify(const struct aad_config *cfg, const struct aad_error *err,
+                               char *hint, size_t size);
 
 #endif

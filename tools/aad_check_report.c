@@ -63,9 +63,10 @@ static void add_text(const struct aad_check_report *r, const struct aad_check_it
         printf("     Entra ID: AADSTS%ld\n", it->aadsts);
     if (it->hint != NULL)
         printf("     %s%s\n",
-               it->result == CHECK_FAIL
-                   ? (it->status == AAD_CONFIG_ERROR ? "Configuration: " : "Outage: ")
-                   : "",
+               it->result != CHECK_FAIL         ? ""
+               : it->status == AAD_CONFIG_ERROR ? "Configuration: "
+               : it->status == AAD_UNAVAILABLE  ? "Outage: "
+                                                : "Refused: ",
                it->hint);
 }
 
