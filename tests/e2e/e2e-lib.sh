@@ -58,11 +58,16 @@ e2e_cleanup() {
     [ -n "${T:-}" ] && rm -rf "$T"
 }
 
-# e2e_doc_service NAME: installs doc/pam.d/NAME, the stanza administrators
-# are told to use, with our module path and config.
+# e2e_doc_service NAME: the system's /etc/pam.d/NAME (Debian's stock file)
+# with the line of doc/pam.d/NAME added as administrators are told to
+# (tests/examples/apply-example.sh), naming our module path and config.
+. "$top_srcdir/tests/examples/apply-example.sh"
 e2e_doc_service() {
+    apply_pam_example "$top_srcdir/doc/pam.d/$1" "/etc/pam.d/$1" >"$T/pam.d/$1.applied" ||
+        { echo "FAIL: /etc/pam.d/$1 has no '@include common-auth' line"; exit 1; }
     sed -e "s|pam_aad.so|$PAM_AAD_SO helper=$PAM_AAD_HELPER config=$T/pam_aad.conf|" \
-        "$top_srcdir/doc/pam.d/$1" >"$T/pam.d/$1"
+        "$T/pam.d/$1.applied" >"$T/pam.d/$1"
+    rm -f "$T/pam.d/$1.applied"
 }
 
 # e2e_in_namespace SCRIPT: runs SCRIPT (a file) in a private mount namespace
