@@ -143,11 +143,13 @@ static enum aad_status set_key(struct aad_config *cfg, const char *key, const ch
     /* Quotes would be kept as part of the value ("contoso.example" with
      * its quotes matches no UPN): refused rather than taken literally. */
     if (value[0] == '"' || value[0] == '\'') {
-        size_t n = strlen(value + 1);
-        if (n > 0 && value[n] == value[0])
-            n--;
-        return aad_fail(err, AAD_CONFIG_ERROR, "%s: values take no quotes: write %s = %.*s", where,
-                        key, (int)(n > 64 ? 64 : n), value + 1);
+        char bare[65];
+        snprintf(bare, sizeof(bare), "%s", value + 1);
+        size_t n = strlen(bare);
+        if (n > 0 && bare[n - 1] == value[0])
+            bare[n - 1] = '\0';
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: values take no quotes: write %s = %s", where,
+                        key, bare);
     }
 
     void *field = (char *)cfg + spec->offset;
