@@ -10,6 +10,7 @@
 #   unreachable_authority_is_an_outage (exit 3, cause unreachable);
 #   unsafe_helper_is_a_configuration_error (the module's own checks);
 #   short_login_grace_time_is_a_configuration_error (sshd -T -f FILE);
+#   login_failures_get_the_cause_hint_too (a closed stdin, a wrong client id);
 #   json_is_one_document_for_monitoring (jq reads result, cause, aadsts).
 # Exit: 0 pass, 1 fail, 77 skip (no jq), 99 hard error (no emulator).
 set -u
@@ -135,6 +136,27 @@ else
     check grace_ok 0 "$T/good.conf" --sshd-config "$T/sshd_config.600" &&
         has grace_ok "^ok   sshd LoginGraceTime: LoginGraceTime 600 s covers a login (up to 390 s)" &&
         ok "a LoginGraceTime above the login bound passes"
+fi
+
+# --- login_failures_get_the_cause_hint_too -------------------------------------------
+# A whole login (not --check) ends with the hint for its cause as well: a
+# closed standard input is not an outage of Entra ID, nor is a wrong client id.
+(umask 022 && printf 'nobody nobody@%s\n' "$DOMAIN" >"$T/users")
+emu_write_config "$T/login.conf" "cache_dir = $T/cache" "qr = no" "user_map = $T/users"
+got=0
+"$tool" --config "$T/login.conf" nobody </dev/null >"$T/stdin.out" 2>&1 || got=$?
+if [ "$got" = 3 ] && grep -q "The terminal went away (input closed)" "$T/stdin.out" &&
+    ! grep -q "No usable answer" "$T/stdin.out"; then
+    ok "a closed standard input gets its own hint"
+else
+    fail "closed stdin: exit $got: $(cat "$T/stdin.out")"
+fi
+got=0
+"$tool" --config "$T/login.conf" -o client_id=0b2f6e4c-1a3d-4c5e-9f70-8192a3b4c5d6 nobody </dev/null >"$T/client-login.out" 2>&1 || got=$?
+if [ "$got" = 4 ] && grep -q "has no application '0b2f6e4c-1a3d-4c5e-9f70-8192a3b4c5d6'" "$T/client-login.out"; then
+    ok "a login with a wrong client id gets the client_id hint"
+else
+    fail "wrong client id login: exit $got: $(cat "$T/client-login.out")"
 fi
 
 # --- json_is_one_document_for_monitoring ---------------------------------------------
