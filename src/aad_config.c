@@ -529,7 +529,7 @@ void aad_config_free(struct aad_config *cfg)
     free(cfg);
 }
 
-static void describe_list(const struct aad_strlist *list, char *buf, size_t size)
+void aad_strlist_join(const struct aad_strlist *list, char *buf, size_t size)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -575,7 +575,7 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
                 snprintf(value, sizeof(value), "%s", *(char *const *)field);
             break;
         case K_LIST:
-            describe_list(field, value, sizeof(value));
+            aad_strlist_join(field, value, sizeof(value));
             break;
         case K_BOOL:
             snprintf(value, sizeof(value), "%s", *(const int *)field ? "yes" : "no");

@@ -71,6 +71,9 @@ int aad_scope_contains(const char *scope, const char *word);
 int aad_strlist_add(struct aad_strlist *list, const char *s, size_t len);
 void aad_strlist_clear(struct aad_strlist *list);
 
+/* "a, b, c" into buf (cut at its size; "" for an empty list). */
+void aad_strlist_join(const struct aad_strlist *list, char *buf, size_t size);
+
 /* True when list holds s (ASCII case-insensitive when nocase). */
 int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase);
 

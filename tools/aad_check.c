@@ -201,15 +201,6 @@ static json_t *strlist_json(const struct aad_strlist *list)
     return a;
 }
 
-/* "a, b, c" of list into buf (cut at its size). */
-static void strlist_join(const struct aad_strlist *list, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < list->count && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", list->items[i]);
-}
-
 /* Which identities reach which accounts, and who may log in. */
 static void check_mapping(struct aad_check_report *r, const struct aad_config *cfg)
 {
@@ -219,7 +210,7 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
                                 "allowed_groups", strlist_json(&cfg->allowed_groups),
                                 "allowed_roles", strlist_json(&cfg->allowed_roles));
     if (cfg->domains.count > 0) {
-        strlist_join(&cfg->domains, list, sizeof(list));
+        aad_strlist_join(&cfg->domains, list, sizeof(list));
         snprintf(line, sizeof(line), "domains %s: NAME@domain -> account NAME, uid %ld or above",
                  list, cfg->min_uid);
     } else {
@@ -231,7 +222,7 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
         struct aad_user_map m;
         struct aad_error err = {0};
         if (aad_user_map_read(cfg->user_map, NULL, NULL, &m, &err) == AAD_OK) {
-            strlist_join(&m.named, list, sizeof(list));
+            aad_strlist_join(&m.named, list, sizeof(list));
             snprintf(line, sizeof(line), "%s: %zu account(s) reserved for the identities listed: %s",
                      cfg->user_map, m.named.count, m.named.count ? list : "(none)");
             note(r, "user_map", CHECK_OK, line, NULL);
@@ -332,10 +323,14 @@ static void check_sshd_settings(struct aad_check_report *r, const struct aad_con
                  "'timeout' in pam_aad.conf.",
                  bound);
         fail_config(r, "sshd LoginGraceTime", "sshd_logingracetime", line, hint);
+    } else if (s->login_grace_time < 0) {
+        note(r, "sshd LoginGraceTime", CHECK_WARN, "sshd -T did not report LoginGraceTime",
+             "Check it by hand: sshd -T | grep -i logingracetime");
     } else {
         snprintf(line, sizeof(line), "LoginGraceTime %ld s covers a login (up to %ld s)",
                  s->login_grace_time, bound);
-        note(r, "sshd LoginGraceTime", CHECK_OK, s->login_grace_time == 0 ? "LoginGraceTime 0 (no limit)" : line, NULL);
+        note(r, "sshd LoginGraceTime", CHECK_OK,
+             s->login_grace_time == 0 ? "LoginGraceTime 0 (no limit)" : line, NULL);
     }
     if (strstr(s->authentication_methods, "publickey,keyboard-interactive") != NULL) {
         snprintf(line, sizeof(line), "AuthenticationMethods %s: a key and the device code",
