@@ -182,7 +182,8 @@ case $DOMAIN in contoso.example) ;; *) fail "the emulator's domain is $DOMAIN, n
 CFG="$T/pam_aad.conf"
 emu_write_config "$CFG" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 60" \
     "wait_for_enter = no" "qr = no"
-if out=$("$AAD_LOGIN" --check --config "$CFG" 2>&1); then
+# The packaged helper where dpkg-deb -x put it (--check makes the module's checks of it).
+if out=$("$AAD_LOGIN" --check --config "$CFG" -o "helper=$ROOT/usr/libexec/pam_aad/pam_aad_helper" 2>&1); then
     ok "packaged aad-login --check against the emulator"
 else
     fail "packaged aad-login --check failed: $out"
