@@ -381,8 +381,10 @@ static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
         note(r, "wait_for_enter", CHECK_OK, "yes: the user presses Enter after signing in", NULL);
     else
         note(r, "wait_for_enter", CHECK_WARN,
-             "no: sshd shows the code only after the login has ended",
-             "Keep 'wait_for_enter = yes' for sshd (pam_aad.conf(5)).");
+             "no: ignored under sshd, which would show the code only after the login "
+             "(pam_aad waits for Enter there and logs a warning at each login)",
+             "Set 'wait_for_enter = no' only as a module argument of the services that need "
+             "it (login, scripts), not in pam_aad.conf.");
     aad_check_report_set(r, "sshd",
                          json_pack("{s:s, s:I, s:I, s:b, s:b, s:s, s:I, s:s}", "config", config,
                                    "logingracetime", (json_int_t)s.login_grace_time,
