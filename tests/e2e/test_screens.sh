@@ -33,6 +33,9 @@ set -eu
 TMUX_SOCK="$T/tmux.sock"
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
 session=0
+# A session that lives throughout: without it the server exits with the
+# last terminal, and the next one could reach it while it exits.
+tm new-session -d -s keep "sleep 3600"
 screen() { tm capture-pane -p -t "s$session"; }
 fails=0
 
