@@ -12,31 +12,32 @@
 #include <time.h>
 
 
+static void record(struct aad_error *err, enum aad_status status, enum aad_failure kind,
+                   const char *fmt, va_list ap)
+{
+    if (err == NULL)
+        return;
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    err->status = status;
+    err->kind = kind;
+    err->aadsts = 0;
+}
+
 enum aad_status aad_fail(struct aad_error *err, enum aad_status status, const char *fmt, ...)
 {
-    if (err != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
-        va_end(ap);
-        err->status = status;
-        err->kind = aad_failure_of_status(status);
-        err->aadsts = 0;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    record(err, status, aad_failure_of_status(status), fmt, ap);
+    va_end(ap);
     return status;
 }
 
 enum aad_status aad_fail_as(struct aad_error *err, enum aad_failure kind, const char *fmt, ...)
 {
-    if (err != NULL) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
-        va_end(ap);
-        err->status = aad_failure_status(kind);
-        err->kind = kind;
-        err->aadsts = 0;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    record(err, aad_failure_status(kind), kind, fmt, ap);
+    va_end(ap);
     return aad_failure_status(kind);
 }
 
