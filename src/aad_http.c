@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "aad_http.h"
+#include "aad_ca_dir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,9 +105,17 @@ enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_htt
     bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
     /* No proxy unless configured: an environment variable must not redirect logins. */
     bad |= curl_easy_setopt(c, CURLOPT_PROXY, opts->proxy ? opts->proxy : "") != CURLE_OK;
+    /* Exactly one source of trust anchors, so that OpenSSL parses no more
+     * than it must for each connection: ca_file alone; else the system's
+     * hashed directory alone (libcurl's bundle default unset, or every
+     * anchor of it would be parsed too); else that bundle (no such
+     * directory here). */
     if (opts->ca_file != NULL) {
         bad |= curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file) != CURLE_OK;
         bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
+    } else if (aad_ca_dir_is_hashed(AAD_SYSTEM_CA_DIR)) {
+        bad |= curl_easy_setopt(c, CURLOPT_CAINFO, NULL) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_CAPATH, AAD_SYSTEM_CA_DIR) != CURLE_OK;
     }
     if (bad) {
         aad_http_free(http);

@@ -15,7 +15,7 @@
 struct aad_http;
 
 struct aad_http_options {
-    const char *ca_file; /* NULL: the system trust store */
+    const char *ca_file; /* NULL: the system trust store (aad_ca_dir.h) */
     const char *proxy;   /* NULL: none */
     long timeout_s;      /* one whole exchange: connect + transfer */
     /* Called before each exchange, which may then take up to timeout_s (the
