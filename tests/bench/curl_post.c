@@ -1,17 +1,24 @@
-/* curl_post.c - the baseline for the time to code: one bare libcurl POST
- * from a fresh process, for `make bench`. It links libcurl only.
+/* curl_post.c - the baseline for a login's first request: one bare libcurl
+ * POST from a fresh process, for `make bench`. It links libcurl only.
  *
- *   curl_post URL CA_FILE FORM
+ *   curl_post URL TRUST FORM
  *
- * posts FORM to URL (a fresh handle, CA_FILE as the only trust anchor) and
- * prints "done T_MAIN T_END HTTP_STATUS" on stdout: CLOCK_MONOTONIC seconds
- * at the start of main and when the whole answer is in, so that the bench
- * can subtract the time it forked (exec and library loading included, as
- * for the PAM caller it is compared with). Exit status 1 when the request
- * fails. */
+ * posts FORM to URL on a fresh handle, verifying the peer as libcurl does
+ * by default, with trust anchors from TRUST:
+ *   dir:PATH   CURLOPT_CAPATH=PATH, CURLOPT_CAINFO unset (a hashed
+ *              directory, what pam_aad uses without ca_file)
+ *   file:PATH  CURLOPT_CAINFO=PATH, CURLOPT_CAPATH unset (a bundle, or a
+ *              one-certificate ca_file)
+ * and prints "done T_MAIN T_END HTTP_STATUS CPU_S MAXRSS_KIB": CLOCK_MONOTONIC
+ * seconds at the start of main and when the whole answer is in (so that the
+ * bench can subtract the time it forked: exec and library loading count, as
+ * for the PAM caller it is compared with), then this process's CPU time and
+ * peak RSS. Exit status 1 when the request fails. */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -33,8 +40,9 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
 int main(int argc, char **argv)
 {
     double t_main = now_s();
-    if (argc != 4) {
-        fprintf(stderr, "usage: curl_post URL CA_FILE FORM\n");
+    int dir = argc == 4 && strncmp(argv[2], "dir:", 4) == 0;
+    if (argc != 4 || (!dir && strncmp(argv[2], "file:", 5) != 0)) {
+        fprintf(stderr, "usage: curl_post URL dir:PATH|file:PATH FORM\n");
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -42,14 +50,20 @@ int main(int argc, char **argv)
     if (c == NULL)
         return 1;
     curl_easy_setopt(c, CURLOPT_URL, argv[1]);
-    curl_easy_setopt(c, CURLOPT_CAINFO, argv[2]);
+    curl_easy_setopt(c, CURLOPT_CAINFO, dir ? NULL : argv[2] + 5);
+    curl_easy_setopt(c, CURLOPT_CAPATH, dir ? argv[2] + 4 : NULL);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, argv[3]);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     CURLcode res = curl_easy_perform(c);
     double t_end = now_s();
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    printf("done %.9f %.9f %ld\n", t_main, t_end, status);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("done %.9f %.9f %ld %.6f %ld\n", t_main, t_end, status,
+           (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6,
+           ru.ru_maxrss);
     curl_easy_cleanup(c);
     curl_global_cleanup();
     return res == CURLE_OK && status == 200 ? 0 : 1;

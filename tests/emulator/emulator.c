@@ -239,6 +239,7 @@ static void usage(FILE *f)
             "         [--expires-in N] [--auto-approve-after SECONDS]\n"
             "         [--approve-claims JSON] [--extra-keys N] [--quiet]\n"
             "         [--tls-cert good|expired|wrong-name] [--client-cert PEM]\n"
+            "         [--public-authority https://127.0.0.1:PORT]\n"
             "Local Microsoft Entra ID emulator for tests. Writes DIR/ca.pem and\n"
             "DIR/emulator.env (HTTPS_PORT, CONTROL_PORT, AUTHORITY, CA_FILE, PID,\n"
             "GRAPH_URL, ...).\n");
@@ -283,6 +284,7 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"tls-cert", required_argument, NULL, 'T'},
         {"client-cert", required_argument, NULL, 'K'},
+        {"public-authority", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     cfg->tenant = DEFAULT_TENANT;
@@ -345,6 +347,13 @@ static int parse_options(struct emu_config *cfg, int argc, char **argv)
             cfg->tls_cert = optarg;
             break;
         case 'K': cfg->client_cert = optarg; break;
+        case 'P':
+            if (strncmp(optarg, "https://", 8) != 0 || strlen(optarg) > 63) {
+                fprintf(stderr, "aad-emulator: --public-authority must be https://..., at most 63 characters\n");
+                return -1;
+            }
+            cfg->public_authority = optarg;
+            break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -476,8 +485,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "aad-emulator: cannot read listening ports\n");
         goto out;
     }
-    snprintf(emu.authority, sizeof emu.authority, "https://127.0.0.1:%u",
-             emu.https_port);
+    /* Behind a proxy (make bench's delaying one), documents and tokens name
+     * the address clients reach. */
+    if (emu.cfg.public_authority)
+        snprintf(emu.authority, sizeof emu.authority, "%s", emu.cfg.public_authority);
+    else
+        snprintf(emu.authority, sizeof emu.authority, "https://127.0.0.1:%u",
+                 emu.https_port);
     snprintf(emu.graph_base, sizeof emu.graph_base, "%s/graph", emu.authority);
 
     char env[8192];

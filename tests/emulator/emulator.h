@@ -131,6 +131,7 @@ struct emu_config {
     bool quiet;
     const char *tls_cert;        /* NULL/"good", "expired" or "wrong-name" */
     const char *client_cert;     /* PEM file: the app's registered certificate */
+    const char *public_authority; /* what clients are told: a proxy in front */
 };
 
 struct emulator {
@@ -147,7 +148,7 @@ struct emulator {
     struct MHD_Daemon *control;
     uint16_t https_port;
     uint16_t control_port;
-    char authority[64];          /* https://127.0.0.1:PORT */
+    char authority[64];          /* https://127.0.0.1:PORT, or the public one */
     char graph_base[80];         /* https://127.0.0.1:PORT/graph */
 
     /* --- everything below is protected by lock --- */
