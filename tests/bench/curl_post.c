@@ -16,6 +16,8 @@
  * peak RSS. Exit status 1 when the request fails. */
 #include "config.h"
 
+#include "bench_clock.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -23,12 +25,6 @@
 
 #include <curl/curl.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -39,7 +35,7 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
 
 int main(int argc, char **argv)
 {
-    double t_main = now_s();
+    double t_main = bench_now_s();
     int dir = argc == 4 && strncmp(argv[2], "dir:", 4) == 0;
     if (argc != 4 || (!dir && strncmp(argv[2], "file:", 5) != 0)) {
         fprintf(stderr, "usage: curl_post URL dir:PATH|file:PATH FORM\n");
@@ -55,7 +51,7 @@ int main(int argc, char **argv)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, argv[3]);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     CURLcode res = curl_easy_perform(c);
-    double t_end = now_s();
+    double t_end = bench_now_s();
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     struct rusage ru;

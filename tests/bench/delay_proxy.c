@@ -12,6 +12,8 @@
  * LIFETIME_S seconds. */
 #include "config.h"
 
+#include "bench_clock.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -51,12 +53,6 @@ struct conn {
     int threads_left;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void conn_release(struct conn *c)
 {
@@ -93,7 +89,7 @@ static void *reader(void *arg)
         while ((n = read(d->from, k->data, CHUNK)) < 0 && errno == EINTR)
             ;
         k->next = NULL;
-        k->due = now_s() + d->delay_s;
+        k->due = bench_now_s() + d->delay_s;
         k->len = n > 0 ? (size_t)n : 0;
         push(d, k);
         if (n <= 0)
@@ -117,7 +113,7 @@ static void *writer(void *arg)
             d->tail = NULL;
         pthread_mutex_unlock(&d->lock);
         double left;
-        while ((left = k->due - now_s()) > 0) {
+        while ((left = k->due - bench_now_s()) > 0) {
             struct timespec ts = {(time_t)left, (long)((left - (double)(time_t)left) * 1e9)};
             nanosleep(&ts, NULL);
         }
@@ -173,7 +169,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: delay_proxy ONE_WAY_MS LIFETIME_S\n");
         return 2;
     }
-    double delay_s = atof(argv[1]) / 1e3, end = now_s() + atof(argv[2]);
+    double delay_s = atof(argv[1]) / 1e3, end = bench_now_s() + atof(argv[2]);
     struct sockaddr_in addr = {.sin_family = AF_INET};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t alen = sizeof(addr);
@@ -193,7 +189,7 @@ int main(int argc, char **argv)
     struct sockaddr_in up = {.sin_family = AF_INET, .sin_port = htons((uint16_t)upstream_port)};
     up.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     double left;
-    while ((left = end - now_s()) > 0) {
+    while ((left = end - bench_now_s()) > 0) {
         struct pollfd pfd = {lfd, POLLIN, 0};
         if (poll(&pfd, 1, (int)(left * 1e3) + 1) <= 0)
             continue;

@@ -32,6 +32,8 @@
  * CPU and MAXRSS of the children are those of the helper the module ran. */
 #include "config.h"
 
+#include "bench_clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +51,6 @@ struct state {
     double t_enter;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void status_kib(long *rss, long *hwm)
 {
@@ -85,7 +81,7 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
     for (int i = 0; i < n && code == NULL; i++)
         code = strstr(msg[i]->msg, "Code ");
     if (code != NULL && !s->code_seen) {
-        double t = now_s();
+        double t = bench_now_s();
         char user_code[32] = "";
         sscanf(code + 5, "%31[A-Z0-9-]", user_code);
         s->code_seen = 1;
@@ -107,13 +103,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
             r[i].resp = strdup("");
     *resp = r;
     if (code != NULL)
-        s->t_enter = now_s(); /* the last thing before "Enter" reaches the module */
+        s->t_enter = bench_now_s(); /* the last thing before "Enter" reaches the module */
     return PAM_SUCCESS;
 }
 
 int main(int argc, char **argv)
 {
-    double t_main = now_s();
+    double t_main = bench_now_s();
     static const char *const modes[] = {"footprint", "code", "enter", "auto"};
     struct state s = {M_FOOTPRINT, 0, 0};
     int m = 0;
@@ -129,11 +125,11 @@ int main(int argc, char **argv)
     pam_handle_t *pamh = NULL;
     long rss0, hwm0, rss1, hwm1;
     status_kib(&rss0, &hwm0);
-    double t_start = now_s();
+    double t_start = bench_now_s();
     int rc = pam_start_confdir(argv[2], argv[3], &conv, argv[1], &pamh);
     if (rc == PAM_SUCCESS)
         rc = pam_authenticate(pamh, 0);
-    double t_end = now_s();
+    double t_end = bench_now_s();
     status_kib(&rss1, &hwm1);
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);

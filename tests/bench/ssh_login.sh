@@ -18,7 +18,9 @@
 set -eu
 n=$1 so=$2 helper=$3 config=$4 control=$5 upn=$6
 : "${top_srcdir:=.}"
-user=aaduser uid=4242 pw="bench-pw-$$"
+# shellcheck source=../e2e/e2e-lib.sh
+. "$top_srcdir/tests/e2e/e2e-lib.sh"
+user=$E2E_USER uid=$E2E_UID pw="bench-pw-$$"
 T=$(mktemp -d /tmp/pam_aad_bench_ssh.XXXXXX)
 chmod 755 "$T"
 trap '[ -s "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null; rm -rf "$T"' EXIT
@@ -32,18 +34,8 @@ sed -e "s|pam_aad.so|$so helper=$helper config=$config|" "$top_srcdir/doc/pam.d/
 grep -v 'pam_aad\.so' "$top_srcdir/doc/pam.d/sshd" >"$T/sshd.unix"
 for f in pam.d passwd group shadow; do mount --bind "$T/$f" "/etc/$f"; done
 
-ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-cat >"$T/sshd_config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $T/host_key
-PidFile $T/sshd.pid
-PubkeyAuthentication no
-StrictModes no
-PermitRootLogin no
-CONF
-cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf" >>"$T/sshd_config"
+e2e_sshd_config "$T"
+port=$SSHD_PORT
 mkdir -p /run/sshd
 /usr/sbin/sshd -f "$T/sshd_config" -E "$T/sshd.log"
 for _ in $(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done

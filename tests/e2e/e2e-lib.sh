@@ -90,3 +90,25 @@ SH
 approve_code() {
     emu_ctl POST /control/approve "{\"user_code\":\"$1\",\"claims\":{\"preferred_username\":\"$2\"}}" >/dev/null
 }
+
+# e2e_sshd_config DIR: a host key and DIR/sshd_config for sshd on
+# 127.0.0.1:$SSHD_PORT (chosen here below the kernel's ephemeral range,
+# 32768 and up, where the emulators of tests running in parallel get their
+# ports), keyboard-interactive only through PAM, as doc/sshd_config.d says.
+e2e_sshd_config() {
+    ssh-keygen -q -t ed25519 -N '' -f "$1/host_key"
+    SSHD_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+    cat >"$1/sshd_config" <<CONF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $1/host_key
+PidFile $1/sshd.pid
+UsePAM yes
+PasswordAuthentication no
+PubkeyAuthentication no
+StrictModes no
+PermitRootLogin no
+CONF
+    # The drop-in from doc/: keyboard-interactive only, grace time >= timeout.
+    cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf" >>"$1/sshd_config"
+}

@@ -8,23 +8,8 @@ e2e_setup
 
 # Our sshd stack is exactly the doc/ example (with the module path and config).
 e2e_doc_service sshd
-ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-# Below the kernel's ephemeral range (32768 and up), where the emulators of
-# tests running in parallel get their ports: no clash with those.
-PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-cat >"$T/sshd_config" <<CONF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $T/host_key
-PidFile $T/sshd.pid
-UsePAM yes
-PasswordAuthentication no
-PubkeyAuthentication no
-StrictModes no
-PermitRootLogin no
-CONF
-# The drop-in from doc/: keyboard-interactive only, grace time >= timeout.
-cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf" >>"$T/sshd_config"
+e2e_sshd_config "$T"
+PORT=$SSHD_PORT
 
 cat >"$T/ssh.exp" <<'EXP'
 set timeout 60
