@@ -122,7 +122,7 @@ static void check(int held, const char *row_name, const char *why)
 static void row(const char *what, const char *figure, const char *baseline, const char *ratio,
                 const char *target)
 {
-    printf("| %-46s | %-34s | %-44s | %-5s | %-12s |\n", what, figure, baseline, ratio, target);
+    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", what, figure, baseline, ratio, target);
     fflush(stdout);
 }
 
@@ -951,9 +951,9 @@ int main(void)
            "each beside its baseline from the same run.\n\n",
            PACKAGE_VERSION, sysconf(_SC_NPROCESSORS_ONLN), AAD_SYSTEM_CA_DIR);
     row("measure", "pam_aad", "baseline", "ratio", "target");
-    printf("|%s|%s|%s|%s|%s|\n", "------------------------------------------------",
-           "------------------------------------", "----------------------------------------------",
-           "-------", "--------------");
+    printf("|%s|%s|%s|%s|%s|\n", "--------------------------------------------------",
+           "------------------------------------------",
+           "----------------------------------------------------", "-------", "--------------");
     bench_time_to_code();
     bench_enter();
     bench_footprint();
