@@ -538,7 +538,7 @@ static struct spread bare_successful_poll(struct session *s)
 
 /* ---- 1. time to code ---------------------------------------------------------- */
 
-enum { N_CODE = 15, N_ENTER = 5, N_RTT = 7, N_FOOT = 15, N_SSH = 5 };
+enum { N_CODE = 25, N_ENTER = 5, N_RTT = 7, N_FOOT = 15, N_SSH = 7 };
 
 static const char dir_trust[] = "dir:" AAD_SYSTEM_CA_DIR;
 static const char bundle_trust[] = "file:" BENCH_SYSTEM_BUNDLE;
