@@ -193,17 +193,56 @@ enum aad_status aad_assertion_build(const struct aad_config *cfg, const char *au
     return st;
 }
 
-enum aad_status aad_assertion_app_token(const struct aad_config *cfg, struct aad_http *http,
-                                        char **token, struct aad_error *err)
+/* The first AADSTS number of an Entra error answer, 0 when it has none. */
+static long first_error_code(const json_t *body)
 {
+    json_t *v = json_array_get(json_object_get(body, "error_codes"), 0);
+    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+/* What a refusal of the token endpoint means for the caller: the service
+ * failing, the app's registration (credential, scope, resource), or a
+ * plain refusal. */
+static enum aad_status refusal_kind(long status, const char *error)
+{
+    static const char *const registration[] = {"invalid_client", "unauthorized_client",
+                                               "invalid_scope", "invalid_resource",
+                                               "invalid_request"};
+    if (status == 429 || status >= 500 || error == NULL ||
+        strcmp(error, "temporarily_unavailable") == 0 || strcmp(error, "server_error") == 0)
+        return AAD_UNAVAILABLE;
+    for (size_t i = 0; i < sizeof(registration) / sizeof(registration[0]); i++) {
+        if (strcmp(error, registration[i]) == 0)
+            return AAD_CONFIG_ERROR;
+    }
+    return AAD_DENIED;
+}
+
+static void wipe_access_token(json_t *body)
+{
+    json_t *v = json_object_get(body, "access_token");
+    if (json_is_string(v))
+        aad_wipe((char *)json_string_value(v), json_string_length(v));
+}
+
+void aad_app_token_clear(struct aad_app_token *t)
+{
+    aad_free_secret(t->access_token);
+    t->access_token = NULL;
+    t->expires_in = 0;
+}
+
+enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_http *http,
+                                      const char *scope, const char *what,
+                                      struct aad_app_token *out, struct aad_error *err)
+{
+    memset(out, 0, sizeof(*out));
     char url[1024];
     snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", cfg->authority, cfg->tenant);
     char *assertion = NULL;
     enum aad_status st = aad_assertion_build(cfg, url, (long long)time(NULL), &assertion, err);
     if (st != AAD_OK)
         return st;
-    char scope[600];
-    snprintf(scope, sizeof(scope), "%s/.default", cfg->graph_endpoint);
     char *scope_q = aad_http_escape(http, scope);
     char *client_q = aad_http_escape(http, cfg->client_id);
     size_t n = strlen(assertion) + 512 + (scope_q ? strlen(scope_q) : 0);
@@ -218,30 +257,50 @@ enum aad_status aad_assertion_app_token(const struct aad_config *cfg, struct aad
     free(client_q);
     aad_free_secret(assertion);
     if (form == NULL)
-        return aad_fail(err, AAD_DENIED, "out of memory");
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
 
     struct aad_http_response resp;
     struct aad_error net = {0};
     st = aad_http_post_form(http, url, form, &resp, &net);
     aad_free_secret(form);
     if (st != AAD_OK)
-        return aad_fail(err, AAD_DENIED, "no application token for Microsoft Graph: %s", net.message);
+        return aad_fail(err, AAD_UNAVAILABLE, "no application token for %s: %s", what, net.message);
     json_t *body = resp.is_json ? aad_json_parse_object(resp.body, resp.len, AAD_HTTP_MAX_BODY) : NULL;
     long status = resp.status;
     aad_http_response_clear(&resp);
     const char *access = aad_json_string(body, "access_token");
+    long long expires_in = 0;
     if (status != 200 || access == NULL || !aad_is_printable_token(access, 64 * 1024)) {
         const char *code = aad_json_string(body, "error");
-        st = aad_fail(err, AAD_DENIED,
-                      "no application token for Microsoft Graph (HTTP %ld%s%.60s): check the "
-                      "certificate registered for the app",
-                      status, code ? ", " : "", code && aad_is_printable_token(code, 60) ? code : "");
-    } else if ((*token = strdup(access)) == NULL) {
-        st = aad_fail(err, AAD_DENIED, "out of memory");
+        int shown = code != NULL && aad_is_printable_token(code, 60);
+        long aadsts = first_error_code(body);
+        st = aad_fail(err, status == 200 ? AAD_UNAVAILABLE : refusal_kind(status, shown ? code : NULL),
+                      "no application token for %s (HTTP %ld%s%.60s, AADSTS%ld): check the "
+                      "certificate registered for the app and its API permissions",
+                      what, status, shown ? ", " : "", shown ? code : "", aadsts);
+    } else if ((out->access_token = strdup(access)) == NULL) {
+        st = aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+    } else if (aad_json_integer(body, "expires_in", &expires_in) == 1 && expires_in > 0) {
+        out->expires_in = expires_in > 24 * 3600 ? 24 * 3600 : (long)expires_in;
     }
-    json_t *v = json_object_get(body, "access_token");
-    if (json_is_string(v))
-        aad_wipe((char *)json_string_value(v), json_string_length(v));
+    wipe_access_token(body);
     json_decref(body);
+    return st;
+}
+
+enum aad_status aad_assertion_app_token(const struct aad_config *cfg, struct aad_http *http,
+                                        char **token, struct aad_error *err)
+{
+    char scope[600];
+    snprintf(scope, sizeof(scope), "%s/.default", cfg->graph_endpoint);
+    struct aad_app_token t;
+    enum aad_status st = aad_assertion_request(cfg, http, scope, "Microsoft Graph", &t, err);
+    if (st == AAD_UNAVAILABLE && err != NULL) {
+        /* The caller decides authorization: no answer, no access. */
+        char why[sizeof(err->message)];
+        snprintf(why, sizeof(why), "%s", err->message);
+        st = aad_fail(err, AAD_DENIED, "%s", why);
+    }
+    *token = t.access_token;
     return st;
 }

@@ -17,6 +17,24 @@
 enum aad_status aad_assertion_build(const struct aad_config *cfg, const char *audience,
                                     long long now, char **out, struct aad_error *err);
 
+/* An application access token (a secret) and its lifetime in seconds. */
+struct aad_app_token {
+    char *access_token;
+    long expires_in; /* 0 when the answer did not say */
+};
+void aad_app_token_clear(struct aad_app_token *t);
+
+/* The client-credentials grant for scope (a resource's "/.default"), what
+ * naming it in messages. Failures: AAD_CONFIG_ERROR for unusable key or
+ * certificate files and for what the app's registration must fix (Entra's
+ * invalid_client - a certificate it does not know -, invalid_scope,
+ * invalid_resource, unauthorized_client, invalid_request),
+ * AAD_UNAVAILABLE when the service fails or cannot be reached, AAD_DENIED
+ * for any other refusal. */
+enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_http *http,
+                                      const char *scope, const char *what,
+                                      struct aad_app_token *out, struct aad_error *err);
+
 /* The whole exchange: an application access token for Microsoft Graph in
  * *token (a secret: free with aad_free_secret). Failures are AAD_DENIED
  * (the caller is deciding authorization) or AAD_CONFIG_ERROR. */

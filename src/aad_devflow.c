@@ -40,6 +40,9 @@ void aad_tokens_clear(struct aad_tokens *t)
 {
     free_secret_field(&t->id_token);
     free_secret_field(&t->access_token);
+    free(t->scope);
+    t->scope = NULL;
+    t->expires_in = 0;
 }
 
 static int is_user_code(const char *s)
@@ -159,6 +162,17 @@ static void wipe_json_string(json_t *obj, const char *key)
         aad_wipe((char *)json_string_value(v), json_string_length(v));
 }
 
+/* A granted scope list: printable ASCII words separated by spaces. */
+static int is_scope_text(const char *s)
+{
+    size_t n = 0;
+    for (; s[n] != '\0'; n++) {
+        if (n >= MAX_URI * 4 || s[n] < ' ' || s[n] > '~')
+            return 0;
+    }
+    return n > 0;
+}
+
 /* Turns a 200 answer into tokens. */
 static enum aad_status take_tokens(json_t *body, struct aad_tokens *out, struct aad_error *err)
 {
@@ -169,6 +183,12 @@ static enum aad_status take_tokens(json_t *body, struct aad_tokens *out, struct 
                         "the token answer has no id_token (does scope contain openid?)");
     out->id_token = strdup(id_token);
     out->access_token = access_token && strlen(access_token) <= MAX_TOKEN ? strdup(access_token) : NULL;
+    /* What the access token is good for, for aad-login token. */
+    long long expires_in = 0;
+    const char *scope = aad_json_string(body, "scope");
+    if (aad_json_integer(body, "expires_in", &expires_in) == 1 && expires_in > 0)
+        out->expires_in = expires_in > 24 * 3600 ? 24 * 3600 : (long)expires_in;
+    out->scope = scope && is_scope_text(scope) ? strdup(scope) : NULL;
     if (out->id_token == NULL) {
         aad_tokens_clear(out);
         return aad_fail(err, AAD_UNAVAILABLE, "out of memory");

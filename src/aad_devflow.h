@@ -31,6 +31,8 @@ enum aad_status aad_devflow_parse_code(long status, int is_json, const char *bod
 struct aad_tokens {
     char *id_token;     /* secret */
     char *access_token; /* secret, may be NULL */
+    long expires_in;    /* of the access token, seconds; 0 when not stated */
+    char *scope;        /* the scopes granted to the access token, may be NULL */
 };
 void aad_tokens_clear(struct aad_tokens *t);
 

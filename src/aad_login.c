@@ -5,6 +5,7 @@
 #include "aad_authz.h"
 #include "aad_devflow.h"
 #include "aad_http.h"
+#include "aad_idtoken.h"
 #include "aad_json.h"
 #include "aad_jwt.h"
 #include "aad_mapping.h"
@@ -108,27 +109,9 @@ static enum aad_status check_token(const struct aad_config *cfg, const struct aa
                                    struct aad_identity *id, struct aad_error *err)
 {
     struct aad_jwt *jwt = NULL;
-    const struct aad_key *key = NULL;
-    enum aad_status st = aad_jwt_parse(tokens->id_token, &jwt, err);
-    if (st == AAD_OK)
-        st = aad_trust_find_key(trust, cfg, http, log, jwt->kid, &key, err);
-    if (st == AAD_OK)
-        st = aad_jwt_verify_signature(jwt, key, err);
-    if (st == AAD_OK) {
-        struct aad_jwt_expect expect = {
-            .issuer = trust->discovery.issuer,
-            .tenant_id = trust->discovery.tenant_id,
-            .client_id = cfg->client_id,
-            .now = (long long)time(NULL),
-            .clock_skew = cfg->clock_skew,
-        };
-        st = aad_jwt_check_claims(jwt, key, &expect, err);
-    }
-    if (st != AAD_OK) {
-        aad_jwt_free(jwt);
-        /* Keys that cannot be fetched stay "unavailable". */
-        return st == AAD_DENIED ? aad_reclassify(err, AAD_FAILURE_BAD_TOKEN) : st;
-    }
+    enum aad_status st = aad_id_token_verify(cfg, trust, http, log, tokens->id_token, &jwt, err);
+    if (st != AAD_OK)
+        return st;
     /* From here on the claims are the tenant's word: record them for the log. */
     id->upn = dup_claim(jwt->claims, cfg->user_claim);
     id->oid = dup_claim(jwt->claims, "oid");
