@@ -24,8 +24,8 @@
 
 /* Decodes base64 or base64url (both alphabets, padding optional). With
  * url_only, only the unpadded base64url form of a JWS segment is accepted. */
-static unsigned char *b64_decode_any(const char *s, size_t len, bool url_only,
-                                     size_t *outlen)
+unsigned char *b64_decode_any(const char *s, size_t len, bool url_only,
+                              size_t *outlen)
 {
     unsigned char *out = malloc(len * 3 / 4 + 4);
     if (!out)
@@ -163,7 +163,7 @@ static int fail(struct cc_error *e, long code, const char *fmt, ...)
     return -1;
 }
 
-static json_t *segment_json(const char *s, size_t len)
+json_t *segment_json(const char *s, size_t len)
 {
     size_t n = 0;
     unsigned char *raw = b64_decode_any(s, len, true, &n);
@@ -221,8 +221,8 @@ static bool aud_ok(const struct emulator *emu, const json_t *aud)
            (tl == strlen(emu->cfg.domain) && !strncasecmp(t, emu->cfg.domain, tl));
 }
 
-static bool verify_sig(EVP_PKEY *pub, bool pss, const char *input,
-                       size_t inlen, const unsigned char *sig, size_t siglen)
+bool verify_sig(EVP_PKEY *pub, bool pss, const char *input,
+                size_t inlen, const unsigned char *sig, size_t siglen)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pctx = NULL;

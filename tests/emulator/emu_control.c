@@ -476,6 +476,16 @@ static enum MHD_Result ctl_graph_members(struct emulator *emu,
     return send_obj(c, st, 200, answer);
 }
 
+static enum MHD_Result ctl_api(struct emulator *emu, struct MHD_Connection *c,
+                              unsigned *st, const json_t *body)
+{
+    char err[160];
+    json_t *answer = NULL;
+    if (api_settings(emu, body, err, sizeof err, &answer) != 0)
+        return send_err(c, st, 400, err);
+    return send_obj(c, st, 200, answer);
+}
+
 static json_t *graph_settings(struct emulator *emu) /* lock held */
 {
     return json_pack("{s:i,s:b}", "page_size", (int)emu->graph_page_size,
@@ -578,6 +588,8 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
         r = ctl_approve(emu, c, &st, body, true);
     else if (post && !strcmp(url, "/control/expire"))
         r = ctl_expire(emu, c, &st, body);
+    else if (post && !strcmp(url, "/control/api"))
+        r = ctl_api(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/auto-approve"))
         r = ctl_auto(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/rotate"))

@@ -507,6 +507,11 @@ static enum MHD_Result do_devicecode(struct call *k)
         r = missing_param(k, "scope");
         goto out;
     }
+    struct cc_error unknown;
+    if (api_check_resource(emu, scope, &unknown) != 0) {
+        r = entra_error(k, unknown.status, unknown.error, unknown.code, unknown.text);
+        goto out;
+    }
 
     struct device_code *dc = calloc(1, sizeof *dc);
     char *rnd = random_b64url(192);
@@ -739,13 +744,15 @@ static json_t *token_success(struct call *k, struct device_code *dc,
     resolve_now(claims, now);
 
     long life = 3600 + (long)(emu_now_ms() % 1800); /* Entra: 60–90 min */
-    char *scope = granted_scope(dc->scope);
+    bool api = api_scope_names(dc->scope); /* a token for the API, not Graph */
+    char *scope = api ? api_granted_scope(dc->scope) : granted_scope(dc->scope);
     json_t *o = json_object();
     json_object_set_new(o, "token_type", json_string("Bearer"));
     json_object_set_new(o, "scope", json_string(scope ? scope : ""));
     json_object_set_new(o, "expires_in", json_integer(life));
     json_object_set_new(o, "ext_expires_in", json_integer(life));
-    char *at = make_access_token(emu, claims, scope ? scope : "", now, life);
+    char *at = api ? api_user_token(emu, claims, dc->client_id, now, life)
+                   : make_access_token(emu, claims, scope ? scope : "", now, life);
     json_object_set_new(o, "access_token", json_string(at ? at : ""));
     free(at);
     free(scope);
@@ -783,7 +790,7 @@ static json_t *token_success(struct call *k, struct device_code *dc,
      * the expires_in finally stated (token_response may change both). */
     const char *at_final = json_string_value(json_object_get(o, "access_token"));
     json_t *ei = json_object_get(o, "expires_in");
-    if (at_final && *at_final)
+    if (at_final && *at_final && !api)
         tokens_add(emu, at_final, json_string_value(json_object_get(claims, "oid")),
                    false, scope_grants_graph_read(emu, dc->scope),
                    json_is_integer(ei) ? (long)json_integer_value(ei) : life);
@@ -868,7 +875,8 @@ static enum MHD_Result do_client_credentials(struct call *k,
         r = missing_param(k, "scope");
         goto out;
     }
-    if (!graph_scope_ok(emu, scope)) {
+    bool api = api_scope_is_default(scope);
+    if (!api && !graph_scope_ok(emu, scope)) {
         char text[512];
         size_t sl = strlen(scope);
         bool dflt = sl >= 9 && !strcasecmp(scope + sl - 9, "/.default");
@@ -925,8 +933,9 @@ static enum MHD_Result do_client_credentials(struct call *k,
     time_t now = time(NULL);
     long life = 3599;
     pthread_mutex_lock(&emu->lock);
-    char *at = make_app_token(emu, client_id, now, life);
-    if (at)
+    char *at = api ? api_app_token(emu, client_id, now, life)
+                   : make_app_token(emu, client_id, now, life);
+    if (at && !api)
         tokens_add(emu, at, NULL, true, false, life);
     pthread_mutex_unlock(&emu->lock);
     if (!at) {
@@ -1009,7 +1018,12 @@ static enum MHD_Result do_token(struct call *k)
     }
     enum code_state st = dc->state;
     json_t *ok = NULL;
-    if (st == CODE_APPROVED) {
+    struct cc_error consent;
+    bool refused = st == CODE_APPROVED &&
+                   api_consent_refused(emu, dc->scope, client_id, &consent) != 0;
+    if (refused) {
+        dc->state = CODE_REDEEMED; /* the sign-in ended with the refusal */
+    } else if (st == CODE_APPROVED) {
         ok = token_success(k, dc, ci && !strcmp(ci, "1"));
         if (ok)
             dc->state = CODE_REDEEMED; /* single use */
@@ -1018,6 +1032,10 @@ static enum MHD_Result do_token(struct call *k)
     memcpy(uc, dc->user_code, sizeof uc);
     long refusal = dc->refusal_aadsts;
     pthread_mutex_unlock(&emu->lock);
+    if (refused) {
+        r = entra_error(k, consent.status, consent.error, consent.code, consent.text);
+        goto out;
+    }
 
     switch (st) {
     case CODE_PENDING:
@@ -1197,6 +1215,10 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
     if (rq->too_large) {
         r = entra_error(&k, 413, "invalid_request", 90015,
                         "Request body is too large.");
+        goto done;
+    }
+    if (ep == EP_OTHER && api_is_path(url)) {
+        r = api_handle(emu, c, method, k.extra_headers, &k.status, k.note, sizeof k.note);
         goto done;
     }
     if (ep == EP_OTHER) {

@@ -433,6 +433,8 @@ int main(int argc, char **argv)
     emu.graph_members = json_object();
     emu.graph_page_size = 100;
     emu.graph_app_access = true;
+    emu.api_consent = true;
+    emu.api_app_role = true;
     if (emu.cfg.client_cert) {
         char err[256];
         if (client_cert_load_file(&emu, emu.cfg.client_cert, err, sizeof err) != 0) {

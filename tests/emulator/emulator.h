@@ -34,6 +34,11 @@
 #define EMU_MAX_JTIS      4096          /* client-assertion jti values remembered */
 #define EMU_GRAPH_MAX_TOP 999           /* largest $top / page_size */
 #define EMU_DEFAULT_OID   "4f6c2b1e-8d3a-4c7e-9b52-1a0e6d9c3f71"
+/* The protected API besides Graph (emu_api.c). */
+#define EMU_API_URI       "api://aad-emulator-api"
+#define EMU_API_APP_ID    "6e3c9a5b-2f41-4d8e-a7b0-93c1d5e8f024"
+#define EMU_API_SCOPE     "Data.Read"      /* its delegated permission */
+#define EMU_API_ROLE      "Data.Read.All"  /* its application permission */
 
 /* Endpoint classes: used for stats and for fault queues. */
 enum emu_ep {
@@ -186,6 +191,11 @@ struct emulator {
     json_t *graph_members;       /* {"<oid lowercase>":[{"id","displayName",...}]} */
     long graph_page_size;        /* default page of transitiveMemberOf */
     bool graph_app_access;       /* app tokens may read any user's groups */
+
+    /* The protected API: consent to its delegated permission, and its
+     * application permission granted to the client. */
+    bool api_consent;
+    bool api_app_role;
 };
 
 /* One Graph request being answered (filled by emu_endpoints.c). */
@@ -287,6 +297,12 @@ void tokens_add(struct emulator *emu, const char *token, const char *oid,
                 bool app, bool user_read, long life_s);
 int tokens_find(struct emulator *emu, const char *token,
                 struct graph_token *out);
+/* JWS helpers shared with the protected API. */
+unsigned char *b64_decode_any(const char *s, size_t len, bool url_only,
+                              size_t *outlen);
+json_t *segment_json(const char *s, size_t len);
+bool verify_sig(EVP_PKEY *pub, bool pss, const char *input, size_t inlen,
+                const unsigned char *sig, size_t siglen);
 bool scope_grants_graph_read(const struct emulator *emu, const char *scope);
 bool graph_scope_ok(const struct emulator *emu, const char *scope);
 
@@ -297,6 +313,28 @@ enum MHD_Result graph_fault_error(struct graph_call *g, const struct fault *f);
 int graph_set_members(struct emulator *emu, const json_t *body, char *err,
                       size_t errlen, json_t **answer);
 bool is_guid_text(const char *s);
+
+/* ---- emu_api.c: the protected API (EMU_API_URI) and GET /api/whoami ---- */
+bool api_scope_names(const char *scope);      /* a word is EMU_API_URI/... */
+bool api_scope_is_default(const char *scope); /* exactly EMU_API_URI/.default */
+/* Device-code request: a resource that is neither Graph nor the API. */
+int api_check_resource(struct emulator *emu, const char *scope, struct cc_error *e);
+/* Lock held: the API is asked for but not consented to (AADSTS65001). */
+int api_consent_refused(struct emulator *emu, const char *scope,
+                        const char *client_id, struct cc_error *e);
+char *api_granted_scope(const char *scope);
+/* Signed access tokens for the API (lock held). */
+char *api_user_token(struct emulator *emu, const json_t *id_claims,
+                     const char *client_id, time_t now, long life);
+char *api_app_token(struct emulator *emu, const char *client_id, time_t now,
+                    long life);
+/* Control: {"consent":bool,"app_role":bool}. Takes the lock. */
+int api_settings(struct emulator *emu, const json_t *body, char *err,
+                 size_t errlen, json_t **answer);
+bool api_is_path(const char *url);
+enum MHD_Result api_handle(struct emulator *emu, struct MHD_Connection *c,
+                           const char *method, json_t *headers,
+                           unsigned *status_out, char *note, size_t notelen);
 
 /* ---- emu_control.c ---- */
 enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
