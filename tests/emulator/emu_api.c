@@ -160,8 +160,12 @@ int api_settings(struct emulator *emu, const json_t *body, char *err, size_t err
 {
     json_t *consent = json_object_get(body, "consent");
     json_t *role = json_object_get(body, "app_role");
-    if ((consent && !json_is_boolean(consent)) || (role && !json_is_boolean(role))) {
-        snprintf(err, errlen, "'consent' and 'app_role' must be booleans");
+    json_t *life = json_object_get(body, "app_token_lifetime");
+    if ((consent && !json_is_boolean(consent)) || (role && !json_is_boolean(role)) ||
+        (life && (!json_is_integer(life) || json_integer_value(life) < 0 ||
+                  json_integer_value(life) > 86400))) {
+        snprintf(err, errlen, "'consent' and 'app_role' must be booleans, "
+                              "'app_token_lifetime' 0..86400 seconds");
         return -1;
     }
     pthread_mutex_lock(&emu->lock);
@@ -169,9 +173,12 @@ int api_settings(struct emulator *emu, const json_t *body, char *err, size_t err
         emu->api_consent = json_is_true(consent);
     if (role)
         emu->api_app_role = json_is_true(role);
-    *answer = json_pack("{s:s,s:s,s:s,s:b,s:b}", "resource", EMU_API_URI, "scope",
+    if (life)
+        emu->api_token_life = (long)json_integer_value(life);
+    *answer = json_pack("{s:s,s:s,s:s,s:b,s:b,s:I}", "resource", EMU_API_URI, "scope",
                         EMU_API_SCOPE, "role", EMU_API_ROLE, "consent", emu->api_consent,
-                        "app_role", emu->api_app_role);
+                        "app_role", emu->api_app_role, "app_token_lifetime",
+                        (json_int_t)emu->api_token_life);
     pthread_mutex_unlock(&emu->lock);
     return 0;
 }

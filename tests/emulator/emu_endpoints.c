@@ -933,6 +933,8 @@ static enum MHD_Result do_client_credentials(struct call *k,
     time_t now = time(NULL);
     long life = 3599;
     pthread_mutex_lock(&emu->lock);
+    if (api && emu->api_token_life > 0)
+        life = emu->api_token_life;
     char *at = api ? api_app_token(emu, client_id, now, life)
                    : make_app_token(emu, client_id, now, life);
     if (at && !api)

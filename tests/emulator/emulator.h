@@ -196,6 +196,7 @@ struct emulator {
      * application permission granted to the client. */
     bool api_consent;
     bool api_app_role;
+    long api_token_life;         /* seconds of its app tokens; 0: 3599 */
 };
 
 /* One Graph request being answered (filled by emu_endpoints.c). */
@@ -328,7 +329,8 @@ char *api_user_token(struct emulator *emu, const json_t *id_claims,
                      const char *client_id, time_t now, long life);
 char *api_app_token(struct emulator *emu, const char *client_id, time_t now,
                     long life);
-/* Control: {"consent":bool,"app_role":bool}. Takes the lock. */
+/* Control: {"consent":bool,"app_role":bool,"app_token_lifetime":s}. Takes
+ * the lock. */
 int api_settings(struct emulator *emu, const json_t *body, char *err,
                  size_t errlen, json_t **answer);
 bool api_is_path(const char *url);
