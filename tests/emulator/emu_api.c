@@ -62,17 +62,13 @@ int api_check_resource(struct emulator *emu, const char *scope, struct cc_error 
             continue;
         const char *slash = memchr(sep + 3, '/', n - (size_t)(sep + 3 - p));
         int rl = (int)((slash ? slash : p + n) - p);
-        e->status = 400;
-        e->error = "invalid_resource";
-        e->code = 500011;
-        snprintf(e->text, sizeof e->text,
+        return cc_error_set(e, 400, "invalid_resource", 500011,
                  "The resource principal named %.*s was not found in the tenant "
                  "named %s. This can happen if the application has not been "
                  "installed by the administrator of the tenant or consented to "
                  "by any user in the tenant. You might have sent your "
                  "authentication request to the wrong tenant.",
                  rl > 200 ? 200 : rl, p, emu->cfg.domain);
-        return -1;
     }
     return 0;
 }
@@ -84,15 +80,11 @@ int api_consent_refused(struct emulator *emu, const char *scope,
 {
     if (!api_scope_names(scope) || emu->api_consent)
         return 0;
-    e->status = 400;
-    e->error = "invalid_grant";
-    e->code = 65001;
-    snprintf(e->text, sizeof e->text,
+    return cc_error_set(e, 400, "invalid_grant", 65001,
              "The user or administrator has not consented to use the "
              "application with ID '%.64s' named 'pam_aad'. Send an interactive "
              "authorization request for this user and resource.",
              client_id);
-    return -1;
 }
 
 /* What the user's token may do: the API's one delegated permission,

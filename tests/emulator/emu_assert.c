@@ -149,12 +149,11 @@ void client_cert_info(struct emulator *emu, json_t *into)
 
 /* ------------------------------------------------------------ assertion */
 
-static int fail(struct cc_error *e, long code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct cc_error *e, long code, const char *fmt, ...)
+int cc_error_set(struct cc_error *e, unsigned status, const char *error, long code,
+                 const char *fmt, ...)
 {
-    e->status = 401;
-    e->error = "invalid_client";
+    e->status = status;
+    e->error = error;
     e->code = code;
     va_list ap;
     va_start(ap, fmt);
@@ -162,6 +161,9 @@ static int fail(struct cc_error *e, long code, const char *fmt, ...)
     va_end(ap);
     return -1;
 }
+
+/* Every refusal of an assertion is a 401 invalid_client. */
+#define fail(e, code, ...) cc_error_set(e, 401, "invalid_client", code, __VA_ARGS__)
 
 json_t *segment_json(const char *s, size_t len)
 {

@@ -298,6 +298,10 @@ void tokens_add(struct emulator *emu, const char *token, const char *oid,
                 bool app, bool user_read, long life_s);
 int tokens_find(struct emulator *emu, const char *token,
                 struct graph_token *out);
+/* Fills *e (text from fmt) and returns -1. */
+int cc_error_set(struct cc_error *e, unsigned status, const char *error,
+                 long code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* JWS helpers shared with the protected API. */
 unsigned char *b64_decode_any(const char *s, size_t len, bool url_only,
                               size_t *outlen);

@@ -10,6 +10,7 @@
 #   app_token_with_certificate_and_key_on_the_command_line;
 #   key_readable_by_group_is_refused (exit 4, nothing sent);
 #   unknown_certificate_is_refused (AADSTS700027, exit 4);
+#   service_failure_is_unavailable (503 temporarily_unavailable, exit 3);
 #   refused_consent_is_refused (AADSTS65001, exit 1);
 #   expired_code_is_refused (the emulator expires the code, exit 1);
 #   api_refuses_a_graph_token_and_a_tampered_one (aud, signature);
@@ -200,6 +201,12 @@ after=$(emu_ctl GET /control/stats | jq .requests.client_credentials)
 # --- unknown_certificate_is_refused -------------------------------------------
 refused unknown_certificate_is_refused 4 "AADSTS700027" --config "$work/pam_aad.conf" --app \
     --certificate "$work/other.pem" --key "$work/other.key" --scope "$API/.default"
+
+# --- service_failure_is_unavailable -----------------------------------------
+emu_ctl POST /control/fault '{"endpoint":"client_credentials","error":"temporarily_unavailable"}' \
+    >/dev/null || fail "control/fault"
+refused service_failure_is_unavailable 3 "AADSTS90033" --config "$work/pam_aad.conf" --app \
+    --scope "$API/.default"
 
 # --- refused_consent_is_refused ----------------------------------------------
 emu_ctl POST /control/api '{"consent":false}' >/dev/null || fail "control/api"
