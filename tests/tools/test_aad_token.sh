@@ -234,8 +234,13 @@ emu_ctl POST /control/auto-approve '{"delay_ms":200,"count":-1}' >/dev/null || f
 st=$(run graph --config "$work/pam_aad.conf" --scope User.Read)
 call_api "$work/graph.out" >/dev/null
 graph_status=$(cat "$work/api.status")
-sed 's/.$/A/' "$work/app.out" >"$work/tampered"
-cmp -s "$work/tampered" "$work/app.out" && sed 's/.$/B/' "$work/app.out" >"$work/tampered"
+# The signature's first character changes (its last one may carry only
+# padding bits).
+tok=$(cat "$work/app.out")
+sig=${tok##*.}
+case $sig in A*) new=B ;; *) new=A ;; esac
+printf '%s.%s%s\n' "${tok%.*}" "$new" "${sig#?}" >"$work/tampered"
+tok= sig=
 call_api "$work/tampered" >/dev/null
 tampered_status=$(cat "$work/api.status")
 : >"$work/empty"
