@@ -3,8 +3,9 @@
  *   aad-login token [--json] --scope SCOPE...            as the user (device code)
  *   aad-login token --app [--certificate F --key F] --scope RESOURCE/.default
  *
- * The token goes to stdout and nowhere else: the code, the QR code and
- * every message go to stderr; tokens are wiped once written. The user path
+ * The token goes to stdout and nowhere else: the code and the QR code go to
+ * stderr (or /dev/tty when stderr is not a terminal), every message to
+ * stderr; tokens are wiped once written. The user path
  * verifies the ID token of the sign-in exactly as a login does, so the
  * printed identity is the tenant's word. */
 #include "config.h"
@@ -12,6 +13,7 @@
 #include "aad_token.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <limits.h>
@@ -62,10 +64,36 @@ struct token_result {
     char *oid;
 };
 
+/* Where the person sees the code: stderr, or the terminal itself when
+ * stderr is not one (a script's 2>log must not swallow the code). */
 struct screen {
-    int tty;     /* stderr is a terminal */
+    FILE *out;
+    int tty;     /* out is a terminal */
     int waiting; /* a countdown line is on it */
 };
+
+static void screen_open(struct screen *s)
+{
+    s->out = stderr;
+    s->waiting = 0;
+    if (!isatty(STDERR_FILENO)) {
+        int fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (f != NULL)
+            s->out = f;
+        else if (fd >= 0)
+            close(fd);
+    }
+    s->tty = isatty(fileno(s->out));
+}
+
+static void screen_close(struct screen *s)
+{
+    if (s->waiting)
+        fputc('\n', s->out);
+    if (s->out != stderr)
+        fclose(s->out);
+}
 
 static void result_clear(struct token_result *r)
 {
@@ -96,7 +124,7 @@ static void usage(FILE *f, const char *default_config)
             "       aad-login token --app [--certificate FILE --key FILE] [--config FILE]\n"
             "                       [-o key=value]... [--json] --scope RESOURCE/.default\n"
             "Prints an access token for SCOPE on stdout: as the user, who signs in with the\n"
-            "code shown on stderr, or (--app) as the application, with its certificate.\n"
+            "code shown on stderr (or /dev/tty), or (--app) as the application, with its certificate.\n"
             "Default configuration: %s\n"
             "Exit: 0 success, 1 refused, 2 usage, 3 service unavailable, 4 configuration error.\n",
             default_config);
@@ -145,18 +173,18 @@ static int credential_override(char *out, size_t size, const char *key, const ch
 static void log_to_stderr(void *ctx, int priority, const char *message)
 {
     struct screen *s = ctx;
-    if (s->waiting) {
+    if (s->waiting && s->out == stderr) {
         fputc('\n', stderr);
         s->waiting = 0;
     }
     fprintf(stderr, "aad-login: %s%s\n", priority <= LOG_WARNING ? "warning: " : "", message);
 }
 
-/* The code goes to stderr: stdout is the script's, and holds the token. */
+/* The code never goes to stdout: that is the script's, and holds the token. */
 static void show_code(const struct aad_config *cfg, const struct aad_device_code *dc,
                       const char *scope, const struct screen *s)
 {
-    fprintf(stderr,
+    fprintf(s->out,
             "To get a token for %s, open %s in a web browser and enter the code %s\n"
             "(enter only a code you asked for yourself).\n",
             scope, dc->verification_uri, dc->user_code);
@@ -164,10 +192,10 @@ static void show_code(const struct aad_config *cfg, const struct aad_device_code
     if (cfg->qr == AAD_QR_YES || (cfg->qr == AAD_QR_AUTO && s->tty && utf8)) {
         char *qr = aad_qr_render(dc->verification_uri);
         if (qr != NULL)
-            fputs(qr, stderr);
+            fputs(qr, s->out);
         free(qr);
     }
-    fflush(stderr);
+    fflush(s->out);
 }
 
 /* Between polls: a countdown on a terminal, silence elsewhere. */
@@ -175,9 +203,9 @@ static int count_down(void *ctx, int64_t until_ms, long seconds_left)
 {
     struct screen *s = ctx;
     if (s->tty) {
-        fprintf(stderr, "\r\033[2KWaiting for the sign-in... %ld:%02ld left", seconds_left / 60,
+        fprintf(s->out, "\r\033[2KWaiting for the sign-in... %ld:%02ld left", seconds_left / 60,
                 seconds_left % 60);
-        fflush(stderr);
+        fflush(s->out);
         s->waiting = 1;
     }
     aad_sleep_until_ms(until_ms);
@@ -227,7 +255,7 @@ static enum aad_status user_token(struct aad_config *cfg, const struct token_req
         st = aad_poller_run(&poller, count_down, s, &tokens, err);
     }
     if (s->waiting) {
-        fputc('\n', stderr);
+        fputc('\n', s->out);
         s->waiting = 0;
     }
     if (st == AAD_OK)
@@ -298,7 +326,7 @@ static enum aad_status print_result(const struct token_result *r, int as_json,
 {
     char *text = NULL;
     if (as_json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?, s:s?}", "token_type", "Bearer",
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s*, s:s*, s:s*}", "token_type", "Bearer",
                               "access_token", r->access_token, "expires_in",
                               (json_int_t)r->expires_in, "expires_on",
                               (json_int_t)(time(NULL) + r->expires_in), "scope", r->scope,
@@ -400,7 +428,8 @@ int aad_token_main(int argc, char **argv, const char *default_config)
     if (config_arg[0] != '\0')
         args[nargs++] = config_arg;
 
-    struct screen s = {isatty(STDERR_FILENO), 0};
+    struct screen s;
+    screen_open(&s);
     struct aad_config *cfg = NULL;
     struct aad_error err = {AAD_OK, ""};
     struct token_result result = {0};
@@ -417,5 +446,6 @@ int aad_token_main(int argc, char **argv, const char *default_config)
                 st == AAD_DENIED ? "refused" : aad_status_name(st), err.message);
     result_clear(&result);
     aad_config_free(cfg);
+    screen_close(&s);
     return exit_of(st);
 }

@@ -4,6 +4,7 @@
 # token's signature, aud, iss, exp and permission):
 #   user_token_calls_the_protected_api: device code (the emulator approves),
 #     the token on stdout alone, accepted by the API as delegated (scp);
+#   code_reaches_the_terminal_when_stderr_is_redirected (2>file: /dev/tty);
 #   user_token_json_has_expiry_scope_upn_and_oid;
 #   app_token_calls_the_protected_api: client credentials with the
 #     configured certificate, accepted as the application (roles);
@@ -83,6 +84,7 @@ env AAD_TOKEN_TEST_CANARY="$CANARY_ENV" sleep 1 &
 
 # run NAME ARGS...: aad-login token ARGS with a pty as its terminal (stderr
 # and /dev/tty, recorded in NAME.tty), stdout to NAME.out; exit in NAME.rc.
+# With RUN_STDERR=file, stderr goes to NAME.err instead of the pty.
 run() {
     name=$1
     shift
@@ -90,6 +92,7 @@ run() {
     # without quotes in them) are single-quoted into it.
     cmd="'$AAD_LOGIN' token -d"
     for a in "$@"; do cmd="$cmd '$a'"; done
+    [ "${RUN_STDERR:-}" = file ] && cmd="$cmd 2>'$work/$name.err'"
     rm -f "$work/$name.rc"
     script -q -e -c "$cmd >'$work/$name.out' </dev/null; echo \$? >'$work/$name.rc'" \
         "$work/$name.tty" </dev/null >/dev/null 2>&1
@@ -135,6 +138,17 @@ elif ! grep -a -q 'enter the code [A-Z]' "$work/user.tty" || ! grep -a -q '█' 
     fail "user_token_calls_the_protected_api: the code and QR code were not on the terminal"
 elif no_token_leaked user "$work/user.out"; then
     ok "user_token_calls_the_protected_api (code and QR on the terminal, token on stdout only)"
+fi
+
+# --- code_reaches_the_terminal_when_stderr_is_redirected ----------------------
+st=$(RUN_STDERR=file run redirected --config "$work/pam_aad.conf" --scope "$API/Data.Read")
+if [ "$st" = 0 ] && grep -a -q 'enter the code [A-Z]' "$work/redirected.tty" &&
+    ! grep -a -q 'enter the code' "$work/redirected.err" && [ -s "$work/redirected.out" ]; then
+    no_token_leaked redirected "$work/redirected.out" &&
+        ! grep -a -q -- "$JWT_RE" "$work/redirected.err" &&
+        ok "code_reaches_the_terminal_when_stderr_is_redirected (on /dev/tty)"
+else
+    fail "code_reaches_the_terminal_when_stderr_is_redirected: exit $st: $(head -c 300 "$work/redirected.err")"
 fi
 
 # --- user_token_json_has_expiry_scope_upn_and_oid ---------------------------
