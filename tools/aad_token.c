@@ -124,7 +124,8 @@ static void usage(FILE *f, const char *default_config)
             "       aad-login token --app [--certificate FILE --key FILE] [--config FILE]\n"
             "                       [-o key=value]... [--json] --scope RESOURCE/.default\n"
             "Prints an access token for SCOPE on stdout: as the user, who signs in with the\n"
-            "code shown on stderr (or /dev/tty), or (--app) as the application, with its certificate.\n"
+            "code shown on stderr (or /dev/tty), or (--app) as the application, with its\n"
+            "certificate.\n"
             "Default configuration: %s\n"
             "Exit: 0 success, 1 refused, 2 usage, 3 service unavailable, 4 configuration error.\n",
             default_config);
