@@ -11,27 +11,6 @@ EMU_SH_DIR=$here
 SELFTEST_NAME=emu_selftest
 . "$here/selftest-lib.sh"
 
-b64url_dec() { # stdin base64url → raw bytes on stdout
-    _s=$(tr '_-' '/+')
-    case $((${#_s} % 4)) in
-    2) _s="$_s==" ;;
-    3) _s="$_s=" ;;
-    esac
-    printf '%s' "$_s" | base64 -d
-}
-
-# verify_jws TOKEN JWKS-FILE: RS256 signature check with the key of its kid.
-verify_jws() {
-    _kid=$(printf '%s' "$1" | cut -d. -f1 | b64url_dec | jq -r .kid)
-    _x5c=$(jq -r --arg k "$_kid" '.keys[] | select(.kid == $k) | .x5c[0]' "$2")
-    [ -n "$_x5c" ] || return 1
-    printf '%s' "$_x5c" | base64 -d >"$T/cert.der"
-    openssl x509 -inform DER -in "$T/cert.der" -pubkey -noout >"$T/pub.pem" || return 1
-    printf '%s' "$1" | cut -d. -f1,2 | tr -d '\n' >"$T/signed"
-    printf '%s' "$1" | cut -d. -f3 | b64url_dec >"$T/sig"
-    openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig" "$T/signed" >/dev/null 2>&1
-}
-
 emu_start --lifetime 120 || { echo "FAIL - emulator did not start"; exit 1; }
 echo "# emulator pid $EMU_PID at $AUTHORITY, control $CONTROL_URL"
 TOKEN_URL=/$TENANT_ID/oauth2/v2.0/token

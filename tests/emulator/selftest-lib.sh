@@ -1,7 +1,8 @@
 # selftest-lib.sh - what the emulator's self-tests share: the tool check,
 # a scratch dir removed at exit with the emulator, and pass/fail counting.
 #   SELFTEST_NAME=NAME; . "$here/selftest-lib.sh"     (after sourcing emu.sh)
-# Sets T (the scratch dir) and failures; defines pass, fail, check, eq, jqv.
+# Sets T (the scratch dir) and failures; defines pass, fail, check, eq, jqv,
+# b64url_dec and verify_jws.
 
 for tool in curl jq openssl base64; do
     if ! command -v "$tool" >/dev/null 2>&1; then
@@ -31,3 +32,24 @@ check() { # check DESCRIPTION COMMAND...
 }
 eq() { [ "$1" = "$2" ] || { echo "     got '$1', want '$2'" >&2; return 1; }; }
 jqv() { jq -r "$2" "$1"; } # jqv FILE FILTER
+
+b64url_dec() { # stdin base64url → raw bytes on stdout
+    _s=$(tr '_-' '/+')
+    case $((${#_s} % 4)) in
+    2) _s="$_s==" ;;
+    3) _s="$_s=" ;;
+    esac
+    printf '%s' "$_s" | base64 -d
+}
+
+# verify_jws TOKEN JWKS-FILE: RS256 signature check with the key of its kid.
+verify_jws() {
+    _kid=$(printf '%s' "$1" | cut -d. -f1 | b64url_dec | jq -r .kid)
+    _x5c=$(jq -r --arg k "$_kid" '.keys[] | select(.kid == $k) | .x5c[0]' "$2")
+    [ -n "$_x5c" ] || return 1
+    printf '%s' "$_x5c" | base64 -d >"$T/cert.der"
+    openssl x509 -inform DER -in "$T/cert.der" -pubkey -noout >"$T/pub.pem" || return 1
+    printf '%s' "$1" | cut -d. -f1,2 | tr -d '\n' >"$T/signed"
+    printf '%s' "$1" | cut -d. -f3 | b64url_dec >"$T/sig"
+    openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig" "$T/signed" >/dev/null 2>&1
+}
