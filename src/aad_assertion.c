@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "aad_assertion.h"
+#include "aad_entra_error.h"
 #include "aad_json.h"
 #include "aad_safefile.h"
 
@@ -193,29 +194,24 @@ enum aad_status aad_assertion_build(const struct aad_config *cfg, const char *au
     return st;
 }
 
-/* The first AADSTS number of an Entra error answer, 0 when it has none. */
-static long first_error_code(const json_t *body)
+/* A refusal of the token endpoint, by kind: the service failing (429,
+ * 5xx, temporarily_unavailable, server_error, no error at all) is
+ * unavailable; any other is Entra's word, classified as every Entra error
+ * is (aad_entra_error: a certificate it does not know is this host's
+ * registration being wrong). */
+static enum aad_status refusal(long status, const json_t *body, const char *what,
+                               struct aad_error *err)
 {
-    json_t *v = json_array_get(json_object_get(body, "error_codes"), 0);
-    return json_is_integer(v) ? (long)json_integer_value(v) : 0;
-}
-
-/* What a refusal of the token endpoint means for the caller: the service
- * failing, the app's registration (credential, scope, resource), or a
- * plain refusal. */
-static enum aad_status refusal_kind(long status, const char *error)
-{
-    static const char *const registration[] = {"invalid_client", "unauthorized_client",
-                                               "invalid_scope", "invalid_resource",
-                                               "invalid_request"};
-    if (status == 429 || status >= 500 || error == NULL ||
-        strcmp(error, "temporarily_unavailable") == 0 || strcmp(error, "server_error") == 0)
-        return AAD_UNAVAILABLE;
-    for (size_t i = 0; i < sizeof(registration) / sizeof(registration[0]); i++) {
-        if (strcmp(error, registration[i]) == 0)
-            return AAD_CONFIG_ERROR;
-    }
-    return AAD_DENIED;
+    struct aad_entra_error e;
+    aad_entra_error_read(body, &e);
+    if (status == 429 || status >= 500 || e.error[0] == '\0' ||
+        strcmp(e.error, "temporarily_unavailable") == 0 || strcmp(e.error, "server_error") == 0)
+        return aad_fail_as(err, AAD_FAILURE_UNAVAILABLE,
+                           "no application token for %s: the token endpoint answered HTTP %ld: %s",
+                           what, status, e.description);
+    char request[320];
+    snprintf(request, sizeof(request), "no application token for %s", what);
+    return aad_entra_error_fail(&e, request, err);
 }
 
 static void wipe_access_token(json_t *body)
@@ -270,14 +266,12 @@ enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_h
     aad_http_response_clear(&resp);
     const char *access = aad_json_string(body, "access_token");
     long long expires_in = 0;
-    if (status != 200 || access == NULL || !aad_is_printable_token(access, 64 * 1024)) {
-        const char *code = aad_json_string(body, "error");
-        int shown = code != NULL && aad_is_printable_token(code, 60);
-        long aadsts = first_error_code(body);
-        st = aad_fail(err, status == 200 ? AAD_UNAVAILABLE : refusal_kind(status, shown ? code : NULL),
-                      "no application token for %s (HTTP %ld%s%.60s, AADSTS%ld): check the "
-                      "certificate registered for the app and its API permissions",
-                      what, status, shown ? ", " : "", shown ? code : "", aadsts);
+    if (status != 200) {
+        st = refusal(status, body, what, err);
+    } else if (access == NULL || !aad_is_printable_token(access, 64 * 1024)) {
+        st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE,
+                         "no application token for %s: the answer has no usable access_token",
+                         what);
     } else if ((out->access_token = strdup(access)) == NULL) {
         st = aad_fail(err, AAD_UNAVAILABLE, "out of memory");
     } else if (aad_json_integer(body, "expires_in", &expires_in) == 1 && expires_in > 0) {
@@ -295,8 +289,10 @@ enum aad_status aad_assertion_app_token(const struct aad_config *cfg, struct aad
     snprintf(scope, sizeof(scope), "%s/.default", cfg->graph_endpoint);
     struct aad_app_token t;
     enum aad_status st = aad_assertion_request(cfg, http, scope, "Microsoft Graph", &t, err);
-    if (st == AAD_UNAVAILABLE && err != NULL) {
-        /* The caller decides authorization: no answer, no access. */
+    /* The caller decides authorization: whatever Entra or the network
+     * said, no token means no access (a key file of ours stays a
+     * configuration error). */
+    if (st != AAD_OK && err != NULL && err->kind != AAD_FAILURE_BAD_CONFIG) {
         char why[sizeof(err->message)];
         snprintf(why, sizeof(why), "%s", err->message);
         st = aad_fail(err, AAD_DENIED, "%s", why);

@@ -25,12 +25,11 @@ struct aad_app_token {
 void aad_app_token_clear(struct aad_app_token *t);
 
 /* The client-credentials grant for scope (a resource's "/.default"), what
- * naming it in messages. Failures: AAD_CONFIG_ERROR for unusable key or
- * certificate files and for what the app's registration must fix (Entra's
- * invalid_client - a certificate it does not know -, invalid_scope,
- * invalid_resource, unauthorized_client, invalid_request),
- * AAD_UNAVAILABLE when the service fails or cannot be reached, AAD_DENIED
- * for any other refusal. */
+ * naming it in messages. Failures: AAD_CONFIG_ERROR (AAD_FAILURE_BAD_CONFIG)
+ * for unusable key or certificate files; Entra's refusals classified as
+ * aad_entra_error_kind does (a certificate it does not know, invalid_client
+ * AADSTS700027, is AAD_FAILURE_HOST_MISCONFIGURED); AAD_UNAVAILABLE when the
+ * service fails or cannot be reached. */
 enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_http *http,
                                       const char *scope, const char *what,
                                       struct aad_app_token *out, struct aad_error *err);

@@ -31,6 +31,7 @@ static const long misconfiguration_codes[] = {
     65001,   /* no consent for the application */
     50059,   /* no tenant in the request */
     700025,  /* a public client sent a credential */
+    500011,  /* the resource (API) asked for is not in the tenant */
 };
 
 static int listed(long code, const long *codes, size_t n)

@@ -432,7 +432,7 @@ int aad_token_main(int argc, char **argv, const char *default_config)
     struct screen s;
     screen_open(&s);
     struct aad_config *cfg = NULL;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     struct token_result result = {0};
     enum aad_status st = aad_config_load(default_config, nargs, args, &cfg, &err);
     if (st == AAD_OK) {

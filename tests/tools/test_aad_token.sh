@@ -12,7 +12,8 @@
 #   key_readable_by_group_is_refused (exit 4, nothing sent);
 #   unknown_certificate_is_refused (AADSTS700027, exit 4);
 #   service_failure_is_unavailable (503 temporarily_unavailable, exit 3);
-#   refused_consent_is_refused (AADSTS65001, exit 1);
+#   refused_consent_is_refused (AADSTS65001: the host's registration lacks
+#     consent, exit 4);
 #   expired_code_is_refused (the emulator expires the code, exit 1);
 #   api_refuses_a_graph_token_and_a_tampered_one (aud, signature);
 #   api_refuses_an_expired_token_and_one_without_the_role (exp, roles);
@@ -20,7 +21,8 @@
 # and for every run: no token reached the terminal (stderr and /dev/tty,
 # a pty recorded by script(1)), the tool's log (-d: debug lines on stderr),
 # the emulator's log, or any process's argv or environment (/proc/*/cmdline
-# and /proc/*/environ sampled while the runs go on).
+# and /proc/*/environ of every process of the test, sampled while the runs
+# go on).
 # Exit: 0 pass, 1 fail, 77 skipped (no jq/openssl/script), 99 hard error.
 set -u
 : "${top_srcdir:=.}" "${builddir:=.}"
@@ -61,12 +63,21 @@ emu_write_config "$work/nocert.conf" "cache_dir = $work/cache" "qr = no" "timeou
 # assertion starts with one of these headers, base64url-encoded.
 JWT_RE='eyJ0eXAiOiJKV1Qi[A-Za-z0-9_-]*\.eyJ\|eyJhbGciOi[A-Za-z0-9_-]*\.eyJ'
 
-# Samples every process's argv and environment until $work/stop exists;
-# records a sample holding a token, and whether aad-login was seen at all.
+# Samples the argv and environment of every process of this test until
+# $work/stop exists; records a sample holding a token, and whether
+# aad-login was seen at all. "Of this test": its environment carries
+# AAD_TOKEN_TEST_RUN (inherited by every child: script, aad-login, curl),
+# so that other suites running on the same machine (whose own curl may
+# carry a test assertion in its arguments) are not counted.
+AAD_TOKEN_TEST_RUN=$work
+export AAD_TOKEN_TEST_RUN
 (
     n=0
     while [ ! -e "$work/stop" ]; do
-        cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' >"$work/sample"
+        grep -l -a -F -s "AAD_TOKEN_TEST_RUN=$work" /proc/[0-9]*/environ |
+            sed 's#/environ$##' >"$work/pids"
+        while read -r d; do cat "$d/cmdline" "$d/environ"; done <"$work/pids" 2>/dev/null |
+            tr '\0' '\n' >"$work/sample"
         grep -a -- "$JWT_RE" "$work/sample" >>"$work/leaks"
         grep -a -q -- '^token$' "$work/sample" && grep -a -q -- 'aad-login$' "$work/sample" &&
             : >"$work/saw-aad-login"
@@ -224,7 +235,7 @@ refused service_failure_is_unavailable 3 "AADSTS90033" --config "$work/pam_aad.c
 
 # --- refused_consent_is_refused ----------------------------------------------
 emu_ctl POST /control/api '{"consent":false}' >/dev/null || fail "control/api"
-refused refused_consent_is_refused 1 "AADSTS65001" --config "$work/pam_aad.conf" \
+refused refused_consent_is_refused 4 "AADSTS65001" --config "$work/pam_aad.conf" \
     --scope "$API/Data.Read"
 emu_ctl POST /control/api '{"consent":true}' >/dev/null || fail "control/api"
 

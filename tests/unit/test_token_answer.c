@@ -23,7 +23,7 @@ static enum aad_status take(const char *body, struct aad_tokens *out)
     struct aad_poller p;
     cfg.timeout = 300;
     aad_poller_init(&p, &cfg, NULL, &dc, NULL, 0);
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     long wait_s = 5;
     memset(out, 0, sizeof(*out));
     return aad_poller_take_answer(&p, 200, 1, body, strlen(body), -1, out, &wait_s, &err);
