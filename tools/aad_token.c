@@ -262,7 +262,8 @@ static enum aad_status user_token(struct aad_config *cfg, const struct token_req
     if (st == AAD_OK)
         st = aad_id_token_verify(cfg, trust, http, log, tokens.id_token, &jwt, err);
     if (st == AAD_OK && aad_jwt_is_guest(jwt) && !cfg->allow_guests)
-        st = aad_fail(err, AAD_DENIED, "guest accounts are not accepted (allow_guests is off)");
+        st = aad_fail_as(err, AAD_FAILURE_GUEST,
+                         "guest accounts are not accepted (allow_guests is off)");
     if (st == AAD_OK && tokens.access_token == NULL)
         st = aad_fail(err, AAD_UNAVAILABLE, "the token answer has no usable access_token");
     if (st == AAD_OK) {
