@@ -114,7 +114,10 @@ first_code() { # SERVICE: starts it and waits for the code screen
 }
 
 # After a successful login: the shell's first command ran as the user.
-success_text() { echo "LOGGED-IN-AS-"; } # root under sudo
+# (not the typed command, which holds "LOGGED-IN-AS-$(id -un)")
+success_text() {
+    case $1 in sudo) echo "LOGGED-IN-AS-root" ;; *) echo "LOGGED-IN-AS-$E2E_USER" ;; esac
+}
 after_login() { # sshd and login start a shell; sudo ran its command
     case $1 in sudo) ;; *) sleep 1; tm send-keys -t "s$session" 'echo LOGGED-IN-AS-$(id -un)' Enter ;; esac
 }
