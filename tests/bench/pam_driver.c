@@ -79,11 +79,11 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         return PAM_CONV_ERR;
     const char *code = NULL;
     for (int i = 0; i < n && code == NULL; i++)
-        code = strstr(msg[i]->msg, "Code ");
+        code = strstr(msg[i]->msg, "Code: ");
     if (code != NULL && !s->code_seen) {
         double t = bench_now_s();
         char user_code[32] = "";
-        sscanf(code + 5, "%31[A-Z0-9-]", user_code);
+        sscanf(code + 6, "%31[A-Z0-9-]", user_code);
         s->code_seen = 1;
         printf("code %.9f %s\n", t, user_code);
         fflush(stdout);

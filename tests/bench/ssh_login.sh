@@ -51,7 +51,7 @@ spawn ssh -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     aaduser@127.0.0.1
 if {$mode eq "aad"} {
     expect {
-        -re {Code ([A-Z0-9-]+) at [^\r\n]* press Enter} { set code $expect_out(1,string) }
+        -re {Code: ([A-Z0-9-]+).*Press Enter once you have signed in} { set code $expect_out(1,string) }
         timeout { puts stderr "no code"; exit 2 }
         eof { puts stderr "no code"; exit 2 }
     }
