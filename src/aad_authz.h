@@ -25,4 +25,14 @@ enum aad_status aad_authorize(const struct aad_config *cfg, struct aad_http *htt
                               const json_t *claims, const char *access_token,
                               const struct aad_log *log, struct aad_error *err);
 
+/* Which of groups (object IDs) the user is in: is_member[i] for
+ * groups->items[i], from the token's groups claim (compared without regard to
+ * case) or, on overage, from Graph as above. A token with neither claim
+ * shows no membership and clears *listed. Graph failures are AAD_DENIED. */
+enum aad_status aad_authz_member_groups(const struct aad_config *cfg, struct aad_http *http,
+                                        const json_t *claims, const char *access_token,
+                                        const struct aad_log *log,
+                                        const struct aad_strlist *groups, int *is_member,
+                                        int *listed, struct aad_error *err);
+
 #endif

@@ -49,6 +49,7 @@ static const struct key_spec keys[] = {
     {"user_claim", K_STRING, OFF(user_claim), 0, 0},
     {"domains", K_LIST, OFF(domains), 0, 0},
     {"user_map", K_STRING, OFF(user_map), 0, 0},
+    {"group_map", K_STRING, OFF(group_map), 0, 0},
     {"allowed_groups", K_LIST, OFF(allowed_groups), 0, 0},
     {"allowed_roles", K_LIST, OFF(allowed_roles), 0, 0},
     {"allow_guests", K_BOOL, OFF(allow_guests), 0, 0},
@@ -395,6 +396,8 @@ static enum aad_status check_config(struct aad_config *cfg, struct aad_error *er
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'cache_dir' must be an absolute path", p);
     if (cfg->user_map != NULL && cfg->user_map[0] != '/')
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'user_map' must be an absolute path", p);
+    if (cfg->group_map != NULL && cfg->group_map[0] != '/')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'group_map' must be an absolute path", p);
     if (!valid_graph_endpoint(cfg->graph_endpoint))
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'graph_endpoint' must be https://host[:port][/path], not '%.64s'", p,

@@ -26,6 +26,7 @@ struct aad_config {
     char *user_claim;
     struct aad_strlist domains;
     char *user_map;
+    char *group_map; /* Entra group object ID -> local group lines (aad_groupmap.h) */
     struct aad_strlist allowed_groups;
     struct aad_strlist allowed_roles;
     int allow_guests;

@@ -14,7 +14,7 @@
 
 static enum aad_status check_batch(struct aad_http *http, const char *url, const char *bearer,
                                    const struct aad_strlist *groups, size_t first, size_t count,
-                                   int *member, struct aad_error *err)
+                                   int *is_member, struct aad_error *err)
 {
     json_t *ids = json_array();
     for (size_t i = first; i < first + count; i++)
@@ -51,17 +51,17 @@ static enum aad_status check_batch(struct aad_http *http, const char *url, const
     json_array_foreach(value, i, v) {
         for (size_t g = first; json_is_string(v) && g < first + count; g++) {
             if (strcasecmp(json_string_value(v), groups->items[g]) == 0)
-                *member = 1;
+                is_member[g] = 1;
         }
     }
     json_decref(answer);
     return AAD_OK;
 }
 
-enum aad_status aad_graph_is_member(const struct aad_config *cfg, struct aad_http *http,
-                                    const char *bearer, const char *user_oid,
-                                    const struct aad_strlist *groups, int *member,
-                                    struct aad_error *err)
+enum aad_status aad_graph_member_groups(const struct aad_config *cfg, struct aad_http *http,
+                                       const char *bearer, const char *user_oid,
+                                       const struct aad_strlist *groups, int *is_member,
+                                       struct aad_error *err)
 {
     char url[1024];
     if (user_oid != NULL)
@@ -69,10 +69,11 @@ enum aad_status aad_graph_is_member(const struct aad_config *cfg, struct aad_htt
                  user_oid);
     else
         snprintf(url, sizeof(url), "%s/v1.0/me/checkMemberGroups", cfg->graph_endpoint);
-    *member = 0;
-    for (size_t first = 0; first < groups->count && !*member; first += GROUPS_PER_CALL) {
+    for (size_t g = 0; g < groups->count; g++)
+        is_member[g] = 0;
+    for (size_t first = 0; first < groups->count; first += GROUPS_PER_CALL) {
         size_t count = groups->count - first < GROUPS_PER_CALL ? groups->count - first : GROUPS_PER_CALL;
-        enum aad_status st = check_batch(http, url, bearer, groups, first, count, member, err);
+        enum aad_status st = check_batch(http, url, bearer, groups, first, count, is_member, err);
         if (st != AAD_OK)
             return st;
     }

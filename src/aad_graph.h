@@ -8,14 +8,15 @@
 #include "aad_config.h"
 #include "aad_http.h"
 
-/* Asks Graph whether the user is in at least one of groups. With user_oid
- * NULL it asks about the bearer's own user (/me, a delegated token);
- * otherwise about that user (/users/{oid}, an application token).
- * *member is set on AAD_OK. Every failure (HTTP error, throttling, timeout,
- * unusable answer) is AAD_DENIED: without an answer, nobody is authorized. */
-enum aad_status aad_graph_is_member(const struct aad_config *cfg, struct aad_http *http,
-                                    const char *bearer, const char *user_oid,
-                                    const struct aad_strlist *groups, int *member,
-                                    struct aad_error *err);
+/* Asks Graph which of groups the user is in: is_member[i] (an array of
+ * groups->count) is set for groups->items[i]. With user_oid NULL it asks
+ * about the bearer's own user (/me, a delegated token); otherwise about that
+ * user (/users/{oid}, an application token). Up to 20 IDs go in one call
+ * (Graph's limit). Every failure (HTTP error, throttling, timeout, unusable
+ * answer) is AAD_DENIED: without an answer, nobody is a member. */
+enum aad_status aad_graph_member_groups(const struct aad_config *cfg, struct aad_http *http,
+                                        const char *bearer, const char *user_oid,
+                                        const struct aad_strlist *groups, int *is_member,
+                                        struct aad_error *err);
 
 #endif

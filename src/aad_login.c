@@ -30,6 +30,7 @@ void aad_identity_clear(struct aad_identity *id)
     free(id->tid);
     free(id->name);
     free(id->local_user);
+    aad_group_plan_clear(&id->groups);
     memset(id, 0, sizeof(*id));
 }
 
@@ -132,6 +133,13 @@ static enum aad_status check_token(const struct aad_config *cfg, const struct aa
                          id->upn ? id->upn : id->oid, id->local_user, account->name);
     if (st == AAD_OK) {
         st = aad_authorize(cfg, http, jwt->claims, tokens->access_token, log, err);
+        if (st == AAD_DENIED)
+            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
+    }
+    /* Decided while the tokens are at hand; written by the helper. */
+    if (st == AAD_OK) {
+        st = aad_group_plan_make(cfg, http, jwt->claims, tokens->access_token, log, &id->groups,
+                                 err);
         if (st == AAD_DENIED)
             aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
     }

@@ -11,6 +11,7 @@
 #include "aad_base.h"
 #include "aad_config.h"
 #include "aad_devflow.h"
+#include "aad_groupplan.h"
 
 struct aad_ui {
     /* Shows message (URL and code, then the QR code when qr is set) with
@@ -42,6 +43,7 @@ struct aad_identity {
     char *tid;
     char *name;       /* display name, may be NULL */
     char *local_user; /* the account it maps to */
+    struct aad_group_plan groups; /* group_map's local groups for it (empty without group_map) */
 };
 void aad_identity_clear(struct aad_identity *id);
 

@@ -1,0 +1,91 @@
+/* aad_groupmap.c - reading group_map. */
+#include "config.h"
+
+#include "aad_groupmap.h"
+#include "aad_safefile.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#define GROUP_MAP_MAX_BYTES (1024 * 1024)
+#define GROUP_MAP_MAX_LINES 4096
+
+static int add_line(struct aad_group_map *map, const char *id, const char *group)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        if (strcmp(map->lines[i].entra_id, id) == 0 && strcmp(map->lines[i].group, group) == 0)
+            return 0; /* the same line twice */
+    }
+    struct aad_group_map_line *grown = realloc(map->lines, (map->count + 1) * sizeof(*grown));
+    if (grown == NULL)
+        return -1;
+    map->lines = grown;
+    struct aad_group_map_line *l = &map->lines[map->count++];
+    for (size_t i = 0; i <= AAD_GUID_LEN; i++)
+        l->entra_id[i] = (char)tolower((unsigned char)id[i]);
+    size_t n = strlen(group); /* a valid name: at most AAD_ACCOUNT_NAME_MAX */
+    memcpy(l->group, group, n + 1);
+    return 0;
+}
+
+enum aad_status aad_group_map_read(const char *path, const struct aad_log *log,
+                                   struct aad_group_map *map, struct aad_error *err)
+{
+    memset(map, 0, sizeof(*map));
+    char *text = NULL;
+    size_t len = 0;
+    enum aad_status st = aad_safefile_read(path, GROUP_MAP_MAX_BYTES, &text, &len, err);
+    if (st != AAD_OK)
+        return st;
+    int lineno = 0;
+    for (char *line = text; line != NULL && st == AAD_OK;) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        char id[64], group[AAD_ACCOUNT_NAME_MAX + 2], extra[2];
+        int n = sscanf(line, "%63s %33s %1s", id, group, extra);
+        if (n == EOF || n <= 0)
+            ;
+        else if (n != 2)
+            aad_log(log, LOG_WARNING,
+                    "%s:%d: expected '<Entra group object ID> <local group>': line ignored", path,
+                    lineno);
+        else if (!aad_is_guid(id))
+            aad_log(log, LOG_WARNING,
+                    "%s:%d: '%.64s' is not an Entra group object ID (display names are refused): "
+                    "line ignored", path, lineno, id);
+        else if (!aad_is_valid_account_name(group))
+            aad_log(log, LOG_WARNING, "%s:%d: '%.33s' is not a valid local group name: line ignored",
+                    path, lineno, group);
+        else if (map->count >= GROUP_MAP_MAX_LINES)
+            st = aad_fail(err, AAD_CONFIG_ERROR, "%s: more than %d lines", path,
+                          GROUP_MAP_MAX_LINES);
+        else if (add_line(map, id, group) != 0)
+            st = aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
+        line = next;
+    }
+    free(text);
+    return st;
+}
+
+void aad_group_map_clear(struct aad_group_map *map)
+{
+    free(map->lines);
+    memset(map, 0, sizeof(*map));
+}
+
+int aad_group_map_names(const struct aad_group_map *map, const char *group)
+{
+    for (size_t i = 0; i < map->count; i++) {
+        if (strcmp(map->lines[i].group, group) == 0)
+            return 1;
+    }
+    return 0;
+}
