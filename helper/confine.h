@@ -21,4 +21,16 @@ int confine_files(const char *cache_dir);
  * no seccomp filters, -1 on failure. */
 int confine_syscalls(void);
 
+/* For the group writer (helper/group_writer.c), once it holds every
+ * descriptor it will write through: Landlock makes the file system
+ * read-only except that in dir (NULL: nowhere) regular files may be made
+ * and removed - what renaming its temporary files over group and gshadow
+ * needs; nothing opened from now on can be written. seccomp adds to the
+ * helper's filter: no sockets, links, nodes, directories, attributes,
+ * ioctls or opens that create; renames and unlinks only relative to
+ * dir_fd; fchmod/fchown only on descriptors first_tmp..last_tmp.
+ * Landlock cannot name files inside a directory, so what remains is:
+ * rename or unlink of entries of dir. Returns 0, or -1 with errno. */
+int confine_group_writer(const char *dir, int dir_fd, int first_tmp, int last_tmp);
+
 #endif

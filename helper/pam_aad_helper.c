@@ -6,7 +6,8 @@
  * token checks, so that none of it runs inside su, sshd or sudo:
  *
  *   request (account facts, module arguments) -> configuration ->
- *   confinement -> aad_login() -> verdict
+ *   [group writer forked, with group_map] -> confinement -> aad_login() ->
+ *   [group_map's changes written] -> verdict
  *
  * It is not meant to be run by hand: on a terminal it says so and exits. */
 #include "config.h"
@@ -23,6 +24,7 @@
 #include "aad_login.h"
 #include "aad_wire.h"
 #include "confine.h"
+#include "group_writer.h"
 #include "relay_ui.h"
 
 #ifndef AAD_DEFAULT_CONFIG
@@ -74,6 +76,11 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     /* Killed by its own alarm past the login's bound, whatever it does. */
     alarm((unsigned)aad_config_login_bound_s(cfg));
     struct aad_log log = relay_log(relay, cfg->debug);
+    /* Before this process confines itself: the one process that may
+     * write /etc/group, only with group_map set. */
+    struct group_writer writer;
+    if (group_writer_start(cfg, account.name, &writer) != 0)
+        aad_log(&log, LOG_ERR, "group_map: cannot start the group writer: %m");
     int abi = confine_files(cfg->cache_dir);
     int filtered = abi < 0 ? 0 : confine_syscalls();
     if (abi < 0)
@@ -87,6 +94,10 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
         struct aad_ui ui = relay_ui(relay, (int)qr_ok);
         st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
     }
+    /* Before the verdict, so before the session opens; never on a refusal. */
+    if (st == AAD_OK)
+        st = group_writer_apply(&writer, account.name, &id->groups, &log, err);
+    group_writer_stop(&writer);
     aad_config_free(cfg);
     return st;
 }

@@ -30,6 +30,9 @@ enum aad_wire_type {
                                failure kind, AADSTS code */
     AAD_MSG_EXEC_FAILED = 15, /* the helper could not be executed: errno */
     AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
+    /* helper -> its group writer (helper/group_writer.c) and back */
+    AAD_MSG_GROUPS_SET = 20,  /* "+group -group ..." (space-separated) */
+    AAD_MSG_GROUPS_DONE = 21, /* one outcome digit per group, space-separated */
 };
 
 /* Why a receive failed. */
