@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -137,6 +139,91 @@ static void test_memory_is_capped(void **state)
     assert_int_equal(in_child(memory_child), 0);
 }
 
+
+/* The group writer: everything it writes is opened before; afterwards
+ * only renames within its directory and writes through those descriptors. */
+static int writer_child(void)
+{
+    char etc[600], outside[600], path[700];
+    snprintf(etc, sizeof(etc), "%s/etc", scratch);
+    snprintf(outside, sizeof(outside), "%s/outside-w", scratch);
+    int dir_fd = open(etc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int tmp = openat(dir_fd, ".group.tmp", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (dir_fd < 0 || tmp < 0)
+        return 9;
+    if (confine_group_writer(etc, dir_fd, tmp, tmp) != 0)
+        return 10;
+    int landlock = landlock_abi() > 0, filtered = 0;
+#ifdef HAVE_SECCOMP
+    filtered = 1;
+#endif
+    /* What it is for: the prepared file is written and renamed over group. */
+    if (write(tmp, "sudo:x:27:alice\n", 16) != 16 || fchmod(tmp, 0644) != 0 || fsync(tmp) != 0)
+        return 11;
+    if (renameat(dir_fd, ".group.tmp", dir_fd, "group") != 0)
+        return 12;
+    /* Any other file of the directory, or elsewhere, cannot be written. */
+    snprintf(path, sizeof(path), "%s/shadow", etc);
+    if (landlock && (open(path, O_WRONLY | O_CLOEXEC) >= 0 || errno != EACCES))
+        return 13;
+    int e = create(outside, "planted"); /* seccomp (EPERM) or Landlock (EACCES) */
+    if (landlock && e != EACCES && e != EPERM)
+        return 14;
+    if (landlock && (open("/tmp/pam_aad_writer_escape", O_WRONLY | O_CREAT | O_CLOEXEC, 0600) >= 0))
+        return 15;
+    /* Nothing new is created in it (its temporary files exist already). */
+    if ((landlock || filtered) && create(etc, "sudoers.d-planted") == 0)
+        return 16;
+    if (!filtered)
+        return 0;
+    /* A file opened for reading cannot have its mode or owner changed. */
+    int ro = open(path, O_RDONLY | O_CLOEXEC);
+    if (ro < 0)
+        return 17;
+    if (fchmod(ro, 0666) == 0 || errno != EPERM || fchown(ro, 1000, 1000) == 0 || errno != EPERM)
+        return 18;
+    if (ioctl(ro, 0x40086602 /* FS_IOC_SETFLAGS */, &(long){0}) == 0 || errno != EPERM)
+        return 19;
+    close(ro);
+    /* Renames only inside the directory, by its descriptor; no sockets, links. */
+    if (rename(path, "/tmp/pam_aad_shadow") == 0 || errno != EPERM)
+        return 20;
+    int other = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (renameat(dir_fd, "shadow", other, "stolen") == 0 || errno != EPERM)
+        return 21;
+    if (socket(AF_INET, SOCK_STREAM, 0) >= 0 || errno != EPERM)
+        return 22;
+    if (linkat(dir_fd, "shadow", dir_fd, "shadow2", 0) == 0 || errno != EPERM)
+        return 23;
+    if (openat(dir_fd, ".", O_TMPFILE | O_WRONLY, 0600) >= 0 || errno != EPERM)
+        return 24;
+    return 0;
+}
+
+static void test_group_writer_writes_only_through_its_prepared_files(void **state)
+{
+    (void)state;
+    if (landlock_abi() == 0)
+        skip();
+    char etc[600], path[700];
+    snprintf(etc, sizeof(etc), "%s/etc", scratch);
+    assert_int_equal(mkdir(etc, 0755), 0);
+    snprintf(path, sizeof(path), "%s/outside-w", scratch);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(create(etc, "group"), 0);
+    assert_int_equal(create(etc, "shadow"), 0);
+    assert_int_equal(in_child(writer_child), 0);
+    snprintf(path, sizeof(path), "%s/group", etc);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 16); /* the rename happened */
+    snprintf(path, sizeof(path), "%s/shadow", etc);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600); /* untouched */
+    snprintf(path, sizeof(path), "%s/sudoers.d-planted", etc);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
     if (mkdtemp(scratch) == NULL)
@@ -145,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_landlock_leaves_only_the_cache_writable),
         cmocka_unit_test(test_seccomp_denies_exec_and_id_changes),
         cmocka_unit_test(test_memory_is_capped),
+        cmocka_unit_test(test_group_writer_writes_only_through_its_prepared_files),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
