@@ -42,9 +42,13 @@ static void serve(const struct aad_config *cfg, const char *account)
     int have_map = aad_group_map_read(cfg->group_map, NULL, &map, &err) == AAD_OK;
     struct aad_groupfile gf;
     int ready = aad_groupfile_open(&gf, AAD_GROUPFILE_DIR, AAD_GROUPFILE_LOCK, &err) == AAD_OK;
+    if (!ready)
+        aad_groupfile_close(&gf); /* nothing half-prepared: gshadow without group */
     int last_tmp = gf.tmp_fd[1] >= 0 ? gf.tmp_fd[1] : gf.tmp_fd[0];
+    /* Not confined: it writes nothing (without its temporary files,
+     * aad_groupfile_apply only tells what was due). */
     if (confine_group_writer(ready ? gf.dir : NULL, gf.dir_fd, gf.tmp_fd[0], last_tmp) != 0)
-        ready = 0; /* not confined: writes nothing */
+        aad_groupfile_close(&gf);
 
     struct aad_wire_msg req;
     if (aad_wire_recv(WRITER_FD, aad_monotonic_ms() + (aad_config_login_bound_s(cfg) * 1000),
@@ -70,7 +74,7 @@ static void serve(const struct aad_config *cfg, const char *account)
             slot[due++] = i;
         }
     }
-    if (ready && due > 0)
+    if (due > 0)
         aad_groupfile_apply(&gf, account, mapped, due, cfg->allow_root, &err);
     for (size_t d = 0; d < due; d++)
         outcome[slot[d]] = mapped[d].outcome;

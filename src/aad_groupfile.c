@@ -250,9 +250,9 @@ static int stage(int fd, const char *text, size_t len, const struct stat *old)
     return 0;
 }
 
-/* Decides every change on the texts read under the lock. Returns the
- * number of changes due, -1 out of memory. */
-static int edit_texts(char *text[2], size_t len[2], int have[2], const char *account,
+/* Decides every change on the texts. Returns the number of changes due
+ * (in the group file), -1 out of memory. */
+static int edit_texts(char *text[2], size_t len[2], const int have[2], const char *account,
                       struct aad_group_change *changes, size_t n, int allow_root,
                       int changed[2])
 {
@@ -284,6 +284,67 @@ static int edit_texts(char *text[2], size_t len[2], int have[2], const char *acc
     return due;
 }
 
+/* Both files as read, and edited in memory. */
+struct edit {
+    char *text[2];
+    size_t len[2];
+    struct stat st[2];
+    int have[2];
+    int changed[2];
+};
+
+/* Reads the files (gshadow when with_gshadow) and decides every change.
+ * Returns the number of changes due, -1 when a file cannot be read. */
+static int read_and_decide(int dir_fd, int with_gshadow, const char *account,
+                           struct aad_group_change *changes, size_t n, int allow_root,
+                           struct edit *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->have[0] = 1;
+    e->have[1] = with_gshadow;
+    for (int f = 0; f < 2; f++) {
+        if (e->have[f] && read_file(dir_fd, file_names[f], &e->text[f], &e->len[f], &e->st[f]) != 0)
+            return -1;
+    }
+    return edit_texts(e->text, e->len, e->have, account, changes, n, allow_root, e->changed);
+}
+
+static void edit_clear(struct edit *e)
+{
+    free(e->text[0]);
+    free(e->text[1]);
+}
+
+/* Changes that were due are failures; the others stand. */
+static void due_failed(struct aad_group_change *changes, size_t n)
+{
+    for (size_t c = 0; c < n; c++) {
+        if (changes[c].outcome == AAD_GROUP_ADDED || changes[c].outcome == AAD_GROUP_REMOVED)
+            changes[c].outcome = AAD_GROUP_WRITE_FAILED;
+    }
+}
+
+enum aad_status aad_groupfile_preview(const char *dir, const char *account,
+                                      struct aad_group_change *changes, size_t n, int allow_root,
+                                      struct aad_error *err)
+{
+    for (size_t c = 0; c < n; c++)
+        changes[c].outcome = AAD_GROUP_WRITE_FAILED;
+    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "%s: %m", dir);
+    struct edit e;
+    int due = read_and_decide(dir_fd, 0, account, changes, n, allow_root, &e);
+    edit_clear(&e);
+    close(dir_fd);
+    if (due < 0) {
+        for (size_t c = 0; c < n; c++)
+            changes[c].outcome = AAD_GROUP_WRITE_FAILED;
+        return aad_fail(err, AAD_UNAVAILABLE, "cannot read %s/group", dir);
+    }
+    return AAD_OK;
+}
+
 enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *account,
                                     struct aad_group_change *changes, size_t n, int allow_root,
                                     struct aad_error *err)
@@ -292,61 +353,41 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         changes[c].outcome = AAD_GROUP_WRITE_FAILED;
     if (!aad_is_valid_account_name(account))
         return aad_fail(err, AAD_UNAVAILABLE, "'%.40s' is not an account name", account);
-    if (gf->tmp_fd[0] < 0 || lock_files(gf->lock_fd, F_WRLCK) != 0)
-        return aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %m", gf->dir);
-    char *text[2] = {NULL, NULL};
-    size_t len[2] = {0, 0};
-    struct stat st[2];
-    int have[2] = {1, gf->has_gshadow}, changed[2] = {0, 0};
-    enum aad_status result = AAD_OK;
-    const char *failed = NULL;
-    for (int f = 0; f < 2 && failed == NULL; f++) {
-        if (have[f] && read_file(gf->dir_fd, file_names[f], &text[f], &len[f], &st[f]) != 0)
-            failed = "cannot read";
+    if (gf->tmp_fd[0] < 0 || lock_files(gf->lock_fd, F_WRLCK) != 0) {
+        /* Nothing can be written; what was not due anyway still stands. */
+        enum aad_status st = aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %m", gf->dir);
+        aad_groupfile_preview(gf->dir, account, changes, n, allow_root, NULL);
+        due_failed(changes, n);
+        return st;
     }
-    int due = failed ? 0 : edit_texts(text, len, have, account, changes, n, allow_root, changed);
+    struct edit e;
+    const char *failed = NULL;
+    int due = read_and_decide(gf->dir_fd, gf->has_gshadow, account, changes, n, allow_root, &e);
     if (due < 0)
-        failed = "out of memory editing";
+        failed = "cannot read";
     for (int f = 0; f < 2 && failed == NULL; f++) {
-        if (changed[f] && stage(gf->tmp_fd[f], text[f], len[f], &st[f]) != 0)
+        if (e.changed[f] && stage(gf->tmp_fd[f], e.text[f], e.len[f], &e.st[f]) != 0)
             failed = "cannot write the temporary file for";
     }
     for (int f = 0; f < 2 && failed == NULL; f++) {
-        if (!changed[f])
+        if (!e.changed[f])
             continue;
         if (renameat(gf->dir_fd, gf->tmp_name[f], gf->dir_fd, file_names[f]) != 0)
             failed = "cannot rename the temporary file over";
         else
             gf->tmp_name[f][0] = '\0';
     }
-    if (failed == NULL && (changed[0] || changed[1]))
+    if (failed == NULL && (e.changed[0] || e.changed[1]))
         fsync(gf->dir_fd);
+    enum aad_status result = AAD_OK;
     if (failed != NULL) {
         result = aad_fail(err, AAD_UNAVAILABLE, "%s %s/group or gshadow: %m", failed, gf->dir);
-        for (size_t c = 0; c < n; c++) {
-            if (changes[c].outcome == AAD_GROUP_ADDED || changes[c].outcome == AAD_GROUP_REMOVED)
+        if (due < 0)
+            for (size_t c = 0; c < n; c++)
                 changes[c].outcome = AAD_GROUP_WRITE_FAILED;
-        }
+        due_failed(changes, n);
     }
     lock_files(gf->lock_fd, F_UNLCK);
-    free(text[0]);
-    free(text[1]);
+    edit_clear(&e);
     return result;
-}
-
-int aad_groupfile_is_member(const char *dir, const char *group, const char *account)
-{
-    int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0)
-        return -1;
-    char *text = NULL;
-    size_t len = 0;
-    struct stat st;
-    struct group_line line;
-    int rc = -1;
-    if (read_file(dir_fd, file_names[0], &text, &len, &st) == 0 && find_group(text, len, group, &line))
-        rc = list_has(text + line.members, line.end - line.members, account);
-    free(text);
-    close(dir_fd);
-    return rc;
 }

@@ -55,8 +55,8 @@ struct aad_groupfile {
 
 /* Opens dir (AAD_GROUPFILE_DIR in production; tests use a copy), the
  * lock file lock_path, and creates the temporary files. Failures are
- * AAD_UNAVAILABLE with errno's reason. Always release gf with
- * aad_groupfile_close. */
+ * AAD_UNAVAILABLE with errno's reason (aad_groupfile_apply then writes
+ * nothing). Always release gf with aad_groupfile_close. */
 enum aad_status aad_groupfile_open(struct aad_groupfile *gf, const char *dir,
                                    const char *lock_path, struct aad_error *err);
 
@@ -72,15 +72,20 @@ struct aad_group_change {
 /* Makes account's membership in each of changes[0..n) as wanted, in one
  * locked edit of both files; fills each outcome. Once per gf (the
  * temporary files are used up). AAD_OK when everything due was written;
- * otherwise AAD_UNAVAILABLE and every due change is AAD_GROUP_WRITE_FAILED
- * (nothing of this call was written, or, if the second rename failed,
- * the group file only). */
+ * otherwise AAD_UNAVAILABLE and every change that was due (or all, when
+ * the files cannot be read) is AAD_GROUP_WRITE_FAILED: nothing of this
+ * call was written, or, if the second rename failed, the group file only. */
 enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *account,
                                     struct aad_group_change *changes, size_t n, int allow_root,
                                     struct aad_error *err);
 
-/* Whether account is in group, per the group file under dir: 1, 0, or -1
- * when there is no such group. For aad-login's dry run. */
-int aad_groupfile_is_member(const char *dir, const char *group, const char *account);
+/* What aad_groupfile_apply would do, from the group file under dir as it
+ * is now, without the lock and without writing: ADDED and REMOVED mean
+ * "would be". For aad-login's dry run, and for a writer that cannot
+ * write (to tell a removal that is due from one that is not). A file that
+ * cannot be read: AAD_UNAVAILABLE, every outcome AAD_GROUP_WRITE_FAILED. */
+enum aad_status aad_groupfile_preview(const char *dir, const char *account,
+                                      struct aad_group_change *changes, size_t n, int allow_root,
+                                      struct aad_error *err);
 
 #endif

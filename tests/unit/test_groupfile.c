@@ -257,6 +257,38 @@ static void test_a_missing_directory_is_unavailable(void **s)
     aad_groupfile_close(&gf);
 }
 
+static void test_preview_tells_what_would_change_and_writes_nothing(void **s)
+{
+    (void)s;
+    struct aad_error err = {AAD_OK, ""};
+    struct aad_group_change c[] = {{"sudo", 1, 0}, {"docker", 0, 0}, {"adm", 1, 0},
+                                   {"root", 1, 0}, {"wheel", 0, 0}};
+    assert_status(aad_groupfile_preview(dir, "alice", c, 5, 0, &err), AAD_OK, err);
+    assert_int_equal(c[0].outcome, AAD_GROUP_ADDED);
+    assert_int_equal(c[1].outcome, AAD_GROUP_REMOVED);
+    assert_int_equal(c[2].outcome, AAD_GROUP_UNCHANGED);
+    assert_int_equal(c[3].outcome, AAD_GROUP_ROOT_REFUSED);
+    assert_int_equal(c[4].outcome, AAD_GROUP_NO_SUCH_GROUP);
+    assert_string_equal(read_text("group"), GROUP_TEXT);
+    assert_string_equal(read_text("gshadow"), GSHADOW_TEXT);
+}
+
+/* Without its temporary files (it could not prepare them) nothing is
+ * written: what was due fails, the rest stands. */
+static void test_apply_without_prepared_files_writes_nothing(void **s)
+{
+    (void)s;
+    struct aad_groupfile gf;
+    struct aad_error err = {AAD_OK, ""};
+    assert_status(aad_groupfile_open(&gf, dir, lock_path, &err), AAD_OK, err);
+    aad_groupfile_close(&gf);
+    struct aad_group_change c[] = {{"sudo", 0, 0}, {"docker", 0, 0}};
+    assert_status(aad_groupfile_apply(&gf, "alice", c, 2, 0, &err), AAD_UNAVAILABLE, err);
+    assert_int_equal(c[0].outcome, AAD_GROUP_UNCHANGED);    /* not a member: nothing due */
+    assert_int_equal(c[1].outcome, AAD_GROUP_WRITE_FAILED); /* a removal that was due */
+    assert_string_equal(read_text("group"), GROUP_TEXT);
+}
+
 /* How often name is in the member list of the line starting with prefix. */
 static int count_member(const char *text, const char *prefix, const char *name)
 {
@@ -387,6 +419,8 @@ int main(void)
         T(test_without_gshadow_only_group_is_edited),
         T(test_lock_held_by_another_is_waited_for),
         T(test_a_missing_directory_is_unavailable),
+        T(test_preview_tells_what_would_change_and_writes_nothing),
+        T(test_apply_without_prepared_files_writes_nothing),
         T(test_concurrent_writers_lose_no_update),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
