@@ -25,6 +25,7 @@
 #include "aad_login.h"
 #include "aad_refusal.h"
 #include "aad_token.h"
+#include "group_preview.h"
 
 #ifndef AAD_DEFAULT_CONFIG
 #define AAD_DEFAULT_CONFIG "/etc/security/pam_aad.conf"
@@ -282,6 +283,7 @@ int main(int argc, char **argv)
         putchar('\n');
     if (st == AAD_OK) {
         print_identity(&id, &t);
+        group_preview_print(&id, cfg->allow_root);
     } else {
         /* What pam_aad.so tells the user, then the administrator's detail. */
         char sentence[512];
