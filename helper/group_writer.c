@@ -42,13 +42,17 @@ static void serve(const struct aad_config *cfg, const char *account)
     int have_map = aad_group_map_read(cfg->group_map, NULL, &map, &err) == AAD_OK;
     struct aad_groupfile gf;
     int ready = aad_groupfile_open(&gf, AAD_GROUPFILE_DIR, AAD_GROUPFILE_LOCK, &err) == AAD_OK;
+    struct aad_error unprepared = err; /* why nothing can be written, if so */
     if (!ready)
         aad_groupfile_close(&gf); /* nothing half-prepared: gshadow without group */
     int last_tmp = gf.tmp_fd[1] >= 0 ? gf.tmp_fd[1] : gf.tmp_fd[0];
     /* Not confined: it writes nothing (without its temporary files,
      * aad_groupfile_apply only tells what was due). */
-    if (confine_group_writer(ready ? gf.dir : NULL, gf.dir_fd, gf.tmp_fd[0], last_tmp) != 0)
+    if (confine_group_writer(ready ? gf.dir : NULL, gf.dir_fd, gf.tmp_fd[0], last_tmp) != 0) {
+        aad_fail(&unprepared, AAD_UNAVAILABLE, "cannot confine the group writer: %m");
         aad_groupfile_close(&gf);
+        ready = 0;
+    }
 
     struct aad_wire_msg req;
     if (aad_wire_recv(WRITER_FD, aad_monotonic_ms() + (aad_config_login_bound_s(cfg) * 1000),
@@ -74,8 +78,10 @@ static void serve(const struct aad_config *cfg, const char *account)
             slot[due++] = i;
         }
     }
-    if (due > 0)
-        aad_groupfile_apply(&gf, account, mapped, due, cfg->allow_root, &err);
+    if (due > 0 && aad_groupfile_apply(&gf, account, mapped, due, cfg->allow_root, &err) == AAD_OK)
+        err.message[0] = '\0';
+    else if (!ready)
+        err = unprepared;
     for (size_t d = 0; d < due; d++)
         outcome[slot[d]] = mapped[d].outcome;
     size_t used = 0;
@@ -83,8 +89,9 @@ static void serve(const struct aad_config *cfg, const char *account)
         used += (size_t)snprintf(reply + used, sizeof(reply) - used, "%s%d", i ? " " : "",
                                  (int)outcome[i]);
     reply[used] = '\0';
-    const char *fields[] = {reply};
-    aad_wire_send(WRITER_FD, AAD_MSG_GROUPS_DONE, 1, fields);
+    /* The reason a write failed, for the helper's log. */
+    const char *fields[] = {reply, due > 0 ? err.message : ""};
+    aad_wire_send(WRITER_FD, AAD_MSG_GROUPS_DONE, 2, fields);
     aad_wire_msg_clear(&req);
     aad_groupfile_close(&gf);
     aad_group_map_clear(&map);
@@ -126,16 +133,24 @@ int group_writer_start(const struct aad_config *cfg, const char *account, struct
 }
 
 /* The writer's answer: one outcome per want, or none (all failed). */
-static void receive_outcomes(struct group_writer *w, size_t n, enum aad_group_outcome *out)
+static void receive_outcomes(struct group_writer *w, size_t n, enum aad_group_outcome *out,
+                             const struct aad_log *log)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = AAD_GROUP_WRITE_FAILED;
     struct aad_wire_msg msg;
-    if (w->fd < 0 || aad_wire_recv(w->fd, aad_monotonic_ms() + REPLY_WAIT_MS, &msg) != AAD_WIRE_OK)
+    enum aad_wire_result res = w->fd < 0 ? AAD_WIRE_CLOSED
+                                         : aad_wire_recv(w->fd, aad_monotonic_ms() + REPLY_WAIT_MS, &msg);
+    if (res != AAD_WIRE_OK) {
+        aad_log(log, LOG_ERR, "group_map: no answer from the group writer: %s",
+                aad_wire_result_name(res));
         return;
+    }
     char *words[MAX_GROUPS];
-    size_t got = msg.type == AAD_MSG_GROUPS_DONE && msg.count == 1
+    size_t got = msg.type == AAD_MSG_GROUPS_DONE && msg.count == 2
                      ? split_words(msg.field[0], words, MAX_GROUPS) : 0;
+    if (got == n && msg.field[1][0] != '\0')
+        aad_log(log, LOG_ERR, "group_map: the group writer: %.300s", msg.field[1]);
     for (size_t i = 0; got == n && i < n; i++) {
         char *end = NULL;
         long v = strtol(words[i], &end, 10);
@@ -170,11 +185,13 @@ enum aad_status group_writer_apply(struct group_writer *w, const char *account,
     enum aad_group_outcome *out = calloc(plan->count, sizeof(*out));
     if (out == NULL)
         return aad_fail(err, AAD_DENIED, "out of memory");
-    if (send_wants(w, plan) == 0)
-        receive_outcomes(w, plan->count, out);
-    else
+    if (send_wants(w, plan) == 0) {
+        receive_outcomes(w, plan->count, out, log);
+    } else {
+        aad_log(log, LOG_ERR, "group_map: the group writer cannot be reached");
         for (size_t i = 0; i < plan->count; i++)
             out[i] = AAD_GROUP_WRITE_FAILED;
+    }
     enum aad_status st = AAD_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const struct aad_group_want *g = &plan->wants[i];

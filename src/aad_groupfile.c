@@ -355,7 +355,10 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         return aad_fail(err, AAD_UNAVAILABLE, "'%.40s' is not an account name", account);
     if (gf->tmp_fd[0] < 0 || lock_files(gf->lock_fd, F_WRLCK) != 0) {
         /* Nothing can be written; what was not due anyway still stands. */
-        enum aad_status st = aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %m", gf->dir);
+        enum aad_status st =
+            gf->tmp_fd[0] < 0
+                ? aad_fail(err, AAD_UNAVAILABLE, "%s/group: not prepared for writing", gf->dir)
+                : aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %m", gf->dir);
         aad_groupfile_preview(gf->dir, account, changes, n, allow_root, NULL);
         due_failed(changes, n);
         return st;

@@ -32,7 +32,7 @@ enum aad_wire_type {
     AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
     /* helper -> its group writer (helper/group_writer.c) and back */
     AAD_MSG_GROUPS_SET = 20,  /* "+group -group ..." (space-separated) */
-    AAD_MSG_GROUPS_DONE = 21, /* one outcome digit per group, space-separated */
+    AAD_MSG_GROUPS_DONE = 21, /* outcome numbers, space-separated; why a write failed ("") */
 };
 
 /* Why a receive failed. */

@@ -79,6 +79,8 @@ mount --bind /etc/pam.d /etc/pam.d
 mount -o remount,bind,ro /etc
 attempt "addition that cannot be written: logged, login proceeds" "$ADMINS_GROUP_ID aadadmins" 644 "\$G" 0 \
     "could not add $E2E_USER to local group aadadmins (Entra group $ADMINS_GROUP_ID): the login goes on without it" 0
+grep -qF "group_map: the group writer: /etc/.pwd.lock: Read-only file system" "$T/syslog" ||
+    { echo "FAIL: the writer's reason is not in the log"; cat "$T/syslog"; rc=1; }
 attempt "no removal due (not a member), read-only /etc: login proceeds" "$ADMINS_GROUP_ID aadadmins" 644 '[]' 0 \
     "stays out of local group aadadmins" 0
 # Now a member whom Entra no longer lists: the right cannot be taken away.
