@@ -67,7 +67,8 @@ enum aad_status aad_groupfile_open(struct aad_groupfile *gf, const char *dir,
                                   sizeof(gf->tmp_name[f]));
         if (gf->tmp_fd[f] < 0) {
             gf->tmp_name[f][0] = '\0';
-            return aad_fail(err, AAD_UNAVAILABLE, "%s: cannot create a temporary file: %m", dir);
+            return aad_fail(err, AAD_UNAVAILABLE, "%s: cannot create a temporary file: %s", dir,
+                            strerror(errno));
         }
     }
     return AAD_OK;
@@ -358,7 +359,8 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         enum aad_status st =
             gf->tmp_fd[0] < 0
                 ? aad_fail(err, AAD_UNAVAILABLE, "%s/group: not prepared for writing", gf->dir)
-                : aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %m", gf->dir);
+                : aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %s", gf->dir,
+                           strerror(errno));
         aad_groupfile_preview(gf->dir, account, changes, n, allow_root, NULL);
         due_failed(changes, n);
         return st;
@@ -384,7 +386,8 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         fsync(gf->dir_fd);
     enum aad_status result = AAD_OK;
     if (failed != NULL) {
-        result = aad_fail(err, AAD_UNAVAILABLE, "%s %s/group or gshadow: %m", failed, gf->dir);
+        result = aad_fail(err, AAD_UNAVAILABLE, "%s %s/group or gshadow: %s", failed, gf->dir,
+                          strerror(errno));
         if (due < 0)
             for (size_t c = 0; c < n; c++)
                 changes[c].outcome = AAD_GROUP_WRITE_FAILED;
