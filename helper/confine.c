@@ -228,18 +228,15 @@ static int writer_rules(scmp_filter_ctx ctx, int dir_fd, int first_tmp, int last
         rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(renameat), 1, SCMP_A2(SCMP_CMP_NE, dfd));
     if (rc == 0)
         rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(unlinkat), 1, SCMP_A0(SCMP_CMP_NE, dfd));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(open), 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(openat), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(open), 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, __O_TMPFILE, __O_TMPFILE));
-    if (rc == 0)
-        rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(openat), 1,
-                              SCMP_A2(SCMP_CMP_MASKED_EQ, __O_TMPFILE, __O_TMPFILE));
+    const scmp_datum_t creating[] = {O_CREAT, __O_TMPFILE};
+    for (size_t i = 0; i < COUNT(creating); i++) {
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(open), 1,
+                                  SCMP_A1(SCMP_CMP_MASKED_EQ, creating[i], creating[i]));
+        if (rc == 0)
+            rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(openat), 1,
+                                  SCMP_A2(SCMP_CMP_MASKED_EQ, creating[i], creating[i]));
+    }
     if (rc == 0)
         rc = seccomp_rule_add(ctx, DENY, SCMP_SYS(openat2), 0);
     const int by_fd[] = {SCMP_SYS(fchmod), SCMP_SYS(fchown)};

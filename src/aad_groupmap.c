@@ -31,48 +31,44 @@ static int add_line(struct aad_group_map *map, const char *id, const char *group
     return 0;
 }
 
+struct reading {
+    const char *path;
+    const struct aad_log *log;
+    struct aad_group_map *map;
+};
+
+static enum aad_status read_line(void *ctx, int lineno, char *line, struct aad_error *err)
+{
+    struct reading *rd = ctx;
+    char id[64], group[AAD_ACCOUNT_NAME_MAX + 2], extra[2];
+    int n = sscanf(line, "%63s %33s %1s", id, group, extra);
+    if (n == EOF || n <= 0)
+        return AAD_OK;
+    if (n != 2)
+        aad_log(rd->log, LOG_WARNING,
+                "%s:%d: expected '<Entra group object ID> <local group>': line ignored", rd->path,
+                lineno);
+    else if (!aad_is_guid(id))
+        aad_log(rd->log, LOG_WARNING,
+                "%s:%d: '%.64s' is not an Entra group object ID (display names are refused): "
+                "line ignored", rd->path, lineno, id);
+    else if (!aad_is_valid_account_name(group))
+        aad_log(rd->log, LOG_WARNING, "%s:%d: '%.33s' is not a valid local group name: line ignored",
+                rd->path, lineno, group);
+    else if (rd->map->count >= GROUP_MAP_MAX_LINES)
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: more than %d lines", rd->path,
+                        GROUP_MAP_MAX_LINES);
+    else if (add_line(rd->map, id, group) != 0)
+        return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
+    return AAD_OK;
+}
+
 enum aad_status aad_group_map_read(const char *path, const struct aad_log *log,
                                    struct aad_group_map *map, struct aad_error *err)
 {
     memset(map, 0, sizeof(*map));
-    char *text = NULL;
-    size_t len = 0;
-    enum aad_status st = aad_safefile_read(path, GROUP_MAP_MAX_BYTES, &text, &len, err);
-    if (st != AAD_OK)
-        return st;
-    int lineno = 0;
-    for (char *line = text; line != NULL && st == AAD_OK;) {
-        char *next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash != NULL)
-            *hash = '\0';
-        char id[64], group[AAD_ACCOUNT_NAME_MAX + 2], extra[2];
-        int n = sscanf(line, "%63s %33s %1s", id, group, extra);
-        if (n == EOF || n <= 0)
-            ;
-        else if (n != 2)
-            aad_log(log, LOG_WARNING,
-                    "%s:%d: expected '<Entra group object ID> <local group>': line ignored", path,
-                    lineno);
-        else if (!aad_is_guid(id))
-            aad_log(log, LOG_WARNING,
-                    "%s:%d: '%.64s' is not an Entra group object ID (display names are refused): "
-                    "line ignored", path, lineno, id);
-        else if (!aad_is_valid_account_name(group))
-            aad_log(log, LOG_WARNING, "%s:%d: '%.33s' is not a valid local group name: line ignored",
-                    path, lineno, group);
-        else if (map->count >= GROUP_MAP_MAX_LINES)
-            st = aad_fail(err, AAD_CONFIG_ERROR, "%s: more than %d lines", path,
-                          GROUP_MAP_MAX_LINES);
-        else if (add_line(map, id, group) != 0)
-            st = aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
-        line = next;
-    }
-    free(text);
-    return st;
+    struct reading rd = {path, log, map};
+    return aad_safefile_each_line(path, GROUP_MAP_MAX_BYTES, read_line, &rd, err);
 }
 
 void aad_group_map_clear(struct aad_group_map *map)

@@ -3,6 +3,7 @@
 
 #include "aad_safefile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -101,5 +102,33 @@ enum aad_status aad_safefile_read(const char *path, size_t max_len, char **out, 
     if (aad_safefile_read_fd(fd, max_len, out, out_len) != 0)
         st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unreadable or larger than %zu bytes", path, max_len);
     close(fd);
+    return st;
+}
+
+enum aad_status aad_safefile_each_line(const char *path, size_t max_len, aad_line_fn fn,
+                                       void *ctx, struct aad_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    enum aad_status st = aad_safefile_read(path, max_len, &text, &len, err);
+    if (st != AAD_OK)
+        return st;
+    int lineno = 0;
+    for (char *line = text; line != NULL && st == AAD_OK;) {
+        char *next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        /* '#' starts a comment only after white space: guest UPNs hold "#EXT#". */
+        for (char *hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
+            if (hash == line || isspace((unsigned char)hash[-1])) {
+                *hash = '\0';
+                break;
+            }
+        }
+        st = fn(ctx, lineno, line, err);
+        line = next;
+    }
+    free(text);
     return st;
 }

@@ -28,6 +28,14 @@ enum aad_status aad_safefile_open(const char *path, int *fd, struct aad_error *e
  * in why. */
 int aad_safefile_check_fd(int fd, int want_directory, const char **why);
 
+/* Reads a file as aad_safefile_read does and hands each line to fn, with
+ * its number and without its comment ('#' at the start of the line or
+ * after white space); fn returns AAD_OK to go on. For user_map and
+ * group_map. */
+typedef enum aad_status (*aad_line_fn)(void *ctx, int lineno, char *line, struct aad_error *err);
+enum aad_status aad_safefile_each_line(const char *path, size_t max_len, aad_line_fn fn,
+                                       void *ctx, struct aad_error *err);
+
 /* Reads all of fd (at most max_len bytes) into a NUL-terminated buffer. */
 int aad_safefile_read_fd(int fd, size_t max_len, char **out, size_t *out_len);
 

@@ -4,7 +4,6 @@
 #include "aad_usermap.h"
 #include "aad_safefile.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,50 +29,41 @@ static int add_once(struct aad_strlist *list, const char *local)
     return aad_strlist_contains(list, local, 0) ? 0 : aad_strlist_add(list, local, strlen(local));
 }
 
+struct reading {
+    const char *path, *upn, *oid;
+    struct aad_user_map *r;
+};
+
+static enum aad_status read_line(void *ctx, int lineno, char *line, struct aad_error *err)
+{
+    struct reading *rd = ctx;
+    struct aad_user_map *r = rd->r;
+    char local[ACCOUNT_NAME_MAX + 2], key[UPN_MAX + 8], extra[2];
+    int n = sscanf(line, "%33s %263s %1s", local, key, extra);
+    if (n == 2 && aad_is_valid_account_name(local) && strlen(key) <= UPN_MAX + 4) {
+        int is_oid = strncasecmp(key, "oid:", 4) == 0;
+        if (is_oid && !aad_is_guid(key + 4))
+            return aad_fail(err, AAD_CONFIG_ERROR, "%s:%d: '%s' is not oid:<guid>", rd->path,
+                            lineno, key);
+        if (is_oid && rd->oid != NULL && strcasecmp(key + 4, rd->oid) == 0)
+            remember(r->by_oid, &r->oid_conflict, local);
+        else if (!is_oid && rd->upn != NULL && strcasecmp(key, rd->upn) == 0)
+            remember(r->by_upn, &r->upn_conflict, local);
+        if (add_once(&r->named, local) != 0 || (is_oid && add_once(&r->pinned, local) != 0))
+            return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
+    } else if (n > 0 && n != EOF) {
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s:%d: expected 'localname upn-or-oid:<guid>'",
+                        rd->path, lineno);
+    }
+    return AAD_OK;
+}
+
 enum aad_status aad_user_map_read(const char *path, const char *upn, const char *oid,
                                   struct aad_user_map *r, struct aad_error *err)
 {
     memset(r, 0, sizeof(*r));
-    char *text = NULL;
-    size_t len = 0;
-    enum aad_status st = aad_safefile_read(path, USER_MAP_MAX_BYTES, &text, &len, err);
-    if (st != AAD_OK)
-        return st;
-    int lineno = 0;
-    for (char *line = text; line != NULL && st == AAD_OK;) {
-        char *next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        lineno++;
-        /* '#' starts a comment only after white space: guest UPNs hold "#EXT#". */
-        for (char *hash = line; (hash = strchr(hash, '#')) != NULL; hash++) {
-            if (hash == line || isspace((unsigned char)hash[-1])) {
-                *hash = '\0';
-                break;
-            }
-        }
-        char local[ACCOUNT_NAME_MAX + 2], key[UPN_MAX + 8], extra[2];
-        int n = sscanf(line, "%33s %263s %1s", local, key, extra);
-        if (n == 2 && aad_is_valid_account_name(local) && strlen(key) <= UPN_MAX + 4) {
-            int is_oid = strncasecmp(key, "oid:", 4) == 0;
-            if (is_oid && !aad_is_guid(key + 4))
-                st = aad_fail(err, AAD_CONFIG_ERROR, "%s:%d: '%s' is not oid:<guid>", path, lineno,
-                              key);
-            else if (is_oid && oid != NULL && strcasecmp(key + 4, oid) == 0)
-                remember(r->by_oid, &r->oid_conflict, local);
-            else if (!is_oid && upn != NULL && strcasecmp(key, upn) == 0)
-                remember(r->by_upn, &r->upn_conflict, local);
-            if (st == AAD_OK &&
-                (add_once(&r->named, local) != 0 || (is_oid && add_once(&r->pinned, local) != 0)))
-                st = aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
-        } else if (n > 0 && n != EOF) {
-            st = aad_fail(err, AAD_CONFIG_ERROR, "%s:%d: expected 'localname upn-or-oid:<guid>'",
-                          path, lineno);
-        }
-        line = next;
-    }
-    free(text);
-    return st;
+    struct reading rd = {path, upn, oid, r};
+    return aad_safefile_each_line(path, USER_MAP_MAX_BYTES, read_line, &rd, err);
 }
 
 void aad_user_map_clear(struct aad_user_map *r)

@@ -16,20 +16,8 @@ emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" "ti
 groupmap_setup_etc
 cp "$T/etc/group" "$T/group.before"; cp "$T/etc/gshadow" "$T/gshadow.before"
 
-ssh-keygen -q -t ed25519 -N '' -f "$T/host_key"
-PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-cat >"$T/sshd_config" <<CONF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $T/host_key
-PidFile $T/sshd.pid
-UsePAM yes
-PasswordAuthentication no
-PubkeyAuthentication no
-StrictModes no
-PermitRootLogin no
-CONF
-cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf" >>"$T/sshd_config"
+e2e_sshd_config "$T"
+PORT=$SSHD_PORT
 
 # ssh.exp PORT CLAIMS-JSON: logs in, approving with those claims; prints
 # what the session's id and sudo say.
