@@ -17,6 +17,10 @@
 e2e_require pamtester stdbuf curl
 CAPTURE_SO=$(cd "$builddir" && pwd)/tests/pam/.libs/syslog_capture.so
 [ -f "$CAPTURE_SO" ] || { echo "FAIL: $CAPTURE_SO not built"; exit 1; }
+# In a sanitizer build the capture shim needs its runtimes loaded first
+# (pamtester itself is not instrumented: its leaks are not ours).
+PRELOAD=$(ldd "$CAPTURE_SO" | sed -n 's/.*lib\(a\|ub\)san[^ ]* => \([^ ]*\).*/\2/p' | tr '\n' ' ')
+PRELOAD="$PRELOAD$CAPTURE_SO"
 e2e_setup
 emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 10" "timeout = 60" \
     "wait_for_enter = no" "qr = no"
@@ -36,7 +40,7 @@ attempt() {
     printf 'auth required %s helper=%s config=%s group_map=%s debug\naccount required pam_permit.so\n' \
         "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$T/pam_aad.conf" "$T/map.case" >/etc/pam.d/aadload
     : >"$T/syslog"; : >"$T/out"
-    SYSLOG_CAPTURE_FILE="$T/syslog" LD_PRELOAD="$CAPTURE_SO" \
+    SYSLOG_CAPTURE_FILE="$T/syslog" LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 \
         stdbuf -o0 pamtester aadload $E2E_USER authenticate >"$T/out" 2>&1 </dev/null &
     pid=\$!
     code=""
