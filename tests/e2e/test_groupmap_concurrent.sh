@@ -14,7 +14,7 @@ emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 30" "t
     "group_map = $T/group_map" "wait_for_enter = no" "qr = no"
 ops_members=""
 for i in $(seq -w 0 $((N - 1))); do
-    echo "user$i:x:$((5000 + ${i#0})):100:load user:/nonexistent:/bin/sh" >>"$T/passwd"
+    echo "user$i:x:$(expr 5000 + "$i"):100:load user:/nonexistent:/bin/sh" >>"$T/passwd"
     echo "user$i:*:19000:0:99999:7:::" >>"$T/shadow"
     ops_members="$ops_members${ops_members:+,}user$i"
 done
@@ -44,7 +44,8 @@ while [ \$approved -lt $N ] && [ \$(date +%s) -lt \$deadline ]; do
         [ -e "$T/approved.\$i" ] && continue
         code=\$(sed -n 's/.*enter the code \([A-Z0-9-]*\) to.*/\1/p' "$T/out.\$i" | head -n 1)
         [ -n "\$code" ] || continue
-        emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"user\$i@$DOMAIN\",\"oid\":\"00000000-0000-4000-8000-0000000000\$i\",\"groups\":[\"$ADMINS_GROUP_ID\"]}}" >/dev/null
+        oid=\$(printf '00000000-0000-4000-8000-%012d' "\$(expr "\$i" + 0)")
+        emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"user\$i@$DOMAIN\",\"oid\":\"\$oid\",\"groups\":[\"$ADMINS_GROUP_ID\"]}}" >/dev/null
         touch "$T/approved.\$i"; approved=\$((approved + 1))
     done
     sleep 0.2
