@@ -8,7 +8,8 @@
 #  - a local group name in another case ("AADADMINS" is not "aadadmins");
 #  - a display name instead of an object ID (also when the token carries
 #    that display name as a "group").
-# And the two ways a write can fail (/etc read-only): an addition is
+# A refused login (another identity, in the mapped Entra group) changes
+# nothing. And the two ways a write can fail (/etc read-only): an addition is
 # logged and the login proceeds; a removal refuses the login.
 # A group object ID in another case is the same group (GUIDs compare
 # without regard to case): that one does change the file, as it should.
@@ -34,8 +35,9 @@ cat >"$T/scenario.sh" <<SH
 set -eu
 . "$top_srcdir/tests/emulator/emu.sh"
 rc=0
-# attempt NAME MAP-LINE MAP-MODE TOKEN-GROUPS-JSON WANT-RC WANT-LOG WANT-CHANGE
+# attempt NAME MAP-LINE MAP-MODE TOKEN-GROUPS-JSON WANT-RC WANT-LOG WANT-CHANGE [UPN]
 attempt() {
+    upn=\${8:-$E2E_UPN}
     printf '%s\n' "\$2" >"$T/map.case"; chmod "\$3" "$T/map.case"
     printf 'auth required %s helper=%s config=%s group_map=%s debug\naccount required pam_permit.so\n' \
         "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$T/pam_aad.conf" "$T/map.case" >/etc/pam.d/aadload
@@ -49,7 +51,7 @@ attempt() {
         [ -n "\$code" ] && break
         sleep 0.1
     done
-    [ -n "\$code" ] && emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"$E2E_UPN\",\"groups\":\$4}}" >/dev/null
+    [ -n "\$code" ] && emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"\$upn\",\"groups\":\$4}}" >/dev/null
     got=0; wait \$pid || got=1
     changed=0
     cmp -s /etc/group "$T/group.before" && cmp -s /etc/gshadow "$T/gshadow.before" || changed=1
@@ -64,6 +66,8 @@ attempt() {
     fi
 }
 G='["$ADMINS_GROUP_ID"]'
+attempt "refused login (signed in as another account)" "$ADMINS_GROUP_ID aadadmins" 644 "\$G" 1 \
+    "signed in as mallory@$DOMAIN, which is account mallory, not $E2E_USER" 0 "mallory@$DOMAIN"
 attempt "group that does not exist" "$ADMINS_GROUP_ID nosuchgroup" 644 "\$G" 0 \
     "local group nosuchgroup left alone for $E2E_USER (Entra group $ADMINS_GROUP_ID): no such local group" 0
 grep -q '^nosuchgroup:' /etc/group && { echo "FAIL: a group was created"; rc=1; }
