@@ -8,6 +8,7 @@
 #include "confine.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,7 @@ int group_writer_start(const struct aad_config *cfg, const char *account, struct
 {
     w->pid = -1;
     w->fd = -1;
+    w->slice_ms = cfg->http_timeout * 1000 / 2;
     if (cfg->group_map == NULL)
         return 0;
     int sv[2];
@@ -134,13 +136,20 @@ int group_writer_start(const struct aad_config *cfg, const char *account, struct
 
 /* The writer's answer: one outcome per want, or none (all failed). */
 static void receive_outcomes(struct group_writer *w, size_t n, enum aad_group_outcome *out,
-                             const struct aad_log *log)
+                             const struct aad_log *log, void (*alive)(void *), void *alive_ctx)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = AAD_GROUP_WRITE_FAILED;
     struct aad_wire_msg msg;
-    enum aad_wire_result res = w->fd < 0 ? AAD_WIRE_CLOSED
-                                         : aad_wire_recv(w->fd, aad_monotonic_ms() + REPLY_WAIT_MS, &msg);
+    int64_t until = aad_monotonic_ms() + REPLY_WAIT_MS;
+    /* While the writer waits for the lock (up to 15 s), the module hears
+     * from us at least every slice: it counts silence as a hang. */
+    struct pollfd p = {w->fd, POLLIN, 0};
+    while (w->fd >= 0 && aad_monotonic_ms() < until && poll(&p, 1, (int)w->slice_ms) == 0) {
+        if (alive != NULL)
+            alive(alive_ctx);
+    }
+    enum aad_wire_result res = w->fd < 0 ? AAD_WIRE_CLOSED : aad_wire_recv(w->fd, until, &msg);
     if (res != AAD_WIRE_OK) {
         aad_log(log, LOG_ERR, "group_map: no answer from the group writer: %s",
                 aad_wire_result_name(res));
@@ -178,7 +187,7 @@ static int send_wants(struct group_writer *w, const struct aad_group_plan *plan)
 
 enum aad_status group_writer_apply(struct group_writer *w, const char *account,
                                    const struct aad_group_plan *plan, const struct aad_log *log,
-                                   struct aad_error *err)
+                                   void (*alive)(void *), void *alive_ctx, struct aad_error *err)
 {
     if (plan->count == 0)
         return AAD_OK;
@@ -186,7 +195,7 @@ enum aad_status group_writer_apply(struct group_writer *w, const char *account,
     if (out == NULL)
         return aad_fail(err, AAD_DENIED, "out of memory");
     if (send_wants(w, plan) == 0) {
-        receive_outcomes(w, plan->count, out, log);
+        receive_outcomes(w, plan->count, out, log, alive, alive_ctx);
     } else {
         aad_log(log, LOG_ERR, "group_map: the group writer cannot be reached");
         for (size_t i = 0; i < plan->count; i++)

@@ -23,6 +23,7 @@
 struct group_writer {
     pid_t pid; /* -1: none */
     int fd;
+    long slice_ms; /* how long the helper may stay silent towards the module */
 };
 
 /* Forks the writer for account (no-op without group_map: pid stays -1).
@@ -34,10 +35,11 @@ int group_writer_start(const struct aad_config *cfg, const char *account,
  * local group, Entra group object ID) and per group left alone. A removal
  * that could not be written is AAD_DENIED (a revoked right must not
  * survive); an addition that could not be written is logged and the
- * login goes on without it. */
+ * login goes on without it. alive (may be NULL) is called while the
+ * writer takes long (waiting for the lock), so the module keeps waiting. */
 enum aad_status group_writer_apply(struct group_writer *w, const char *account,
                                    const struct aad_group_plan *plan, const struct aad_log *log,
-                                   struct aad_error *err);
+                                   void (*alive)(void *), void *alive_ctx, struct aad_error *err);
 
 /* Closes the socket and reaps the writer (killed if it outlives a bound). */
 void group_writer_stop(struct group_writer *w);

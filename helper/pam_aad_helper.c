@@ -90,13 +90,12 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     else if (cfg->debug)
         aad_log(&log, LOG_DEBUG, "helper confinement: Landlock ABI %d (0: none), seccomp %s", abi,
                 filtered ? "on" : "not built");
-    if (st == AAD_OK) {
-        struct aad_ui ui = relay_ui(relay, (int)qr_ok);
+    struct aad_ui ui = relay_ui(relay, (int)qr_ok);
+    if (st == AAD_OK)
         st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
-    }
     /* Before the verdict, so before the session opens; never on a refusal. */
     if (st == AAD_OK)
-        st = group_writer_apply(&writer, account.name, &id->groups, &log, err);
+        st = group_writer_apply(&writer, account.name, &id->groups, &log, ui.alive, ui.ctx, err);
     group_writer_stop(&writer);
     aad_config_free(cfg);
     return st;

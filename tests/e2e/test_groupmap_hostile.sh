@@ -29,6 +29,8 @@ groupmap_setup_etc
 echo "rootish:x:0:" >>"$T/etc/group"   # a second gid 0 group, as some hosts have
 echo "rootish:!::" >>"$T/etc/gshadow"
 cp "$T/etc/group" "$T/group.before"; cp "$T/etc/gshadow" "$T/gshadow.before"
+HOLD_LOCK=$(cd "$builddir" && pwd)/tests/e2e/hold_pwd_lock
+: >"$T/extra_args"   # more module arguments for the next attempt
 UPPER_ID=$(printf '%s' "$ADMINS_GROUP_ID" | tr a-f A-F)
 
 cat >"$T/scenario.sh" <<SH
@@ -39,8 +41,8 @@ rc=0
 attempt() {
     upn=\${8:-$E2E_UPN}
     printf '%s\n' "\$2" >"$T/map.case"; chmod "\$3" "$T/map.case"
-    printf 'auth required %s helper=%s config=%s group_map=%s debug\naccount required pam_permit.so\n' \
-        "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$T/pam_aad.conf" "$T/map.case" >/etc/pam.d/aadload
+    printf 'auth required %s helper=%s config=%s group_map=%s debug%s\naccount required pam_permit.so\n' \
+        "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$T/pam_aad.conf" "$T/map.case" "\$(cat "$T/extra_args")" >/etc/pam.d/aadload
     : >"$T/syslog"; : >"$T/out"
     SYSLOG_CAPTURE_FILE="$T/syslog" LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 \
         stdbuf -o0 pamtester aadload $E2E_USER authenticate >"$T/out" 2>&1 </dev/null &
@@ -81,6 +83,17 @@ attempt "display name instead of an object ID" "Linux-Admins aadadmins" 644 '["L
     "'Linux-Admins' is not an Entra group object ID (display names are refused): line ignored" 0
 attempt "object ID in upper case is the same group" "$UPPER_ID aadadmins" 644 "\$G" 0 \
     "group_map: added $E2E_USER to local group aadadmins (Entra group $ADMINS_GROUP_ID)" 1
+# The lock held by another program (vipw, useradd) for longer than the
+# module's patience with a silent helper (http_timeout 2 + 2 s): the
+# helper keeps the module informed and the addition is made once the lock
+# is free.
+"$HOLD_LOCK" /etc/.pwd.lock 6000 >"$T/lock.out" &
+for n in \$(seq 50); do grep -q locked "$T/lock.out" && break; sleep 0.1; done
+printf ' http_timeout=2' >"$T/extra_args"
+attempt "lock held for 6 s by another program: the login waits for it" "$ADMINS_GROUP_ID aadadmins" 644 "\$G" 0 \
+    "group_map: added $E2E_USER to local group aadadmins (Entra group $ADMINS_GROUP_ID)" 1
+: >"$T/extra_args"
+wait
 # A write that cannot happen: /etc read-only (pam.d stays writable for
 # the test's service file, on a mount of its own).
 mount --bind /etc/pam.d /etc/pam.d
