@@ -38,7 +38,7 @@ static size_t split_words(char *text, char **words, size_t max)
 static void serve(const struct aad_config *cfg, const char *account)
 {
     alarm((unsigned)aad_config_login_bound_s(cfg) + REPLY_WAIT_MS / 1000);
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     struct aad_group_map map;
     int have_map = aad_group_map_read(cfg->group_map, NULL, &map, &err) == AAD_OK;
     struct aad_groupfile gf;
@@ -227,9 +227,9 @@ enum aad_status group_writer_apply(struct group_writer *w, const char *account,
                 aad_log(log, LOG_ERR,
                         "group_map: could not make sure %s is out of local group %s (Entra group "
                         "%s): login refused", account, g->group, g->entra_id);
-                st = aad_fail(err, AAD_DENIED,
-                              "local group %s could not be updated: not authorized for this host",
-                              g->group);
+                st = aad_fail_as(err, AAD_FAILURE_NOT_AUTHORIZED,
+                                 "local group %s could not be updated: not authorized for this "
+                                 "host", g->group);
             }
             break;
         default:

@@ -19,7 +19,7 @@ void group_preview_print(const struct aad_identity *id, int allow_root)
         changes[i].group = plan->wants[i].group;
         changes[i].member = plan->wants[i].member;
     }
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     enum aad_status st = aad_groupfile_preview(AAD_GROUPFILE_DIR, id->local_user, changes,
                                                plan->count, allow_root, &err);
     printf("  local groups (group_map; dry run, aad-login changes nothing):\n");

@@ -42,7 +42,7 @@ approved=0 deadline=\$((\$(date +%s) + 150))
 while [ \$approved -lt $N ] && [ \$(date +%s) -lt \$deadline ]; do
     for i in \$(seq -w 0 $((N - 1))); do
         [ -e "$T/approved.\$i" ] && continue
-        code=\$(sed -n 's/.*enter the code \([A-Z0-9-]*\) to.*/\1/p' "$T/out.\$i" | head -n 1)
+        code=\$(sed -n 's/.*Code: \([A-Z0-9-]*\).*/\1/p' "$T/out.\$i" | head -n 1)
         [ -n "\$code" ] || continue
         oid=\$(printf '00000000-0000-4000-8000-%012d' "\$(expr "\$i" + 0)")
         emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"user\$i@$DOMAIN\",\"oid\":\"\$oid\",\"groups\":[\"$ADMINS_GROUP_ID\"]}}" >/dev/null

@@ -49,7 +49,7 @@ attempt() {
     pid=\$!
     code=""
     for n in \$(seq 100); do
-        code=\$(sed -n 's/.*enter the code \([A-Z0-9-]*\) to.*/\1/p' "$T/out" | head -n 1)
+        code=\$(sed -n 's/.*Code: \([A-Z0-9-]*\).*/\1/p' "$T/out" | head -n 1)
         [ -n "\$code" ] && break
         sleep 0.1
     done

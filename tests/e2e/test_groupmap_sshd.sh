@@ -28,7 +28,7 @@ spawn ssh -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1 \
     aaduser@127.0.0.1 {echo "GROUPS"=[$(id -Gn)]; echo "SUDO"=[$(sudo -n id -u 2>&1)]}
 expect {
-    -re {Code ([A-Z0-9-]+) at [^\r\n]* press Enter} { set code $expect_out(1,string) }
+    -re {Code: ([A-Z0-9-]+).*Press Enter once you have signed in} { set code $expect_out(1,string) }
     timeout { puts "NO-CODE-SHOWN"; exit 2 }
 }
 exec sh -c ". $::env(top_srcdir)/tests/emulator/emu.sh; emu_ctl POST /control/approve '{\"user_code\":\"$code\",\"claims\":$claims}' >/dev/null"

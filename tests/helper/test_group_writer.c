@@ -101,7 +101,7 @@ static void test_the_account_is_the_one_fixed_at_fork(void **state)
     /* A plan carries no account: whatever the helper logs, alice changes. */
     struct aad_group_want want = {"aadadmins", 1, ADMINS};
     struct aad_group_plan plan = {&want, 1};
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_int_equal(group_writer_apply(&w, "mallory", &plan, NULL, NULL, NULL, &err), AAD_OK);
     group_writer_stop(&w);
     assert_string_equal(etc_text("group"), "root:x:0:\nsudo:x:27:\naadadmins:x:4300:alice\n");
@@ -146,7 +146,7 @@ static void test_a_removal_the_writer_cannot_make_refuses(void **state)
     assert_int_equal(group_writer_start(&cfg, "alice", &w), 0);
     struct aad_group_want want = {"aadadmins", 0, ADMINS};
     struct aad_group_plan plan = {&want, 1};
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_int_equal(group_writer_apply(&w, "alice", &plan, NULL, NULL, NULL, &err), AAD_DENIED);
     assert_non_null(strstr(err.message, "local group aadadmins could not be updated"));
     group_writer_stop(&w);

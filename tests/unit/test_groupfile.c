@@ -88,7 +88,7 @@ static enum aad_group_outcome set_one(const char *account, const char *group, in
                                       int allow_root)
 {
     struct aad_groupfile gf;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_status(aad_groupfile_open(&gf, dir, lock_path, &err), AAD_OK, err);
     struct aad_group_change c = {group, member, AAD_GROUP_WRITE_FAILED};
     assert_status(aad_groupfile_apply(&gf, account, &c, 1, allow_root, &err), AAD_OK, err);
@@ -195,7 +195,7 @@ static void test_several_groups_change_in_one_edit(void **s)
 {
     (void)s;
     struct aad_groupfile gf;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_status(aad_groupfile_open(&gf, dir, lock_path, &err), AAD_OK, err);
     struct aad_group_change c[] = {{"sudo", 1, 0}, {"docker", 0, 0}, {"wheel", 1, 0},
                                    {"adm", 1, 0}};
@@ -251,7 +251,7 @@ static void test_a_missing_directory_is_unavailable(void **s)
 {
     (void)s;
     struct aad_groupfile gf;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_status(aad_groupfile_open(&gf, "/nonexistent-pam-aad", lock_path, &err),
                   AAD_UNAVAILABLE, err);
     aad_groupfile_close(&gf);
@@ -260,7 +260,7 @@ static void test_a_missing_directory_is_unavailable(void **s)
 static void test_preview_tells_what_would_change_and_writes_nothing(void **s)
 {
     (void)s;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     struct aad_group_change c[] = {{"sudo", 1, 0}, {"docker", 0, 0}, {"adm", 1, 0},
                                    {"root", 1, 0}, {"wheel", 0, 0}};
     assert_status(aad_groupfile_preview(dir, "alice", c, 5, 0, &err), AAD_OK, err);
@@ -279,7 +279,7 @@ static void test_apply_without_prepared_files_writes_nothing(void **s)
 {
     (void)s;
     struct aad_groupfile gf;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_status(aad_groupfile_open(&gf, dir, lock_path, &err), AAD_OK, err);
     aad_groupfile_close(&gf);
     struct aad_group_change c[] = {{"sudo", 0, 0}, {"docker", 0, 0}};
@@ -356,7 +356,7 @@ static void test_concurrent_writers_lose_no_update(void **s)
             char name[32], c;
             snprintf(name, sizeof(name), "user%02d", i);
             struct aad_groupfile gf;
-            struct aad_error err = {AAD_OK, ""};
+            struct aad_error err = {0};
             if (aad_groupfile_open(&gf, dir, lock_path, &err) != AAD_OK)
                 _exit(2);
             (void)!read(go[0], &c, 1); /* all start together */

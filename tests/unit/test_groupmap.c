@@ -63,7 +63,7 @@ static void test_lines_map_object_ids_to_local_groups(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     write_map("# Entra group            local group\n" ADMINS "  sudo\n" ADMINS " adm # too\n"
               "\n" DEVS "\tdocker\n" DEVS " sudo\n",
               0644);
@@ -81,7 +81,7 @@ static void test_display_name_is_refused_with_a_log_line(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     write_map("Linux-Admins sudo\n" ADMINS " adm\n", 0644);
     assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 1);
@@ -94,7 +94,7 @@ static void test_upper_case_id_is_the_same_group(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     write_map(ADMINS_UPPER " sudo\n", 0644);
     assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 1);
@@ -106,7 +106,7 @@ static void test_invalid_local_group_name_is_ignored_with_a_log_line(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     write_map(ADMINS " SUDO\n" ADMINS " ../etc\n" ADMINS "\n" ADMINS " sudo extra\n", 0644);
     assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 0);
@@ -121,7 +121,7 @@ static void test_file_writable_by_others_is_refused(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     write_map(ADMINS " sudo\n", 0666);
     assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
     assert_int_equal(map.count, 0);
@@ -135,7 +135,7 @@ static void test_symlink_is_refused(void **s)
 {
     (void)s;
     struct aad_group_map map;
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     char link_path[300];
     write_map(ADMINS " sudo\n", 0644);
     snprintf(link_path, sizeof(link_path), "%s/link", dir);
@@ -154,7 +154,7 @@ static void plan_for(const char *claims_json, struct aad_group_plan *plan, enum 
     cfg.scope = (char *)"openid profile";
     json_t *claims = json_loads(claims_json, 0, NULL);
     assert_non_null(claims);
-    struct aad_error err = {AAD_OK, ""};
+    struct aad_error err = {0};
     assert_status(aad_group_plan_make(&cfg, NULL, claims, NULL, &log_to_buffer, plan, &err), want,
                   err);
     json_decref(claims);
