@@ -4,12 +4,14 @@
 #include "aad_base.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 
 static void record(struct aad_error *err, enum aad_status status, enum aad_failure kind,
@@ -281,4 +283,19 @@ int aad_is_printable_token(const char *s, size_t max_len)
             return 0;
     }
     return 1;
+}
+
+int aad_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }

@@ -117,4 +117,7 @@ int aad_is_guid(const char *s);
  * without spaces: safe to show on a terminal and to put in a log line. */
 int aad_is_printable_token(const char *s, size_t max_len);
 
+/* Writes all len bytes (short writes and EINTR retried); 0, or -1 with errno. */
+int aad_write_all(int fd, const void *buf, size_t len);
+
 #endif

@@ -227,25 +227,11 @@ static int edit_members(char **text, size_t *len, const struct group_line *line,
     return 1;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The temporary file gets the contents, the old file's owner and mode,
  * and reaches the disk before it is renamed. */
 static int stage(int fd, const char *text, size_t len, const struct stat *old)
 {
-    if (write_all(fd, text, len) != 0 || fchown(fd, old->st_uid, old->st_gid) != 0 ||
+    if (aad_write_all(fd, text, len) != 0 || fchown(fd, old->st_uid, old->st_gid) != 0 ||
         fchmod(fd, old->st_mode & 07777) != 0 || fsync(fd) != 0)
         return -1;
     return 0;

@@ -308,20 +308,6 @@ static enum aad_status app_token(const struct aad_config *cfg, const struct toke
     return st;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Straight to the descriptor, so that no stdio buffer keeps a copy. */
 static enum aad_status print_result(const struct token_result *r, int as_json,
                                     struct aad_error *err)
@@ -345,8 +331,8 @@ static enum aad_status print_result(const struct token_result *r, int as_json,
     }
     if (text == NULL)
         return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
-    int failed = write_all(STDOUT_FILENO, text, strlen(text)) != 0 ||
-                 write_all(STDOUT_FILENO, "\n", 1) != 0;
+    int failed = aad_write_all(STDOUT_FILENO, text, strlen(text)) != 0 ||
+                 aad_write_all(STDOUT_FILENO, "\n", 1) != 0;
     aad_free_secret(text);
     if (failed)
         return aad_fail(err, AAD_UNAVAILABLE, "the token could not be written to stdout: %s",

@@ -94,7 +94,8 @@ approve_code() {
 # e2e_sshd_config DIR: a host key and DIR/sshd_config for sshd on
 # 127.0.0.1:$SSHD_PORT (chosen here below the kernel's ephemeral range,
 # 32768 and up, where the emulators of tests running in parallel get their
-# ports), keyboard-interactive only through PAM, as doc/sshd_config.d says.
+# ports), keyboard-interactive only through PAM, as doc/sshd_config.d says;
+# and DIR/sshd_start.sh, which starts it.
 e2e_sshd_config() {
     ssh-keygen -q -t ed25519 -N '' -f "$1/host_key"
     SSHD_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
@@ -111,4 +112,11 @@ PermitRootLogin no
 CONF
     # The drop-in from doc/: keyboard-interactive only, grace time >= timeout.
     cat "$top_srcdir/doc/sshd_config.d/pam_aad.conf" >>"$1/sshd_config"
+    # For a scenario inside the namespace to source: starts sshd, waits for it.
+    cat >"$1/sshd_start.sh" <<SH
+mkdir -p /run/sshd
+/usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"
+for i in \$(seq 50); do [ -s "$1/sshd.pid" ] && break; sleep 0.1; done
+[ -s "$1/sshd.pid" ] || { echo "sshd did not start:"; cat "$1/sshd.log"; exit 1; }
+SH
 }

@@ -44,10 +44,7 @@ UPN_CLAIM="\"preferred_username\":\"$E2E_UPN\""
 OVERAGE="\"groups\":null,\"_claim_names\":{\"groups\":\"src1\"},\"_claim_sources\":{\"src1\":{\"endpoint\":\"https://graph.windows.net/$TENANT_ID/users/$EMU_DEFAULT_OID/getMemberObjects\"}}"
 cat >"$T/scenario.sh" <<SH
 set -eu
-mkdir -p /run/sshd
-/usr/sbin/sshd -f "$T/sshd_config" -E "$T/sshd.log"
-for i in \$(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done
-[ -s "$T/sshd.pid" ] || { echo "sshd did not start:"; cat "$T/sshd.log"; exit 1; }
+. "$T/sshd_start.sh"
 rc=0
 login() { # label claims want-group(1/0)
     out=\$(expect "$T/ssh.exp" $PORT "\$2" 2>&1) || { echo "\$out"; echo "FAIL: \$1: no session"; rc=1; return; }

@@ -43,10 +43,7 @@ EXP
 
 cat >"$T/scenario.sh" <<SH
 set -eu
-mkdir -p /run/sshd
-/usr/sbin/sshd -f "$T/sshd_config" -E "$T/sshd.log"
-for i in \$(seq 50); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done
-[ -s "$T/sshd.pid" ] || { echo "sshd did not start:"; cat "$T/sshd.log"; exit 1; }
+. "$T/sshd_start.sh"
 rc=0
 echo "--- approved identity: $E2E_UPN"
 expect "$T/ssh.exp" $PORT $E2E_UPN 1 || rc=1
