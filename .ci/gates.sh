@@ -115,7 +115,7 @@ SHIM
         start=$(date +%s)
         env LD_PRELOAD="$work/vgshim.so" VGSHIM_VALGRIND="$vg" \
             HOSTILE_HTTP_TIMEOUT=10 HOSTILE_TIME_FACTOR=8 HOSTILE_PARALLEL=4 \
-            timeout 600 "$t" >"$log" 2>&1
+            timeout 900 "$t" >"$log" 2>&1
         rc=$?
         bad=$(grep -l -E "definitely lost: [1-9]|ERROR SUMMARY: [1-9]" "$work"/vg/*.log 2>/dev/null)
         helpers=$(grep -l -E "Command: .*pam_aad_helper" "$work"/vg/*.log 2>/dev/null | wc -l)

@@ -22,6 +22,7 @@ cat >"$out/config.h" <<'H'
 #define _GNU_SOURCE 1
 #define PACKAGE_NAME "pam_aad"
 #define PACKAGE_VERSION "fuzz"
+#define AAD_SYSTEM_CA_DIR "/etc/ssl/certs"
 H
 deps="libcurl jansson libcrypto"
 cflags="-Wall -Wextra -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \

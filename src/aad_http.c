@@ -11,6 +11,10 @@
 
 #include <curl/curl.h>
 
+#ifndef AAD_SYSTEM_CA_DIR /* configure --with-system-ca-dir sets it */
+#define AAD_SYSTEM_CA_DIR "/etc/ssl/certs"
+#endif
+
 struct aad_http {
     CURL *curl;
     long timeout_s;
