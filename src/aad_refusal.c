@@ -17,6 +17,16 @@ static const char *shown(const char *name, char *buf, size_t size)
     return n > 0 ? buf : "another account";
 }
 
+/* text, then "(AADSTSn)" when Entra gave a code, then tail: the one shape of
+ * every sentence that names Entra's code. */
+static void coded(char *out, size_t size, const char *text, long code, const char *tail)
+{
+    if (code > 0)
+        snprintf(out, size, "%s (AADSTS%ld).%s%s", text, code, *tail ? " " : "", tail);
+    else
+        snprintf(out, size, "%s.%s%s", text, *tail ? " " : "", tail);
+}
+
 static void policy_sentence(long code, char *out, size_t size)
 {
     const char *why;
@@ -31,10 +41,7 @@ static void policy_sentence(long code, char *out, size_t size)
     case 50105: why = "You are not assigned to this host's sign-in application"; break;
     default: why = "Your organization's policy blocked this sign-in"; break;
     }
-    if (code > 0)
-        snprintf(out, size, "%s (AADSTS%ld). " CONTACT, why, code);
-    else
-        snprintf(out, size, "%s. " CONTACT, why);
+    coded(out, size, why, code, CONTACT);
 }
 
 void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
@@ -76,26 +83,15 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
         policy_sentence(r->aadsts, out, size);
         return;
     case AAD_FAILURE_REFUSED:
-        if (r->aadsts > 0)
-            snprintf(out, size, "Microsoft Entra ID refused the sign-in (AADSTS%ld).", r->aadsts);
-        else
-            snprintf(out, size, "Microsoft Entra ID refused the sign-in.");
+        coded(out, size, "Microsoft Entra ID refused the sign-in", r->aadsts, "");
         return;
     case AAD_FAILURE_BAD_TOKEN:
         snprintf(out, size, "The sign-in could not be verified; nobody was logged in. " CONTACT);
         return;
     case AAD_FAILURE_HOST_MISCONFIGURED:
-        if (r->aadsts > 0)
-            snprintf(out, size,
-                     "This host's sign-in with Microsoft Entra ID is misconfigured (AADSTS%ld). "
-                     "Tell your administrator.", r->aadsts);
-        else
-            snprintf(out, size, "This host's sign-in with Microsoft Entra ID is misconfigured. "
-                                "Tell your administrator.");
-        return;
-    case AAD_FAILURE_BAD_CONFIG:
-        snprintf(out, size, "This host's sign-in with Microsoft Entra ID is misconfigured. "
-                            "Tell your administrator.");
+    case AAD_FAILURE_BAD_CONFIG: /* this host's own file: no code */
+        coded(out, size, "This host's sign-in with Microsoft Entra ID is misconfigured", r->aadsts,
+              "Tell your administrator.");
         return;
     case AAD_FAILURE_UNAVAILABLE:
         snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");

@@ -76,7 +76,7 @@ else
         my %seen;
         for my $f (@ARGV) {
             open my $h, "<", $f or die "$f: $!"; my $t = <$h>;
-            while ($t =~ /(?:aad_fail(?:_as)?\([^,]+,\s*\w+,|aad_log\([^,]+,\s*\w+,|pam_error\(\s*\w+,|pam_info\([^,]+,|snprintf\(out, size,|\*why\s*=\s*(?:[^";]*\?)?|why = )\s*((?:"(?:[^"\\]|\\.)*"\s*(?::\s*)?)+)/g) {
+            while ($t =~ /(?:aad_fail(?:_as)?\([^,]+,\s*\w+,|aad_log\([^,]+,\s*\w+,|pam_error\(\s*\w+,|pam_info\([^,]+,|snprintf\(out, size,|coded\(out, size,|\*why\s*=\s*(?:[^";]*\?)?|why = )\s*((?:"(?:[^"\\]|\\.)*"\s*(?::\s*)?)+)/g) {
                 # "a" "b" is one message; cond ? "a" : "b" are two.
                 my @alts = split /"\s*:\s*"/, $1;
                 for my $i (0 .. $#alts) {
