@@ -134,22 +134,21 @@ int group_writer_start(const struct aad_config *cfg, const char *account, struct
     return 0;
 }
 
-/* The writer's answer: one outcome per want, or none (all failed). */
+/* The writer's answer: one outcome per want, or none (out stays as it
+ * was: all failed). Called only after send_wants succeeded (w->fd open). */
 static void receive_outcomes(struct group_writer *w, size_t n, enum aad_group_outcome *out,
                              const struct aad_log *log, void (*alive)(void *), void *alive_ctx)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = AAD_GROUP_WRITE_FAILED;
     struct aad_wire_msg msg;
     int64_t until = aad_monotonic_ms() + REPLY_WAIT_MS;
     /* While the writer waits for the lock (up to 15 s), the module hears
      * from us at least every slice: it counts silence as a hang. */
     struct pollfd p = {w->fd, POLLIN, 0};
-    while (w->fd >= 0 && aad_monotonic_ms() < until && poll(&p, 1, (int)w->slice_ms) == 0) {
+    while (aad_monotonic_ms() < until && poll(&p, 1, (int)w->slice_ms) == 0) {
         if (alive != NULL)
             alive(alive_ctx);
     }
-    enum aad_wire_result res = w->fd < 0 ? AAD_WIRE_CLOSED : aad_wire_recv(w->fd, until, &msg);
+    enum aad_wire_result res = aad_wire_recv(w->fd, until, &msg);
     if (res != AAD_WIRE_OK) {
         aad_log(log, LOG_ERR, "group_map: no answer from the group writer: %s",
                 aad_wire_result_name(res));
@@ -194,13 +193,12 @@ enum aad_status group_writer_apply(struct group_writer *w, const char *account,
     enum aad_group_outcome *out = calloc(plan->count, sizeof(*out));
     if (out == NULL)
         return aad_fail(err, AAD_DENIED, "out of memory");
-    if (send_wants(w, plan) == 0) {
+    for (size_t i = 0; i < plan->count; i++)
+        out[i] = AAD_GROUP_WRITE_FAILED; /* until the writer says otherwise */
+    if (send_wants(w, plan) == 0)
         receive_outcomes(w, plan->count, out, log, alive, alive_ctx);
-    } else {
+    else
         aad_log(log, LOG_ERR, "group_map: the group writer cannot be reached");
-        for (size_t i = 0; i < plan->count; i++)
-            out[i] = AAD_GROUP_WRITE_FAILED;
-    }
     enum aad_status st = AAD_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const struct aad_group_want *g = &plan->wants[i];

@@ -42,7 +42,7 @@ static enum aad_status read_line(void *ctx, int lineno, char *line, struct aad_e
     struct reading *rd = ctx;
     char id[64], group[AAD_ACCOUNT_NAME_MAX + 2], extra[2];
     int n = sscanf(line, "%63s %33s %1s", id, group, extra);
-    if (n == EOF || n <= 0)
+    if (n <= 0) /* blank (EOF is negative) */
         return AAD_OK;
     if (n != 2)
         aad_log(rd->log, LOG_WARNING,
