@@ -37,3 +37,12 @@ enum aad_status aad_id_token_verify(const struct aad_config *cfg, struct aad_tru
     *out = jwt;
     return AAD_OK;
 }
+
+enum aad_status aad_id_token_check_guest(const struct aad_config *cfg, const struct aad_jwt *jwt,
+                                         struct aad_error *err)
+{
+    if (aad_jwt_is_guest(jwt) && !cfg->allow_guests)
+        return aad_fail_as(err, AAD_FAILURE_GUEST,
+                           "guest accounts are not accepted (allow_guests is off)");
+    return AAD_OK;
+}

@@ -20,4 +20,10 @@ enum aad_status aad_id_token_verify(const struct aad_config *cfg, struct aad_tru
                                     const char *id_token, struct aad_jwt **out,
                                     struct aad_error *err);
 
+/* AAD_FAILURE_GUEST for a guest (B2B) token unless allow_guests; AAD_OK
+ * otherwise. Apart from aad_id_token_verify, because a login records the
+ * verified identity before it refuses a guest. */
+enum aad_status aad_id_token_check_guest(const struct aad_config *cfg, const struct aad_jwt *jwt,
+                                         struct aad_error *err);
+
 #endif

@@ -118,9 +118,7 @@ static enum aad_status check_token(const struct aad_config *cfg, const struct aa
     id->oid = dup_claim(jwt->claims, "oid");
     id->tid = dup_claim(jwt->claims, "tid");
     id->name = dup_claim(jwt->claims, "name");
-    if (aad_jwt_is_guest(jwt) && !cfg->allow_guests)
-        st = aad_fail_as(err, AAD_FAILURE_GUEST,
-                         "guest accounts are not accepted (allow_guests is off)");
+    st = aad_id_token_check_guest(cfg, jwt, err);
     if (st == AAD_OK) {
         st = aad_map_identity(cfg, account, aad_json_string(jwt->claims, cfg->user_claim),
                               id->oid, &id->local_user, err);

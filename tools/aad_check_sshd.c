@@ -22,7 +22,7 @@
 
 static int yes_no(const char *v)
 {
-    return strcasecmp(v, "yes") == 0 ? 1 : 0;
+    return strcasecmp(v, "yes") == 0;
 }
 
 void aad_sshd_parse(const char *text, struct aad_sshd_settings *out)

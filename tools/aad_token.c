@@ -261,9 +261,8 @@ static enum aad_status user_token(struct aad_config *cfg, const struct token_req
     }
     if (st == AAD_OK)
         st = aad_id_token_verify(cfg, trust, http, log, tokens.id_token, &jwt, err);
-    if (st == AAD_OK && aad_jwt_is_guest(jwt) && !cfg->allow_guests)
-        st = aad_fail_as(err, AAD_FAILURE_GUEST,
-                         "guest accounts are not accepted (allow_guests is off)");
+    if (st == AAD_OK)
+        st = aad_id_token_check_guest(cfg, jwt, err);
     if (st == AAD_OK && tokens.access_token == NULL)
         st = aad_fail(err, AAD_UNAVAILABLE, "the token answer has no usable access_token");
     if (st == AAD_OK) {
@@ -313,6 +312,7 @@ static enum aad_status print_result(const struct token_result *r, int as_json,
                                     struct aad_error *err)
 {
     char *text = NULL;
+    const char *shown = r->access_token; /* without --json: the token itself, not a copy */
     if (as_json) {
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:s*, s:s*, s:s*}", "token_type", "Bearer",
                               "access_token", r->access_token, "expires_in",
@@ -324,14 +324,11 @@ static enum aad_status print_result(const struct token_result *r, int as_json,
         if (json_is_string(copy))
             aad_wipe((char *)json_string_value(copy), json_string_length(copy));
         json_decref(o);
-    } else {
-        size_t n = strlen(r->access_token) + 1;
-        if ((text = malloc(n)) != NULL)
-            memcpy(text, r->access_token, n);
+        if (text == NULL)
+            return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+        shown = text;
     }
-    if (text == NULL)
-        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
-    int failed = aad_write_all(STDOUT_FILENO, text, strlen(text)) != 0 ||
+    int failed = aad_write_all(STDOUT_FILENO, shown, strlen(shown)) != 0 ||
                  aad_write_all(STDOUT_FILENO, "\n", 1) != 0;
     aad_free_secret(text);
     if (failed)
