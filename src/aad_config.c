@@ -421,8 +421,13 @@ static long login_defs_uid_min(const char *path)
         return uid_min;
     char line[512];
     while (fgets(line, sizeof(line), f) != NULL) {
+        /* Most of its 400 lines are comments: a cheap test first (sscanf on
+         * every line was most of the time a configuration took to load). */
+        const char *start = line + strspn(line, " \t");
+        if (strncmp(start, "UID_MIN", 7) != 0 || !isspace((unsigned char)start[7]))
+            continue;
         char key[16], value[32], extra[2];
-        if (sscanf(line, "%15s %31s %1s", key, value, extra) != 2 || strcmp(key, "UID_MIN") != 0)
+        if (sscanf(start, "%15s %31s %1s", key, value, extra) != 2 || strcmp(key, "UID_MIN") != 0)
             continue;
         char *end = NULL;
         errno = 0;

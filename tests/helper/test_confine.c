@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,11 @@
 #include <unistd.h>
 
 #include "confine.h"
+#include "confine_rules.h"
+#ifdef HAVE_CONFINE_FILTER_H
+#include <linux/filter.h>
+#include "confine_filter.h"
+#endif
 
 static char scratch[] = "/tmp/pam_aad_confine.XXXXXX";
 
@@ -119,6 +125,52 @@ static void test_seccomp_denies_exec_and_id_changes(void **state)
     skip(); /* built without libseccomp */
 #endif
     assert_int_equal(in_child(syscalls_child), 0);
+}
+
+/* A system call of another ABI of this machine (x32 on x86_64) is not
+ * merely denied: the thread ends, as a filter naming one ABI must do. */
+static int foreign_abi_child(void)
+{
+    if (confine_syscalls() != 1)
+        return 10;
+#if defined(__x86_64__)
+    syscall(0x40000000L | SYS_getpid); /* __X32_SYSCALL_BIT */
+    return 11;
+#else
+    return 0;
+#endif
+}
+
+static void test_seccomp_ends_a_foreign_abi_call(void **state)
+{
+    (void)state;
+#if !defined(HAVE_SECCOMP) || !defined(__x86_64__)
+    skip(); /* no filter, or no second ABI to try here */
+#endif
+    assert_int_equal(in_child(foreign_abi_child), 100 + SIGSYS);
+}
+
+/* The filter every login loads was made when pam_aad was built: it must be
+ * the very program libseccomp makes from today's rules. */
+static void test_built_filter_is_what_libseccomp_makes(void **state)
+{
+    (void)state;
+#ifndef HAVE_CONFINE_FILTER_H
+    skip(); /* made per login here (cross-compiled, or no libseccomp) */
+#else
+    scmp_filter_ctx ctx = confine_rules_helper();
+    assert_non_null(ctx);
+    FILE *bpf = tmpfile();
+    assert_non_null(bpf);
+    assert_int_equal(seccomp_export_bpf(ctx, fileno(bpf)), 0);
+    seccomp_release(ctx);
+    static struct sock_filter now[BPF_MAXINSNS + 1];
+    rewind(bpf);
+    size_t n = fread(now, sizeof(now[0]), BPF_MAXINSNS + 1, bpf);
+    fclose(bpf);
+    assert_int_equal(n, sizeof(confine_helper_filter) / sizeof(confine_helper_filter[0]));
+    assert_memory_equal(now, confine_helper_filter, sizeof(confine_helper_filter));
+#endif
 }
 
 static int memory_child(void)
@@ -231,6 +283,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_landlock_leaves_only_the_cache_writable),
         cmocka_unit_test(test_seccomp_denies_exec_and_id_changes),
+        cmocka_unit_test(test_seccomp_ends_a_foreign_abi_call),
+        cmocka_unit_test(test_built_filter_is_what_libseccomp_makes),
         cmocka_unit_test(test_memory_is_capped),
         cmocka_unit_test(test_group_writer_writes_only_through_its_prepared_files),
     };

@@ -1,0 +1,30 @@
+/* confine_rules.h - the helper's seccomp rules, shared by its run-time
+ * confinement (helper/confine.c) and the build-time export of its filter
+ * (helper/seccomp_export.c). */
+#ifndef CONFINE_RULES_H
+#define CONFINE_RULES_H
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#ifdef HAVE_SECCOMP
+#include <seccomp.h>
+
+/* A filter that allows everything but the system calls a login never
+ * makes (EPERM) and any of another architecture (the thread ends). NULL
+ * on failure; the caller seccomp_release()s it. */
+scmp_filter_ctx confine_rules_helper(void);
+
+/* Adds the group writer's rules to ctx: renames and unlinks only within
+ * dir_fd; fchmod/fchown only on the descriptors first_tmp..last_tmp; no
+ * open that creates; no sockets, links, nodes, directories, attributes.
+ * 0, or a negative errno. */
+int confine_rules_writer(scmp_filter_ctx ctx, int dir_fd, int first_tmp, int last_tmp);
+#endif
+
+#endif
