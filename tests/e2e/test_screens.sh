@@ -64,6 +64,24 @@ code_on_screen() {
     screen | sed -n 's/.*[Cc]ode:\{0,1\} \([A-Z0-9]\{6,\}\).*/\1/p' | tail -1
 }
 
+# new_code OLD: the code that replaced OLD, once its whole screen is up (its
+# prompt on the last line): right after "here is a new one" the old code may
+# still be the last one shown.
+new_code() {
+    _n=150
+    while [ $_n -gt 0 ]; do
+        _c=$(code_on_screen)
+        if [ -n "$_c" ] && [ "$_c" != "$1" ] &&
+            screen | grep -v '^ *$' | tail -n 1 | grep -qF -- "$PROMPT"; then
+            echo "$_c"
+            return 0
+        fi
+        sleep 0.2
+        _n=$((_n - 1))
+    done
+    return 1
+}
+
 show() { # NAME: prints the screen (and keeps it)
     echo "=== $1 (80x24)"
     screen | sed 's/^/| /'
@@ -142,10 +160,11 @@ for svc in ${E2E_SCREENS_SERVICES:-sshd sudo login}; do
     fi
 
     if first_code $svc; then
-        emu_ctl POST /control/expire "{\"user_code\":\"$(code_on_screen)\"}" >/dev/null
+        old=$(code_on_screen)
+        emu_ctl POST /control/expire "{\"user_code\":\"$old\"}" >/dev/null
         press_enter "$PROMPT"
         expect_screen "$svc-4-expired-then-renewed" "That code expired; here is a new one."
-        approve "$(code_on_screen)" "$E2E_UPN"
+        approve "$(new_code "$old")" "$E2E_UPN"
         press_enter "$PROMPT"
         after_login $svc
         expect_screen "$svc-4b-renewed-code-logs-in" "$(success_text $svc)"
