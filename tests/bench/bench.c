@@ -61,6 +61,9 @@
 #define NO_SUCH_USER "no-such-user-bench"
 #define ONE_WAY_MS 25 /* 50 ms RTT */
 
+/* Samples per series. */
+enum { N_CODE = 25, N_ENTER = 5, N_RTT = 7, N_FOOT = 15, N_SSH = 15 };
+
 
 static void sleep_until_s(double when)
 {
@@ -130,6 +133,20 @@ static const char *ratio_of(char *buf, size_t size, double a, double b)
 {
     snprintf(buf, size, "%.2f", b > 0 ? a / b : 0);
     return buf;
+}
+
+/* The ratio of two series taken in pairs (a[i] next to b[i]): the median
+ * of a[i] / b[i]. This machine's speed drifts between two levels (about 10
+ * and 14 ms for the same bare POST, for seconds at a time); a pair sees
+ * one level, while the medians of two series can each fall on either. */
+static double paired(const double *a, const double *b, int n)
+{
+    double r[64];
+    int m = 0;
+    for (int i = 0; i < n && m < 64; i++)
+        if (b[i] > 0)
+            r[m++] = a[i] / b[i];
+    return spread_of(r, m).med;
 }
 
 /* ---- processes ------------------------------------------------------------ */
@@ -371,9 +388,12 @@ static int read_run(struct child *c, struct run *r)
     return -1;
 }
 
-/* Fork/exec of the caller -> the code in its conversation (the driver
- * ends the login there). -1 when no code came. */
-static double fresh_time_to_code(struct session *s, const char *service)
+/* pam_start in a fresh caller (it loads the module) -> the code in its
+ * conversation (the driver ends the login there). The caller's own start
+ * before pam_start (fork, exec, libpam) is the same whatever the module,
+ * and sshd or sudo have it behind them when a module runs: it goes to
+ * *own_start (row 1f). -1 when no code came. */
+static double fresh_time_to_code(struct session *s, const char *service, double *own_start)
 {
     const char *argv[] = {PAM_DRIVER, s->services, service, USER, "code", NULL};
     struct child c;
@@ -386,7 +406,9 @@ static double fresh_time_to_code(struct session *s, const char *service)
         fprintf(stderr, "bench: pam_driver got no code (rc %d)\n", r.rc);
         return -1;
     }
-    return r.t_code - c.t_fork;
+    if (own_start != NULL)
+        *own_start = r.t_start - c.t_fork;
+    return r.t_code - r.t_start;
 }
 
 struct bare {
@@ -538,8 +560,6 @@ static struct spread bare_successful_poll(struct session *s)
 
 /* ---- 1. time to code ---------------------------------------------------------- */
 
-enum { N_CODE = 25, N_ENTER = 5, N_RTT = 7, N_FOOT = 15, N_SSH = 7 };
-
 static const char dir_trust[] = "dir:" AAD_SYSTEM_CA_DIR;
 static const char bundle_trust[] = "file:" BENCH_SYSTEM_BUNDLE;
 
@@ -571,6 +591,7 @@ static void bench_time_to_code(void)
     snprintf(file_trust, sizeof(file_trust), "file:%s", emu_ca_file(s.emu));
     double cold[N_CODE], warm[N_CODE], with_file[N_CODE];
     double dir_cold[N_CODE], dir_warm[N_CODE], bundle[N_CODE], file[N_CODE];
+    double own_start[N_CODE], warm_from_fork[N_CODE];
     int bad = 0, cold_req, cold_conn, warm_req, warm_conn;
     struct bare b;
 
@@ -579,7 +600,7 @@ static void bench_time_to_code(void)
     for (int i = 0; i < N_CODE; i++) {
         remove_tree(s.cache);
         bad += bare_dir_sample(&s, &dir_cold[i]) != 0;
-        bad += (cold[i] = fresh_time_to_code(&s, "bench")) < 0;
+        bad += (cold[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
         bad += fresh_bare_post(&s, bundle_trust, &b) != 0;
         bundle[i] = b.secs;
     }
@@ -590,10 +611,11 @@ static void bench_time_to_code(void)
     fresh_requests_before_code(&s, &warm_req, &warm_conn);
     for (int i = 0; i < N_CODE; i++) {
         bad += bare_dir_sample(&s, &dir_warm[i]) != 0;
-        bad += (warm[i] = fresh_time_to_code(&s, "bench")) < 0;
+        bad += (warm[i] = fresh_time_to_code(&s, "bench", &own_start[i])) < 0;
+        warm_from_fork[i] = warm[i] + own_start[i];
         bad += fresh_bare_post(&s, file_trust, &b) != 0;
         file[i] = b.secs;
-        bad += (with_file[i] = fresh_time_to_code(&s, "bench-ca-file")) < 0;
+        bad += (with_file[i] = fresh_time_to_code(&s, "bench-ca-file", NULL)) < 0;
     }
     session_close(&s);
 
@@ -601,31 +623,40 @@ static void bench_time_to_code(void)
     struct spread c = spread_of(cold, N_CODE), w = spread_of(warm, N_CODE),
                   f = spread_of(with_file, N_CODE), dc = spread_of(dir_cold, N_CODE),
                   dw = spread_of(dir_warm, N_CODE), bu = spread_of(bundle, N_CODE),
-                  fi = spread_of(file, N_CODE);
+                  fi = spread_of(file, N_CODE), os = spread_of(own_start, N_CODE);
+    double rc = paired(cold, dir_cold, N_CODE), rw = paired(warm, dir_warm, N_CODE),
+           rb = paired(bundle, dir_cold, N_CODE), rf = paired(with_file, file, N_CODE),
+           rfork = paired(warm_from_fork, dir_warm, N_CODE);
     char tmp[96];
-    row("1a. caller -> code, cold cache, system store", fmt(fig, sizeof(fig), c, 1e3, "ms"),
+    row("1a. pam_start -> code, cold, system store", fmt(fig, sizeof(fig), c, 1e3, "ms"),
         (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dc, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), c.med, dc.med), "<= 1.20");
-    check(!bad && c.med / dc.med <= 1.20, "1a. time to code, cold cache", ratio);
-    row("1b. caller -> code, warm cache, system store", fmt(fig, sizeof(fig), w, 1e3, "ms"),
+        ratio_of(ratio, sizeof(ratio), rc, 1), "<= 1.20");
+    check(!bad && rc <= 1.20, "1a. time to code, cold cache", ratio);
+    row("1b. pam_start -> code, warm, system store", fmt(fig, sizeof(fig), w, 1e3, "ms"),
         (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dw, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), w.med, dw.med), "<= 1.20");
-    check(!bad && w.med / dw.med <= 1.20, "1b. time to code, warm cache", ratio);
+        ratio_of(ratio, sizeof(ratio), rw, 1), "<= 1.20");
+    check(!bad && rw <= 1.20, "1b. time to code, warm cache", ratio);
     row("1c. bare POST: system bundle vs hashed dir", fmt(fig, sizeof(fig), bu, 1e3, "ms"),
         (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dc, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), bu.med, dc.med), "1a < bundle");
+        ratio_of(ratio, sizeof(ratio), rb, 1), "1a < bundle");
     snprintf(why, sizeof(why), "1a %.2f ms, bare POST with the bundle %.2f ms", c.med * 1e3, bu.med * 1e3);
     check(!bad && c.med < bu.med, "1c. time to code pays no bundle parse", why);
-    row("1d. caller -> code, warm cache, ca_file", fmt(fig, sizeof(fig), f, 1e3, "ms"),
+    row("1d. pam_start -> code, warm, ca_file", fmt(fig, sizeof(fig), f, 1e3, "ms"),
         (snprintf(base, sizeof(base), "%s bare POST, file", fmt(tmp, sizeof(tmp), fi, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), f.med, fi.med), "<= 1.20");
-    check(!bad && f.med / fi.med <= 1.20, "1d. time to code, ca_file", ratio);
+        ratio_of(ratio, sizeof(ratio), rf, 1), "<= 1.20");
+    check(!bad && rf <= 1.20, "1d. time to code, ca_file", ratio);
     snprintf(fig, sizeof(fig), "%d req, %d TLS (cold)", cold_req, cold_conn);
     snprintf(base, sizeof(base), "%d req, %d TLS (warm)", warm_req, warm_conn);
     row("1e. HTTPS requests / handshakes before code", fig, base, "-", "1 and 1");
     snprintf(why, sizeof(why), "cold %d/%d, warm %d/%d", cold_req, cold_conn, warm_req, warm_conn);
     check(cold_req == 1 && cold_conn == 1 && warm_req == 1 && warm_conn == 1,
           "1e. requests before code", why);
+    /* 1f: what 1a-1d leave out, and 1b with it, for whoever counts from
+     * the fork of a fresh caller instead. */
+    snprintf(base, sizeof(base), "1b with it: %.2f ms, %.2f x bare POST",
+             spread_of(warm_from_fork, N_CODE).med * 1e3, rfork);
+    row("1f. the caller's own start: fork -> pam_start", fmt(fig, sizeof(fig), os, 1e3, "ms"),
+        base, "-", "-");
     if (bad)
         printf("!! %d samples of row 1 failed\n", bad);
 }
@@ -741,7 +772,7 @@ static void bench_rtt(void)
         struct bare b;
         bad += fresh_bare_post(&s, dir_trust, &b) != 0;
         bare[i] = b.secs;
-        bad += (code[i] = fresh_time_to_code(&s, "bench")) < 0;
+        bad += (code[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
     }
     enter_series(&s, N_ENTER, 0, 1.5, &not_polled);
     session_close(&s);
@@ -754,9 +785,10 @@ static void bench_rtt(void)
     snprintf(fig, sizeof(fig), "%s = %.2f RTT", fmt(tmp, sizeof(tmp), c, 1e3, "ms"), c.med / rtt);
     snprintf(base, sizeof(base), "%s = %.2f RTT bare POST", fmt(tmp, sizeof(tmp), bp, 1e3, "ms"),
              bp.med / rtt);
-    row("5a. 50 ms RTT: caller -> code, warm cache", fig, base,
-        ratio_of(ratio, sizeof(ratio), c.med, bp.med), "<= 1.20");
-    check(!bad && c.med / bp.med <= 1.20, "5a. time to code at 50 ms RTT", ratio);
+    double rp = paired(code, bare, N_RTT);
+    row("5a. 50 ms RTT: pam_start -> code, warm", fig, base, ratio_of(ratio, sizeof(ratio), rp, 1),
+        "<= 1.20");
+    check(!bad && rp <= 1.20, "5a. time to code at 50 ms RTT", ratio);
     enter_row("5b. 50 ms RTT: signed in, then Enter", &signed_in, N_ENTER, 0, poll, rtt);
     enter_row("5c. 50 ms RTT: approved, not polled: Enter", &not_polled, N_ENTER, 1, poll, rtt);
 }
@@ -892,14 +924,14 @@ static void bench_footprint(void)
                   ra = spread_of(rss[0], N_FOOT), ru = spread_of(rss[1], N_FOOT);
     char fig[160], base[192], ratio[16], tmp[96];
     snprintf(base, sizeof(base), "%s pam_unix.so", fmt(tmp, sizeof(tmp), tu, 1e3, "ms"));
+    double rt = paired(secs[0], secs[1], N_FOOT), rr = paired(rss[0], rss[1], N_FOOT);
     row("4a. fresh caller: load + 1st authenticate", fmt(fig, sizeof(fig), ta, 1e3, "ms"), base,
-        ratio_of(ratio, sizeof(ratio), ta.med, tu.med), "<= 1.50");
-    check(!bad && ta.med / tu.med <= 1.50, "4a. load + first pam_authenticate", ratio);
+        ratio_of(ratio, sizeof(ratio), rt, 1), "<= 1.50");
+    check(!bad && rt <= 1.50, "4a. load + first pam_authenticate", ratio);
     snprintf(fig, sizeof(fig), "+%.0f KiB (%.0f-%.0f)", ra.med, ra.min, ra.max);
     snprintf(base, sizeof(base), "+%.0f KiB (%.0f-%.0f) pam_unix.so", ru.med, ru.min, ru.max);
-    row("4b. RSS added to the caller", fig, base, ratio_of(ratio, sizeof(ratio), ra.med, ru.med),
-        "<= 1.50");
-    check(!bad && ru.med > 0 && ra.med / ru.med <= 1.50, "4b. RSS added to the caller", ratio);
+    row("4b. RSS added to the caller", fig, base, ratio_of(ratio, sizeof(ratio), rr, 1), "<= 1.50");
+    check(!bad && ru.med > 0 && rr <= 1.50, "4b. RSS added to the caller", ratio);
     if (bad)
         printf("!! %d footprint samples were unusable\n", bad);
 }
@@ -912,33 +944,43 @@ static void bench_ssh(void)
     struct session s;
     session_open(&s, args, "wait_for_enter = yes", 0);
     char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "top_srcdir='%s' sh '%s/tests/bench/ssh_login.sh' %d '%s' '%s' '%s' '%s' '%s'",
+    snprintf(cmd, sizeof(cmd),
+             "top_srcdir='%s' sh '%s/tests/bench/ssh_login.sh' %d '%s' '%s' '%s' '%s' '%s' '%s'",
              TOP_SRCDIR, TOP_SRCDIR, N_SSH, PAM_AAD_MODULE, PAM_AAD_HELPER, s.config,
-             emu_env(s.emu, "CONTROL_URL"), "aaduser@contoso.example");
+             emu_env(s.emu, "CONTROL_URL"), "aaduser@contoso.example", HASH_PASSWORD);
     fflush(stdout);
     FILE *p = popen(cmd, "r");
-    double aad[N_SSH], unix_pw[N_SSH];
-    int na = 0, nu = 0;
+    /* aad, unix (this host's password hash), unix-sha512 */
+    static const char *const modes[3] = {"aad", "unix", "unix-sha512"};
+    double ms_of[3][N_SSH] = {{0}};
+    int n_of[3] = {0, 0, 0};
     char line[128], mode[16];
     double ms;
     while (p && fgets(line, sizeof(line), p) != NULL) {
         if (sscanf(line, "ssh %15s %lf", mode, &ms) != 2)
             continue;
-        if (strcmp(mode, "aad") == 0 && na < N_SSH)
-            aad[na++] = ms / 1e3;
-        else if (strcmp(mode, "unix") == 0 && nu < N_SSH)
-            unix_pw[nu++] = ms / 1e3;
+        for (int m = 0; m < 3; m++)
+            if (strcmp(mode, modes[m]) == 0 && n_of[m] < N_SSH)
+                ms_of[m][n_of[m]++] = ms / 1e3;
     }
     int rc = p ? pclose(p) : -1;
     session_close(&s);
-    struct spread a = spread_of(aad, na), u = spread_of(unix_pw, nu);
+    struct spread a = spread_of(ms_of[0], n_of[0]), u = spread_of(ms_of[1], n_of[1]),
+                  u6 = spread_of(ms_of[2], n_of[2]);
     char fig[160], base[192], ratio[16], tmp[96];
-    snprintf(fig, sizeof(fig), "%s, %d/%d", fmt(tmp, sizeof(tmp), a, 1e3, "ms"), na, N_SSH);
-    snprintf(base, sizeof(base), "%s pam_unix + password, %d/%d", fmt(tmp, sizeof(tmp), u, 1e3, "ms"),
-             nu, N_SSH);
-    row("7. ssh start -> shell prompt (same sshd)", fig, base,
-        ratio_of(ratio, sizeof(ratio), a.med, u.med), "<= 1.00");
-    check(rc == 0 && na == N_SSH && nu == N_SSH && a.med <= u.med, "7. whole SSH login", ratio);
+    snprintf(fig, sizeof(fig), "%s, %d/%d", fmt(tmp, sizeof(tmp), a, 1e3, "ms"), n_of[0], N_SSH);
+    snprintf(base, sizeof(base), "%s pam_unix, host's hash, %d/%d",
+             fmt(tmp, sizeof(tmp), u, 1e3, "ms"), n_of[1], N_SSH);
+    /* ssh_login.sh runs the three kinds in turn: sample i of each is one round. */
+    double ru = paired(ms_of[0], ms_of[1], N_SSH), ru6 = paired(ms_of[0], ms_of[2], N_SSH);
+    row("7. ssh start -> shell prompt (same sshd)", fig, base, ratio_of(ratio, sizeof(ratio), ru, 1),
+        "<= 1.00");
+    check(rc == 0 && n_of[0] == N_SSH && n_of[1] == N_SSH && ru <= 1.00, "7. whole SSH login",
+          ratio);
+    snprintf(base, sizeof(base), "%s pam_unix, SHA-512-crypt, %d/%d",
+             fmt(tmp, sizeof(tmp), u6, 1e3, "ms"), n_of[2], N_SSH);
+    row("7b. the same against a SHA-512-crypt password", fig, base,
+        ratio_of(ratio, sizeof(ratio), ru6, 1), "-");
 }
 
 int main(void)

@@ -6,17 +6,19 @@
 # other, so common-auth's pam_unix answers; the same account and session
 # lines). Run by tests/bench/bench in its private namespaces, as root:
 #
-#   ssh_login.sh N PAM_AAD_SO HELPER CONFIG CONTROL_URL UPN
+#   ssh_login.sh N PAM_AAD_SO HELPER CONFIG CONTROL_URL UPN HASH_PASSWORD
 #
-# N logins of each kind, alternating. Prints one line per login,
-# "ssh aad MS" or "ssh unix MS": the time the machines take, without the
-# user's: from the start of ssh to the code (or the password prompt), plus
-# from Enter (or the password) to the shell prompt. The pam_aad user
-# approves at once and presses Enter 1.5 s after the code (interval 1 s:
-# the helper already has the answer). The password is SHA-512-crypt, as
-# `openssl passwd -6` makes it.
+# N logins of each kind, in turn. Prints one line per login, "ssh aad MS",
+# "ssh unix MS" or "ssh unix-sha512 MS": the time the machines take,
+# without the user's: from the start of ssh to the code (or the password
+# prompt), plus from Enter (or the password) to the shell prompt. The
+# pam_aad user approves at once and presses Enter 1.5 s after the code
+# (interval 1 s: the helper already has the answer). "unix": the password
+# hashed as this host's passwd(1) hashes it (pam_unix's method in
+# common-password: yescrypt on Debian since 11); "unix-sha512": the same
+# as SHA-512-crypt, the cheaper hash of older hosts.
 set -eu
-n=$1 so=$2 helper=$3 config=$4 control=$5 upn=$6
+n=$1 so=$2 helper=$3 config=$4 control=$5 upn=$6 hash_password=$7
 : "${top_srcdir:=.}"
 # shellcheck source=../e2e/e2e-lib.sh
 . "$top_srcdir/tests/e2e/e2e-lib.sh"
@@ -29,7 +31,13 @@ cp -a /etc/pam.d "$T/pam.d"
 cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"; cp /etc/shadow "$T/shadow"
 echo "$user:x:$uid:$uid:bench user:$T/home:/bin/sh" >>"$T/passwd"
 echo "$user:x:$uid:" >>"$T/group"
-echo "$user:$(openssl passwd -6 "$pw"):19000:0:99999:7:::" >>"$T/shadow"
+method=$(sed -n 's/^password.*pam_unix\.so.*[[:space:]]\(yescrypt\|gost_yescrypt\|sha512\|sha256\|blowfish\|md5\)\([[:space:]].*\)\{0,1\}$/\1/p' \
+    /etc/pam.d/common-password | head -n 1)
+cp "$T/shadow" "$T/shadow.unix-sha512"
+echo "$user:$("$hash_password" "${method:-sha512}" "$pw"):19000:0:99999:7:::" >>"$T/shadow"
+echo "$user:$("$hash_password" sha512 "$pw"):19000:0:99999:7:::" >>"$T/shadow.unix-sha512"
+cp "$T/shadow" "$T/shadow.unix"
+echo "ssh_login.sh: passwords hashed with ${method:-sha512} (this host's passwd) and sha512" >&2
 sed -e "s|pam_aad.so|$so helper=$helper config=$config|" "$top_srcdir/doc/pam.d/sshd" >"$T/sshd.aad"
 grep -v 'pam_aad\.so' "$top_srcdir/doc/pam.d/sshd" >"$T/sshd.unix"
 for f in pam.d passwd group shadow; do mount --bind "$T/$f" "/etc/$f"; done
@@ -85,8 +93,11 @@ EXP
 
 rc=0
 for _ in $(seq "$n"); do
-    for mode in aad unix; do
-        cp "$T/sshd.$mode" "$T/pam.d/sshd"
+    for mode in aad unix unix-sha512; do
+        stack=${mode%-sha512}
+        cp "$T/sshd.$stack" "$T/pam.d/sshd"
+        # In place: /etc/shadow is a bind mount of this very file.
+        [ "$stack" = aad ] || cp "$T/shadow.$mode" "$T/shadow"
         expect "$T/ssh.exp" "$mode" "$port" "$pw" "$control" "$upn" || rc=1
     done
 done
