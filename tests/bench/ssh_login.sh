@@ -8,7 +8,8 @@
 #
 #   ssh_login.sh N PAM_AAD_SO HELPER CONFIG CONTROL_URL UPN HASH_PASSWORD
 #
-# N logins of each kind, in turn. Prints one line per login, "ssh aad MS",
+# N logins of each kind, in turn. Prints "method METHOD" (this host's
+# password hash), then one line per login, "ssh aad MS",
 # "ssh unix MS" or "ssh unix-sha512 MS": the time the machines take,
 # without the user's: from the start of ssh to the code (or the password
 # prompt), plus from Enter (or the password) to the shell prompt. The
@@ -37,7 +38,7 @@ cp "$T/shadow" "$T/shadow.unix-sha512"
 echo "$user:$("$hash_password" "${method:-sha512}" "$pw"):19000:0:99999:7:::" >>"$T/shadow"
 echo "$user:$("$hash_password" sha512 "$pw"):19000:0:99999:7:::" >>"$T/shadow.unix-sha512"
 cp "$T/shadow" "$T/shadow.unix"
-echo "ssh_login.sh: passwords hashed with ${method:-sha512} (this host's passwd) and sha512" >&2
+echo "method ${method:-sha512}"
 sed -e "s|pam_aad.so|$so helper=$helper config=$config|" "$top_srcdir/doc/pam.d/sshd" >"$T/sshd.aad"
 grep -v 'pam_aad\.so' "$top_srcdir/doc/pam.d/sshd" >"$T/sshd.unix"
 for f in pam.d passwd group shadow; do mount --bind "$T/$f" "/etc/$f"; done
