@@ -470,6 +470,41 @@ static int fresh_login_enter(struct session *s, double enter_after_s, struct run
     return r->rc;
 }
 
+/* The user presses Enter while still signing in, enter_after_s after the
+ * code; the module says "not signed in yet" (*t_not_yet: from that Enter
+ * to this prompt, with *req_not_yet requests meanwhile); the user finishes
+ * (approved then) and presses Enter again enter_after_s later: r and
+ * *req_after as for fresh_login_enter. */
+static int fresh_login_again(struct session *s, double enter_after_s, double *t_not_yet,
+                             int *req_not_yet, struct run *r, int *req_after)
+{
+    const char *argv[] = {PAM_DRIVER, s->services, "bench", USER, "again", NULL};
+    struct child c;
+    char line[512];
+    memset(r, 0, sizeof(*r));
+    r->rc = -1;
+    *req_not_yet = *req_after = -1;
+    *t_not_yet = -1;
+    child_start(&c, argv, 1);
+    double t_again = 0, t_first_enter = 0;
+    if (child_line(&c, line, sizeof(line)) && sscanf(line, "code %lf %31s", &r->t_code, r->code) == 2) {
+        sleep_until_s(r->t_code + enter_after_s);
+        int before = emu_requests(s->emu);
+        if (write(c.in, "\n", 1) == 1 && child_line(&c, line, sizeof(line)) &&
+            sscanf(line, "again %lf %lf", &t_again, &t_first_enter) == 2) {
+            *req_not_yet = emu_requests(s->emu) - before;
+            *t_not_yet = t_again - t_first_enter;
+            approve_code(s, r->code);
+            sleep_until_s(t_again + enter_after_s);
+            before = emu_requests(s->emu);
+            if (write(c.in, "\n", 1) == 1 && read_run(&c, r) == 0)
+                *req_after = emu_requests(s->emu) - before;
+        }
+    }
+    child_end(&c);
+    return r->rc;
+}
+
 /* Requests and TLS handshakes the emulator has seen when the device-code
  * request is being answered, in a fresh caller: the emulator holds that
  * answer back (300 ms) and the counters are read meanwhile (the helper
@@ -694,6 +729,34 @@ static void enter_series(struct session *s, int n, int cold, double enter_after_
     }
 }
 
+/* n logins in which Enter comes while the user is still signing in, then
+ * again once signed in (fresh_login_again): "not yet" in *not_yet, the
+ * result in *then_in. With the service's interval 5 s (Entra's own), each
+ * Enter comes at least a second after the helper's last poll and sends one
+ * at once; one within a second of a poll would wait for the rest of it. */
+static void again_series(struct session *s, int n, struct enter_series *not_yet,
+                         struct enter_series *then_in)
+{
+    memset(not_yet, 0, sizeof(*not_yet));
+    memset(then_in, 0, sizeof(*then_in));
+    not_yet->fewest = then_in->fewest = 1 << 30;
+    for (int i = 0; i < n; i++) {
+        struct run r;
+        int req_not_yet, req_after;
+        double t_not_yet;
+        int ok = fresh_login_again(s, 1.5, &t_not_yet, &req_not_yet, &r, &req_after) ==
+                 PAM_SUCCESS;
+        not_yet->failed += !ok || req_not_yet < 0;
+        then_in->failed += !ok || req_after < 0;
+        not_yet->t[i] = t_not_yet;
+        then_in->t[i] = r.t_end - r.t_enter;
+        not_yet->most = req_not_yet > not_yet->most ? req_not_yet : not_yet->most;
+        not_yet->fewest = req_not_yet < not_yet->fewest ? req_not_yet : not_yet->fewest;
+        then_in->most = req_after > then_in->most ? req_after : then_in->most;
+        then_in->fewest = req_after < then_in->fewest ? req_after : then_in->fewest;
+    }
+}
+
 /* One row: Enter -> result, checked for exactly `requests` requests after
  * Enter; rtt_s > 0: also in round trips, at most requests + 0.5. */
 static void enter_row(const char *name, const struct enter_series *e, int n, int requests,
@@ -730,6 +793,10 @@ static void bench_enter(void)
     struct spread poll = bare_successful_poll(&s);
     enter_series(&s, N_ENTER, 1, 1.5, &slow_cold);
     enter_series(&s, N_ENTER, 0, 1.5, &slow_warm);
+    /* 2e, 2f: Enter while still signing in, then once signed in, with the
+     * interval of Entra ID itself (5 s). */
+    struct enter_series not_yet, then_in;
+    again_series(&s, N_ENTER, &not_yet, &then_in);
     session_close(&s);
     session_open(&s, fast, "wait_for_enter = yes", 0);
     enter_series(&s, N_ENTER, 1, 1.5, &fast_cold);
@@ -739,6 +806,8 @@ static void bench_enter(void)
     enter_row("2b. signed in, then Enter -> result, warm", &fast_warm, N_ENTER, 0, poll, 0);
     enter_row("2c. approved, not polled: Enter -> result, cold", &slow_cold, N_ENTER, 1, poll, 0);
     enter_row("2d. approved, not polled: Enter -> result, warm", &slow_warm, N_ENTER, 1, poll, 0);
+    enter_row("2e. still signing in: Enter -> \"not yet\"", &not_yet, N_ENTER, 1, poll, 0);
+    enter_row("2f. then signed in: Enter -> result", &then_in, N_ENTER, 1, poll, 0);
 
     /* 3: a whole warm login, caller + helper, beside the bare POST process. */
     struct spread cpu = spread_of(fast_warm.cpu, N_ENTER), bcpu = spread_of(bare_cpu, bare_samples);
@@ -778,6 +847,8 @@ static void bench_rtt(void)
         bad += (code[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
     }
     enter_series(&s, N_ENTER, 0, 1.5, &not_polled);
+    struct enter_series not_yet, then_in;
+    again_series(&s, N_ENTER, &not_yet, &then_in);
     session_close(&s);
     session_open(&s, fast, "wait_for_enter = yes", 1);
     enter_series(&s, N_ENTER, 0, 1.5, &signed_in);
@@ -794,6 +865,8 @@ static void bench_rtt(void)
     check(!bad && rp <= 1.20, "5a. time to code at 50 ms RTT", ratio);
     enter_row("5b. 50 ms RTT: signed in, then Enter", &signed_in, N_ENTER, 0, poll, rtt);
     enter_row("5c. 50 ms RTT: approved, not polled: Enter", &not_polled, N_ENTER, 1, poll, rtt);
+    enter_row("5d. 50 ms RTT: still signing in: Enter", &not_yet, N_ENTER, 1, poll, rtt);
+    enter_row("5e. 50 ms RTT: then signed in: Enter", &then_in, N_ENTER, 1, poll, rtt);
 }
 
 /* ---- 6. concurrent logins --------------------------------------------------------- */

@@ -17,6 +17,9 @@
  *   enter      at the device code: prints it, then waits for a line on
  *              stdin (the bench approves the code with the emulator and
  *              waits), then "presses Enter" (returns "")
+ *   again      as enter, and at a prompt after the code (the module's "not
+ *              signed in yet"): prints "again T T_ENTER" (T_ENTER: when the
+ *              first Enter went back), then waits for a line on stdin too
  *   auto       every prompt with "" (the emulator approves by itself)
  *
  * Output on stdout, one flushed line each (times in CLOCK_MONOTONIC
@@ -24,6 +27,7 @@
  * it forked; sizes in KiB):
  *
  *   code T USERCODE
+ *   again T T_ENTER                      (mode again)
  *   done RC T_MAIN T_START T_ENTER T_END RSS0 HWM0 RSS1 HWM1 CPU_SELF CPU_CHILDREN
  *        MAXRSS_SELF MAXRSS_CHILDREN
  *
@@ -43,7 +47,7 @@
 
 #include <security/pam_appl.h>
 
-enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AUTO };
+enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AGAIN, M_AUTO };
 
 struct state {
     enum mode mode;
@@ -89,11 +93,21 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         fflush(stdout);
         if (s->mode == M_CODE)
             return PAM_CONV_ERR;
-        if (s->mode == M_ENTER) {
+        if (s->mode == M_ENTER || s->mode == M_AGAIN) {
             char line[64];
             if (fgets(line, sizeof(line), stdin) == NULL)
                 return PAM_CONV_ERR;
         }
+    }
+    int again = 0;
+    for (int i = 0; i < n && code == NULL && s->code_seen && s->mode == M_AGAIN; i++)
+        again |= msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON;
+    if (again) {
+        printf("again %.9f %.9f\n", bench_now_s(), s->t_enter);
+        fflush(stdout);
+        char line[64];
+        if (fgets(line, sizeof(line), stdin) == NULL)
+            return PAM_CONV_ERR;
     }
     struct pam_response *r = calloc((size_t)n, sizeof(*r));
     if (r == NULL)
@@ -102,7 +116,7 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
             r[i].resp = strdup("");
     *resp = r;
-    if (code != NULL)
+    if (code != NULL || again)
         s->t_enter = bench_now_s(); /* the last thing before "Enter" reaches the module */
     return PAM_SUCCESS;
 }
@@ -110,13 +124,13 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 int main(int argc, char **argv)
 {
     double t_main = bench_now_s();
-    static const char *const modes[] = {"footprint", "code", "enter", "auto"};
+    static const char *const modes[] = {"footprint", "code", "enter", "again", "auto"};
     struct state s = {M_FOOTPRINT, 0, 0};
     int m = 0;
-    while (argc == 5 && m < 4 && strcmp(argv[4], modes[m]) != 0)
+    while (argc == 5 && m < 5 && strcmp(argv[4], modes[m]) != 0)
         m++;
-    if (argc != 5 || m == 4) {
-        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER footprint|code|enter|auto\n");
+    if (argc != 5 || m == 5) {
+        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER footprint|code|enter|again|auto\n");
         return 2;
     }
     s.mode = (enum mode)m;
