@@ -445,6 +445,21 @@ static int fresh_bare_post(struct session *s, const char *trust, struct bare *b)
     return 0;
 }
 
+/* A fresh caller in pam_driver's MODE (with a stdin of ours), up to its
+ * code in r. 0 when the code came. */
+static int login_to_code(struct session *s, const char *mode, struct child *c, struct run *r)
+{
+    const char *argv[] = {PAM_DRIVER, s->services, "bench", USER, mode, NULL};
+    char line[512];
+    memset(r, 0, sizeof(*r));
+    r->rc = -1;
+    child_start(c, argv, 1);
+    return child_line(c, line, sizeof(line)) &&
+                   sscanf(line, "code %lf %31s", &r->t_code, r->code) == 2
+               ? 0
+               : -1;
+}
+
 /* A whole login in a fresh caller: the code is approved as soon as it
  * shows, and Enter comes enter_after_s after the code. *after_enter gets
  * the number of requests the emulator saw from just before Enter to the
@@ -452,14 +467,9 @@ static int fresh_bare_post(struct session *s, const char *trust, struct bare *b)
 static int fresh_login_enter(struct session *s, double enter_after_s, struct run *r,
                              int *after_enter)
 {
-    const char *argv[] = {PAM_DRIVER, s->services, "bench", USER, "enter", NULL};
     struct child c;
-    char line[512];
-    memset(r, 0, sizeof(*r));
-    r->rc = -1;
     *after_enter = -1;
-    child_start(&c, argv, 1);
-    if (child_line(&c, line, sizeof(line)) && sscanf(line, "code %lf %31s", &r->t_code, r->code) == 2) {
+    if (login_to_code(s, "enter", &c, r) == 0) {
         approve_code(s, r->code);
         sleep_until_s(r->t_code + enter_after_s);
         int before = emu_requests(s->emu);
@@ -478,16 +488,12 @@ static int fresh_login_enter(struct session *s, double enter_after_s, struct run
 static int fresh_login_again(struct session *s, double enter_after_s, double *t_not_yet,
                              int *req_not_yet, struct run *r, int *req_after)
 {
-    const char *argv[] = {PAM_DRIVER, s->services, "bench", USER, "again", NULL};
     struct child c;
     char line[512];
-    memset(r, 0, sizeof(*r));
-    r->rc = -1;
     *req_not_yet = *req_after = -1;
     *t_not_yet = -1;
-    child_start(&c, argv, 1);
     double t_again = 0, t_first_enter = 0;
-    if (child_line(&c, line, sizeof(line)) && sscanf(line, "code %lf %31s", &r->t_code, r->code) == 2) {
+    if (login_to_code(s, "again", &c, r) == 0) {
         sleep_until_s(r->t_code + enter_after_s);
         int before = emu_requests(s->emu);
         if (write(c.in, "\n", 1) == 1 && child_line(&c, line, sizeof(line)) &&
