@@ -293,7 +293,7 @@ static void session_open(struct session *s, const char *const emu_args[], const 
     const char *args[24];
     char authority[64];
     int n = 0;
-    for (; emu_args[n] != NULL && n < 20; n++)
+    for (; n < 20 && emu_args[n] != NULL; n++)
         args[n] = emu_args[n];
     if (delayed) {
         snprintf(authority, sizeof(authority), "https://127.0.0.1:%u", proxy_start(&s->proxy));
