@@ -1,4 +1,4 @@
-/* confine.c - memory limit and Landlock for pam_aad_helper. */
+/* confine.c - memory limit, Landlock and seccomp for pam_aad_helper. */
 #include "config.h"
 
 #include "confine.h"
@@ -162,21 +162,28 @@ static int confine_writer_files(const char *dir)
 
 #ifdef HAVE_SECCOMP
 
-/* The group writer's filter: the helper's rules and its own, made by
- * libseccomp at run time (its rules name descriptors only known then). */
+/* Loads a filter libseccomp has just made (rc: how making it went) and
+ * releases it. 1; 0 where the kernel runs no seccomp filters (valgrind does
+ * not emulate them either); -1 with errno. */
+static int load_and_release(scmp_filter_ctx ctx, int rc)
+{
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    if (rc == -ENOSYS)
+        return 0;
+    errno = rc < 0 ? -rc : errno;
+    return rc == 0 ? 1 : -1;
+}
+
+/* The group writer's filter: the helper's rules and its own, made at run
+ * time (its rules name descriptors only known then). */
 static int load_writer_filter(int dir_fd, int first_tmp, int last_tmp)
 {
     scmp_filter_ctx ctx = confine_rules_helper();
     if (ctx == NULL)
         return -1;
-    int rc = confine_rules_writer(ctx, dir_fd, first_tmp, last_tmp);
-    if (rc == 0)
-        rc = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (rc == -ENOSYS)
-        return 0; /* no seccomp filters here (valgrind does not emulate them either) */
-    errno = rc < 0 ? -rc : errno;
-    return rc == 0 ? 1 : -1;
+    return load_and_release(ctx, confine_rules_writer(ctx, dir_fd, first_tmp, last_tmp));
 }
 
 #ifdef HAVE_CONFINE_FILTER_H
@@ -193,7 +200,7 @@ int confine_syscalls(void)
         return -1;
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0)
         return 1;
-    return errno == ENOSYS ? 0 : -1; /* ENOSYS: as in load_writer_filter */
+    return errno == ENOSYS ? 0 : -1; /* ENOSYS: as in load_and_release */
 }
 #else
 int confine_syscalls(void)
@@ -201,12 +208,7 @@ int confine_syscalls(void)
     scmp_filter_ctx ctx = confine_rules_helper();
     if (ctx == NULL)
         return -1;
-    int rc = seccomp_load(ctx);
-    seccomp_release(ctx);
-    if (rc == -ENOSYS)
-        return 0;
-    errno = rc < 0 ? -rc : errno;
-    return rc == 0 ? 1 : -1;
+    return load_and_release(ctx, 0);
 }
 #endif
 
