@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <linux/filter.h>
 
 #ifdef HAVE_SECCOMP
 
@@ -112,6 +114,24 @@ scmp_filter_ctx confine_rules_helper(void)
         return NULL;
     }
     return ctx;
+}
+
+size_t confine_rules_export(struct sock_filter *out, size_t max)
+{
+    scmp_filter_ctx ctx = confine_rules_helper();
+    FILE *bpf = tmpfile();
+    size_t n = 0;
+    if (ctx != NULL && bpf != NULL && seccomp_export_bpf(ctx, fileno(bpf)) == 0) {
+        rewind(bpf);
+        n = fread(out, sizeof(*out), max, bpf);
+        if (n == max && fgetc(bpf) != EOF)
+            n = 0; /* longer than out */
+    }
+    if (ctx != NULL)
+        seccomp_release(ctx);
+    if (bpf != NULL)
+        fclose(bpf);
+    return n;
 }
 
 #endif

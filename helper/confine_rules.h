@@ -13,6 +13,7 @@
 #endif
 
 #ifdef HAVE_SECCOMP
+#include <stddef.h>
 #include <seccomp.h>
 
 /* A filter that allows everything but the system calls a login never
@@ -25,6 +26,12 @@ scmp_filter_ctx confine_rules_helper(void);
  * open that creates; no sockets, links, nodes, directories, attributes.
  * 0, or a negative errno. */
 int confine_rules_writer(scmp_filter_ctx ctx, int dir_fd, int first_tmp, int last_tmp);
+
+/* The helper's filter as libseccomp makes it now, as BPF instructions in
+ * out (room for max). Their number, or 0 when it cannot be made or does
+ * not fit. */
+struct sock_filter;
+size_t confine_rules_export(struct sock_filter *out, size_t max);
 #endif
 
 #endif

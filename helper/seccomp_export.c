@@ -8,26 +8,16 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <linux/filter.h>
 
 #include "confine_rules.h"
 
 int main(void)
 {
-    scmp_filter_ctx ctx = confine_rules_helper();
-    FILE *bpf = tmpfile();
-    if (ctx == NULL || bpf == NULL || seccomp_export_bpf(ctx, fileno(bpf)) != 0) {
+    static struct sock_filter insn[BPF_MAXINSNS];
+    size_t n = confine_rules_export(insn, BPF_MAXINSNS);
+    if (n == 0) {
         fprintf(stderr, "seccomp_export: libseccomp cannot make the helper's filter\n");
-        return 1;
-    }
-    seccomp_release(ctx);
-    static struct sock_filter insn[BPF_MAXINSNS + 1];
-    rewind(bpf);
-    size_t n = fread(insn, sizeof(insn[0]), BPF_MAXINSNS + 1, bpf);
-    fclose(bpf);
-    if (n == 0 || n > BPF_MAXINSNS) {
-        fprintf(stderr, "seccomp_export: the filter has %zu instructions\n", n);
         return 1;
     }
     printf("/* Made by helper/seccomp_export from helper/confine_rules.c when pam_aad\n"

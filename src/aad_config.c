@@ -426,8 +426,8 @@ static long login_defs_uid_min(const char *path)
         const char *start = line + strspn(line, " \t");
         if (strncmp(start, "UID_MIN", 7) != 0 || !isspace((unsigned char)start[7]))
             continue;
-        char key[16], value[32], extra[2];
-        if (sscanf(start, "%15s %31s %1s", key, value, extra) != 2 || strcmp(key, "UID_MIN") != 0)
+        char value[32], extra[2];
+        if (sscanf(start + 7, "%31s %1s", value, extra) != 1)
             continue;
         char *end = NULL;
         errno = 0;

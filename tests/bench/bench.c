@@ -712,26 +712,39 @@ struct enter_series {
     int fewest, most, failed;
 };
 
+/* An empty series: no sample yet, so no fewest or most requests. */
+static void series_start(struct enter_series *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->fewest = 1 << 30;
+}
+
+/* Sample i of e: its time, and the requests it saw (-1: unknown) or its
+ * failure. */
+static void series_add(struct enter_series *e, int i, double t, int ok, int requests)
+{
+    e->t[i] = t;
+    e->failed += !ok || requests < 0;
+    e->most = requests > e->most ? requests : e->most;
+    e->fewest = requests < e->fewest ? requests : e->fewest;
+}
+
 /* n logins, Enter enter_after_s after the code (approved at once); cold:
  * the cache emptied before each. */
 static void enter_series(struct session *s, int n, int cold, double enter_after_s,
                          struct enter_series *e)
 {
-    memset(e, 0, sizeof(*e));
-    e->fewest = 1 << 30;
+    series_start(e);
     for (int i = 0; i < n; i++) {
         struct run r;
         int after = 0;
         if (cold)
             remove_tree(s->cache);
-        if (fresh_login_enter(s, enter_after_s, &r, &after) != PAM_SUCCESS || after < 0)
-            e->failed++;
-        e->t[i] = r.t_end - r.t_enter;
+        int ok = fresh_login_enter(s, enter_after_s, &r, &after) == PAM_SUCCESS;
+        series_add(e, i, r.t_end - r.t_enter, ok, after);
         e->cpu[i] = r.cpu_self + r.cpu_children;
         e->helper_rss[i] = (double)r.maxrss_children;
         e->caller_rss[i] = (double)r.maxrss_self;
-        e->most = after > e->most ? after : e->most;
-        e->fewest = after < e->fewest ? after : e->fewest;
     }
 }
 
@@ -743,23 +756,16 @@ static void enter_series(struct session *s, int n, int cold, double enter_after_
 static void again_series(struct session *s, int n, struct enter_series *not_yet,
                          struct enter_series *then_in)
 {
-    memset(not_yet, 0, sizeof(*not_yet));
-    memset(then_in, 0, sizeof(*then_in));
-    not_yet->fewest = then_in->fewest = 1 << 30;
+    series_start(not_yet);
+    series_start(then_in);
     for (int i = 0; i < n; i++) {
         struct run r;
         int req_not_yet, req_after;
         double t_not_yet;
         int ok = fresh_login_again(s, 1.5, &t_not_yet, &req_not_yet, &r, &req_after) ==
                  PAM_SUCCESS;
-        not_yet->failed += !ok || req_not_yet < 0;
-        then_in->failed += !ok || req_after < 0;
-        not_yet->t[i] = t_not_yet;
-        then_in->t[i] = r.t_end - r.t_enter;
-        not_yet->most = req_not_yet > not_yet->most ? req_not_yet : not_yet->most;
-        not_yet->fewest = req_not_yet < not_yet->fewest ? req_not_yet : not_yet->fewest;
-        then_in->most = req_after > then_in->most ? req_after : then_in->most;
-        then_in->fewest = req_after < then_in->fewest ? req_after : then_in->fewest;
+        series_add(not_yet, i, t_not_yet, ok, req_not_yet);
+        series_add(then_in, i, r.t_end - r.t_enter, ok, req_after);
     }
 }
 

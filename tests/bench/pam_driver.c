@@ -69,6 +69,11 @@ static void status_kib(long *rss, long *hwm)
         fclose(f);
 }
 
+static int is_prompt(const struct pam_message *m)
+{
+    return m->msg_style == PAM_PROMPT_ECHO_OFF || m->msg_style == PAM_PROMPT_ECHO_ON;
+}
+
 static double cpu_of(const struct rusage *ru)
 {
     return (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 + (double)ru->ru_stime.tv_sec +
@@ -99,9 +104,10 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
                 return PAM_CONV_ERR;
         }
     }
+    /* A prompt after the code's: the module's "not signed in yet". */
     int again = 0;
     for (int i = 0; i < n && code == NULL && s->code_seen && s->mode == M_AGAIN; i++)
-        again |= msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON;
+        again |= is_prompt(msg[i]);
     if (again) {
         printf("again %.9f %.9f\n", bench_now_s(), s->t_enter);
         fflush(stdout);
@@ -113,7 +119,7 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
     if (r == NULL)
         return PAM_BUF_ERR;
     for (int i = 0; i < n; i++)
-        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
+        if (is_prompt(msg[i]))
             r[i].resp = strdup("");
     *resp = r;
     if (code != NULL || again)
