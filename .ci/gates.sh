@@ -41,8 +41,8 @@ trap 'rm -rf "$work"' EXIT
 # does not need the system headers to check the code).
 echo "=== gate cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-    --std=c11 --inline-suppr -I src -I . --suppress=missingIncludeSystem \
-    -D__GNUC__ -DHAVE_QRENCODE src pam tools
+    --std=c11 --inline-suppr -I src/caller -I src/groups -I src/login -I . --suppress=missingIncludeSystem \
+    -D__GNUC__ -DHAVE_QRENCODE src pam helper tools
 gate cppcheck $?
 
 # --- build without sanitizers --------------------------------------------

@@ -26,13 +26,13 @@ cat >"$out/config.h" <<'H'
 H
 deps="libcurl jansson libcrypto"
 cflags="-Wall -Wextra -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined \
- -std=c11 -I$out -I$root/src $(pkg-config --cflags $deps)"
+ -std=c11 -I$out -I$root/src/caller -I$root/src/groups -I$root/src/login $(pkg-config --cflags $deps)"
 libs="$(pkg-config --libs $deps)"
 
 # The whole core library, instrumented for coverage (QR codes without
 # libqrencode: not under test).
 objs=""
-for src in "$root"/src/*.c; do
+for src in "$root"/src/*/*.c; do
     o="$out/obj/$(basename "$src" .c).o"
     "$cc" $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$o" || exit 2
     objs="$objs $o"

@@ -1,4 +1,6 @@
-/* confine.c - memory limit, Landlock and seccomp for pam_aad_helper. */
+/* confine.c - memory limit, Landlock and seccomp for pam_aad_helper.
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #include "config.h"
 
 #include "confine.h"

@@ -1,4 +1,6 @@
-/* confine.h - what the helper gives up before it touches the network. */
+/* confine.h - what the helper gives up before it touches the network.
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #ifndef CONFINE_H
 #define CONFINE_H
 

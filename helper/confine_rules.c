@@ -1,6 +1,9 @@
 /* confine_rules.c - the system calls pam_aad_helper and its group writer
  * give up, as libseccomp rules. The helper's filter is made from them when
- * pam_aad is built (helper/seccomp_export.c); the writer's at run time. */
+ * pam_aad is built (helper/seccomp_export.c); the writer's at run time.
+ *
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #include "config.h"
 
 #include "confine_rules.h"

@@ -1,6 +1,9 @@
 /* confine_rules.h - the helper's seccomp rules, shared by its run-time
  * confinement (helper/confine.c) and the build-time export of its filter
- * (helper/seccomp_export.c). */
+ * (helper/seccomp_export.c).
+ *
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #ifndef CONFINE_RULES_H
 #define CONFINE_RULES_H
 

@@ -1,4 +1,6 @@
-/* group_writer.c - the confined process that writes group_map's changes. */
+/* group_writer.c - the confined process that writes group_map's changes.
+ * Where it runs: in the group writer, forked by pam_aad_helper before it
+ * confines itself; the only process that writes /etc. */
 #include "config.h"
 
 #include "group_writer.h"

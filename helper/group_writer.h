@@ -11,7 +11,10 @@
  * and the account is the one the module asked about, fixed at fork: the
  * network-facing helper can only choose, for the account being logged in
  * to, in or out of the groups the administrator mapped - what a genuine
- * token decides anyway. */
+ * token decides anyway.
+ *
+ * Where it runs: in the group writer, forked by pam_aad_helper before it
+ * confines itself; the only process that writes /etc. */
 #ifndef GROUP_WRITER_H
 #define GROUP_WRITER_H
 

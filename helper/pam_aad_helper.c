@@ -1,6 +1,6 @@
 /* pam_aad_helper - runs one whole login for pam_aad.so, in its own process.
  *
- * pam_aad.so executes it for every login (see src/aad_spawn.c: fixed
+ * pam_aad.so executes it for every login (see src/caller/aad_spawn.c: fixed
  * environment, the socket as descriptor 0, nothing else of the caller's)
  * and relays the conversation. Here live the network, TLS, JSON and the
  * token checks, so that none of it runs inside su, sshd or sudo:
@@ -9,7 +9,10 @@
  *   [group writer forked, with group_map] -> confinement -> aad_login() ->
  *   [group_map's changes written] -> verdict
  *
- * It is not meant to be run by hand: on a terminal it says so and exits. */
+ * It is not meant to be run by hand: on a terminal it says so and exits.
+ *
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #include "config.h"
 
 #include <limits.h>

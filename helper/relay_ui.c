@@ -1,4 +1,6 @@
-/* relay_ui.c - the login's front end, relayed to pam_aad.so. */
+/* relay_ui.c - the login's front end, relayed to pam_aad.so.
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #include "config.h"
 
 #include "relay_ui.h"

@@ -1,5 +1,8 @@
 /* relay_ui.h - struct aad_ui and struct aad_log over the socket to
- * pam_aad.so: the helper asks the module to talk to the user. */
+ * pam_aad.so: the helper asks the module to talk to the user.
+ *
+ * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
+ * and which confines itself before its first request. */
 #ifndef RELAY_UI_H
 #define RELAY_UI_H
 

@@ -4,7 +4,9 @@
  * loads that array instead of having libseccomp make the same filter again.
  *
  * It runs on the machine that builds, so it describes that machine's
- * architecture: configure does not use it when cross-compiling. */
+ * architecture: configure does not use it when cross-compiling.
+ *
+ * Where it runs: at build time only. */
 #include "config.h"
 
 #include <stdio.h>

@@ -8,7 +8,10 @@
  *
  * Everything is decided in pam_sm_authenticate: sshd runs authentication
  * in another process than the account phase, so nothing can be carried
- * over with pam_set_data. */
+ * over with pam_set_data.
+ *
+ * Where it runs: inside the caller of PAM (sshd, su, sudo); links libpam and
+ * libc only. */
 #include "config.h"
 
 #include <errno.h>

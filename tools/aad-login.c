@@ -8,7 +8,10 @@
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
  * declined, expired), 2 usage, 3 the service is unavailable, 4 configuration
  * error, 5 no such local account, 6 an account pam_aad never maps (the PAM
- * module answers PAM_IGNORE: the stack's next method decides). */
+ * module answers PAM_IGNORE: the stack's next method decides).
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #include "config.h"
 
 #include <getopt.h>

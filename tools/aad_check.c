@@ -1,6 +1,9 @@
 /* aad_check.c - `aad-login --check`: everything that can be checked
  * without a user signing in, each failure classified as configuration or
- * outage with a hint for its cause. */
+ * outage with a hint for its cause.
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #include "config.h"
 
 #include "aad_check.h"

@@ -1,7 +1,10 @@
 /* aad_check.h - `aad-login --check`: everything that can be checked
  * without a user signing in (configuration, tenant, client and scope,
  * signing keys, the account mapping, the helper, sshd), each failure
- * classified as configuration or outage with a hint for its cause. */
+ * classified as configuration or outage with a hint for its cause.
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #ifndef AAD_CHECK_H
 #define AAD_CHECK_H
 

@@ -1,5 +1,8 @@
 /* aad_check_report.c - what `aad-login --check` found, as lines for the
- * administrator or as one JSON document for fleet monitoring (--json). */
+ * administrator or as one JSON document for fleet monitoring (--json).
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #include "config.h"
 
 #include "aad_check_report.h"

@@ -1,5 +1,8 @@
 /* aad_check_sshd.h - what sshd will really use (`sshd -T`), for
- * `aad-login --check`: the settings a device-code login depends on. */
+ * `aad-login --check`: the settings a device-code login depends on.
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #ifndef AAD_CHECK_SSHD_H
 #define AAD_CHECK_SSHD_H
 

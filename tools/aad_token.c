@@ -7,7 +7,10 @@
  * stderr (or /dev/tty when stderr is not a terminal), every message to
  * stderr; tokens are wiped once written. The user path
  * verifies the ID token of the sign-in exactly as a login does, so the
- * printed identity is the tenant's word. */
+ * printed identity is the tenant's word.
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #include "config.h"
 
 #include "aad_token.h"

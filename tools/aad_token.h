@@ -1,5 +1,8 @@
 /* aad_token.h - `aad-login token`: an access token for a script, as the
- * signed-in user (device code) or as the application (certificate). */
+ * signed-in user (device code) or as the application (certificate).
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #ifndef AAD_TOKEN_H
 #define AAD_TOKEN_H
 

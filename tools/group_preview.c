@@ -1,4 +1,6 @@
-/* group_preview.c - aad-login's dry run of group_map. */
+/* group_preview.c - aad-login's dry run of group_map.
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #include "config.h"
 
 #include "group_preview.h"

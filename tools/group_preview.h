@@ -3,7 +3,10 @@
  * aad-login is a dry run for local groups: it shows the changes the same
  * login through pam_aad.so would make, and never writes /etc/group (it
  * is a diagnostic an administrator runs to test a configuration or an
- * identity; the changes are made only by the helper's confined writer). */
+ * identity; the changes are made only by the helper's confined writer).
+ *
+ * Where it runs: in aad-login, the administrator's command, with the rights
+ * of whoever runs it. */
 #ifndef GROUP_PREVIEW_H
 #define GROUP_PREVIEW_H
 

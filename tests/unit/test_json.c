@@ -1,4 +1,4 @@
-/* test_json.c - untrusted JSON (src/aad_json.c): jansson with
+/* test_json.c - untrusted JSON (src/login/aad_json.c): jansson with
  * JSON_REJECT_DUPLICATES and no JSON_ALLOW_NUL, plus our own size bound,
  * object-at-top-level and nesting bound. Every refusal a verifier relies on
  * is tested here, whether jansson or the checks around it enforce it, and

@@ -1,0 +1,126 @@
+/* aad_refusal.c - one sentence per kind of failure, for the user.
+ * Where it runs: inside the caller of PAM (sshd, su, sudo), and in the
+ * helper and aad-login; libc only, no network. */
+#include "config.h"
+
+#include "aad_refusal.h"
+
+#include <stdio.h>
+
+#define CONTACT "Contact your administrator."
+
+/* A name from the token, made safe for a terminal (no escape sequences). */
+static const char *shown(const char *name, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (; name != NULL && name[n] != '\0' && n + 1 < size; n++)
+        buf[n] = (name[n] > ' ' && name[n] <= '~') ? name[n] : '?';
+    buf[n] = '\0';
+    return n > 0 ? buf : "another account";
+}
+
+/* text, then "(AADSTSn)" when Entra gave a code, then tail: the one shape of
+ * every sentence that names Entra's code. */
+static void coded(char *out, size_t size, const char *text, long code, const char *tail)
+{
+    if (code > 0)
+        snprintf(out, size, "%s (AADSTS%ld).%s%s", text, code, *tail ? " " : "", tail);
+    else
+        snprintf(out, size, "%s.%s%s", text, *tail ? " " : "", tail);
+}
+
+static void policy_sentence(long code, char *out, size_t size)
+{
+    const char *why;
+    switch (code) {
+    case 50076: why = "Your organization requires multi-factor authentication for this sign-in"; break;
+    case 50079: why = "Your organization requires you to set up multi-factor authentication first"; break;
+    case 530035: why = "Your organization's security defaults block this kind of sign-in"; break;
+    case 530033:
+    case 53000:
+    case 53001:
+    case 50097: why = "Your organization requires a managed device, which this sign-in cannot prove"; break;
+    case 50105: why = "You are not assigned to this host's sign-in application"; break;
+    default: why = "Your organization's policy blocked this sign-in"; break;
+    }
+    coded(out, size, why, code, CONTACT);
+}
+
+void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
+{
+    char upn[128];
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    switch (r->kind) {
+    case AAD_FAILURE_NONE:
+    case AAD_FAILURE_NO_ACCOUNT:
+    case AAD_FAILURE_IGNORED:
+    case AAD_FAILURE_NO_CONVERSATION:
+        return;
+    case AAD_FAILURE_WRONG_ACCOUNT:
+        snprintf(out, size, "You signed in as %s; this login is for %s.",
+                 shown(r->upn, upn, sizeof(upn)), r->account ? r->account : "another account");
+        return;
+    case AAD_FAILURE_DECLINED:
+        snprintf(out, size, "The sign-in was declined; nobody was logged in.");
+        return;
+    case AAD_FAILURE_EXPIRED:
+        snprintf(out, size, "The code expired before the sign-in was finished. Log in again for a new code.");
+        return;
+    case AAD_FAILURE_TIMED_OUT:
+        snprintf(out, size, "The sign-in was not finished in time. Log in again for a new code.");
+        return;
+    case AAD_FAILURE_NOT_AUTHORIZED:
+        if (r->upn != NULL)
+            snprintf(out, size, "%s is not authorized to log in to this host.",
+                     shown(r->upn, upn, sizeof(upn)));
+        else
+            snprintf(out, size, "You are not authorized to log in to this host.");
+        return;
+    case AAD_FAILURE_GUEST:
+        snprintf(out, size, "Guest accounts cannot log in to this host.");
+        return;
+    case AAD_FAILURE_BLOCKED_BY_POLICY:
+        policy_sentence(r->aadsts, out, size);
+        return;
+    case AAD_FAILURE_REFUSED:
+        coded(out, size, "Microsoft Entra ID refused the sign-in", r->aadsts, "");
+        return;
+    case AAD_FAILURE_BAD_TOKEN:
+        snprintf(out, size, "The sign-in could not be verified; nobody was logged in. " CONTACT);
+        return;
+    case AAD_FAILURE_HOST_MISCONFIGURED:
+    case AAD_FAILURE_BAD_CONFIG: /* this host's own file: no code */
+        coded(out, size, "This host's sign-in with Microsoft Entra ID is misconfigured", r->aadsts,
+              "Tell your administrator.");
+        return;
+    case AAD_FAILURE_UNAVAILABLE:
+        snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");
+        return;
+    }
+}
+
+int aad_refusal_is_fallback(enum aad_failure kind)
+{
+    return kind == AAD_FAILURE_UNAVAILABLE;
+}
+
+void aad_refusal_wrap(char *text, size_t width)
+{
+    char *line = text, *last_space = NULL;
+    for (char *p = text; *p != '\0'; p++) {
+        if (*p == '\n') {
+            line = p + 1;
+            last_space = NULL;
+            continue;
+        }
+        if (*p == ' ')
+            last_space = p;
+        if ((size_t)(p - line) >= width && last_space != NULL) {
+            *last_space = '\n';
+            line = last_space + 1;
+            last_space = NULL;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/* aad_spawn.h - executing pam_aad_helper from the PAM caller's process.
+ *
+ * The caller may be setuid (su, chsh): everything it hands a child is the
+ * invoking user's (environment, descriptors, umask, limits, signal
+ * dispositions, supplementary groups). The helper gets none of it: a fixed
+ * environment, the socket as descriptor 0, /dev/null as 1 and 2, nothing
+ * else open, umask 077, default signal dispositions, its own session (no
+ * terminal), real ids equal to the effective ones, no_new_privs, bounded
+ * CPU time, file size and descriptors, no core dumps, and death when the
+ * caller dies. The file is checked on the descriptor that is executed.
+ * libc only: the module links it.
+ *
+ * Where it runs: inside the caller of PAM (sshd, su, sudo), and in the
+ * helper and aad-login; libc only, no network. */
+#ifndef AAD_SPAWN_H
+#define AAD_SPAWN_H
+
+#include <signal.h>
+#include <sys/types.h>
+#include "aad_base.h"
+
+struct aad_helper_proc {
+    pid_t pid;            /* 0 when not running */
+    int fd;               /* our end of the socketpair, -1 when closed */
+    struct sigaction old_sigchld; /* the caller's, restored by aad_helper_finish */
+};
+
+/* Checks and starts the helper at path. A missing, unsafe (not a regular
+ * file, not owned by root - or by the caller when the caller is not root -,
+ * writable by group or others) or unexecutable helper is AAD_CONFIG_ERROR
+ * (an install problem); failures of the system (fork, socketpair) are
+ * AAD_UNAVAILABLE. */
+enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
+                                 struct aad_error *err);
+
+/* Opens the helper at path for executing and makes the checks of
+ * aad_helper_start on that descriptor (so `aad-login --check` reports what
+ * the module would find). On success *fd is open (close-on-exec). */
+enum aad_status aad_helper_open(const char *path, int *fd, struct aad_error *err);
+
+/* Closes the socket, gives the helper grace_ms to exit, then kills it; always
+ * reaps it and restores the caller's SIGCHLD disposition. Returns the wait
+ * status, or -1 when it could not be had. */
+int aad_helper_finish(struct aad_helper_proc *p, long grace_ms);
+
+/* "exited with status 3", "killed by signal 11", for the log. */
+void aad_describe_wait_status(int status, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,243 @@
+/* aad_login.c - one whole login, top to bottom.
+ * Where it runs: in pam_aad_helper and aad-login, never in the caller of
+ * PAM; it may use HTTPS, TLS, JSON and the cache directory. */
+#include "config.h"
+
+#include "aad_login.h"
+#include "aad_authz.h"
+#include "aad_devflow.h"
+#include "aad_http.h"
+#include "aad_idtoken.h"
+#include "aad_json.h"
+#include "aad_jwt.h"
+#include "aad_mapping.h"
+#include "aad_qr.h"
+#include "aad_trust.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A renewed code is worth showing only with this much of the flow left. */
+#define MIN_RENEWED_FLOW_MS 30000
+
+void aad_identity_clear(struct aad_identity *id)
+{
+    free(id->upn);
+    free(id->oid);
+    free(id->tid);
+    free(id->name);
+    free(id->local_user);
+    aad_group_plan_clear(&id->groups);
+    memset(id, 0, sizeof(*id));
+}
+
+/* How prompts name this host: host_label, else its host name. */
+static void host_name(const struct aad_config *cfg, char *out, size_t size)
+{
+    if (cfg->host_label != NULL) {
+        snprintf(out, size, "%s", cfg->host_label);
+        return;
+    }
+    if (gethostname(out, size) != 0 || !aad_is_printable_token(out, size - 1))
+        snprintf(out, size, "this host");
+    out[size - 1] = '\0';
+}
+
+/* The code screen. It names the host and the account, so that a user who
+ * got a code from someone else (device-code phishing) sees that it is not
+ * their own login; URL and code stand on lines of their own, so that an
+ * 80-column terminal never breaks the URL. */
+static enum aad_status show_code(const struct aad_config *cfg, const struct aad_account *account,
+                                 const struct aad_ui *ui, const struct aad_device_code *dc,
+                                 int renewed, struct aad_error *err)
+{
+    char message[1024], prompt[128], host[AAD_HOST_LABEL_MAX + 1];
+    host_name(cfg, host, sizeof(host));
+    snprintf(message, sizeof(message),
+             "%s"
+             "Sign in to %s as %s with Microsoft Entra ID.\n"
+             "Only go on if you started this login yourself; never use a code sent to you.\n"
+             "  Open: %s\n"
+             "  Code: %s",
+             renewed ? "That code expired; here is a new one.\n" : "", host, account->name,
+             dc->verification_uri, dc->user_code);
+    if (cfg->wait_for_enter)
+        snprintf(prompt, sizeof(prompt), "Press Enter once you have signed in: ");
+    else
+        snprintf(prompt, sizeof(prompt), "Waiting for the sign-in...");
+    int want_qr = cfg->qr == AAD_QR_YES || (cfg->qr == AAD_QR_AUTO && ui->qr_ok);
+    char *qr = want_qr ? aad_qr_render(dc->verification_uri) : NULL;
+    int rc = ui->show_code(ui->ctx, message, qr, prompt, cfg->wait_for_enter);
+    free(qr);
+    aad_wipe(message, sizeof(message)); /* the user code */
+    if (rc != 0)
+        return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION, "the code cannot be shown to the user");
+    return AAD_OK;
+}
+
+/* Enter came before the sign-in was finished: say so, with the code again
+ * (sudo shows only prompts), and wait for Enter once more. */
+struct still_pending_ctx {
+    const struct aad_ui *ui;
+    const struct aad_device_code *dc;
+};
+
+static int ask_again(void *ctx)
+{
+    const struct still_pending_ctx *c = ctx;
+    char prompt[512];
+    snprintf(prompt, sizeof(prompt),
+             "Not signed in yet (code %s).\nFinish on your phone, then press Enter: ",
+             c->dc->user_code);
+    int rc = c->ui->not_yet(c->ui->ctx, prompt);
+    aad_wipe(prompt, sizeof(prompt));
+    return rc;
+}
+
+static char *dup_claim(const json_t *claims, const char *name)
+{
+    const char *v = aad_json_string(claims, name);
+    return v ? strndup(v, 256) : NULL;
+}
+
+/* Steps 7 to 10: verify the token, map it, authorize it. */
+static enum aad_status check_token(const struct aad_config *cfg, const struct aad_account *account,
+                                   struct aad_trust *trust, struct aad_http *http,
+                                   const struct aad_log *log, const struct aad_tokens *tokens,
+                                   struct aad_identity *id, struct aad_error *err)
+{
+    struct aad_jwt *jwt = NULL;
+    enum aad_status st = aad_id_token_verify(cfg, trust, http, log, tokens->id_token, &jwt, err);
+    if (st != AAD_OK)
+        return st;
+    /* From here on the claims are the tenant's word: record them for the log. */
+    id->upn = dup_claim(jwt->claims, cfg->user_claim);
+    id->oid = dup_claim(jwt->claims, "oid");
+    id->tid = dup_claim(jwt->claims, "tid");
+    id->name = dup_claim(jwt->claims, "name");
+    st = aad_id_token_check_guest(cfg, jwt, err);
+    if (st == AAD_OK) {
+        st = aad_map_identity(cfg, account, aad_json_string(jwt->claims, cfg->user_claim),
+                              id->oid, &id->local_user, err);
+        if (st == AAD_DENIED)
+            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
+    }
+    if (st == AAD_OK && strcmp(id->local_user, account->name) != 0)
+        st = aad_fail_as(err, AAD_FAILURE_WRONG_ACCOUNT,
+                         "signed in as %.200s, which is account %s, not %s",
+                         id->upn ? id->upn : id->oid, id->local_user, account->name);
+    if (st == AAD_OK) {
+        st = aad_authorize(cfg, http, jwt->claims, tokens->access_token, log, err);
+        if (st == AAD_DENIED)
+            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
+    }
+    /* Decided while the tokens are at hand; written by the helper. */
+    if (st == AAD_OK) {
+        st = aad_group_plan_make(cfg, http, jwt->claims, tokens->access_token, log, &id->groups,
+                                 err);
+        if (st == AAD_DENIED)
+            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
+    }
+    aad_jwt_free(jwt);
+    return st;
+}
+
+/* Between polls, for a front end that waits for Enter itself: show the
+ * countdown and sleep. */
+static int sleep_and_count_down(void *ctx, int64_t until_ms, long seconds_left)
+{
+    const struct aad_ui *ui = ctx;
+    if (ui->waiting != NULL)
+        ui->waiting(ui->ctx, seconds_left);
+    aad_sleep_until_ms(until_ms);
+    return 0;
+}
+
+enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account *account,
+                          const struct aad_ui *ui, const struct aad_log *log,
+                          struct aad_identity *id, struct aad_login_report *report,
+                          struct aad_error *err)
+{
+    memset(id, 0, sizeof(*id));
+    struct aad_login_report scratch;
+    if (report == NULL)
+        report = &scratch;
+    memset(report, 0, sizeof(*report));
+
+    /* Again here, with this process's own reading of the configuration. */
+    enum aad_status st = aad_account_check(cfg, account, err);
+    if (st != AAD_OK)
+        return st;
+    int relayed = ui->pause != NULL;
+
+    struct aad_http *http = NULL;
+    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout, ui->alive,
+                                    ui->ctx};
+    struct aad_device_code dc = {0};
+    struct aad_trust *trust = NULL;
+    struct aad_tokens tokens = {0};
+    struct aad_poller poller;
+    long ignored;
+
+    st = aad_http_new(&opts, &http, err);
+    /* The code request is the only exchange before the user sees the code. */
+    if (st == AAD_OK)
+        st = aad_devflow_start(cfg, http, &dc, err);
+    int64_t code_ms = aad_monotonic_ms();
+    const int64_t flow_deadline_ms = code_ms + (int64_t)cfg->timeout * 1000;
+    if (st == AAD_OK) {
+        aad_http_counters(http, &report->requests_before_code, &ignored);
+        st = show_code(cfg, account, ui, &dc, 0, err);
+    }
+    /* Keys are fetched after the code is shown, never before; with a
+     * relayed front end that is while the user signs in. */
+    if (st == AAD_OK)
+        st = aad_trust_load(cfg, http, log, &trust, err);
+    if (st == AAD_OK)
+        report->keys_from_cache = trust->from_cache;
+    struct still_pending_ctx pending = {ui, &dc};
+    /* A code that expires before the flow's timeout is renewed once, and
+     * the new one shown as the first was. */
+    for (int renewals = 0; st == AAD_OK; renewals++) {
+        aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
+        if (poller.deadline_ms > flow_deadline_ms)
+            poller.deadline_ms = flow_deadline_ms;
+        if (ui->not_yet != NULL) {
+            poller.still_pending = ask_again;
+            poller.still_pending_ctx = &pending;
+        }
+        if (!cfg->wait_for_enter || relayed)
+            poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
+        if (relayed)
+            st = aad_poller_run(&poller, ui->pause, ui->ctx, &tokens, err);
+        else
+            st = aad_poller_run(&poller, sleep_and_count_down, (void *)ui, &tokens, err);
+        int64_t left_ms = flow_deadline_ms - aad_monotonic_ms();
+        if (st != AAD_DENIED || err->kind != AAD_FAILURE_EXPIRED || renewals > 0 ||
+            left_ms < MIN_RENEWED_FLOW_MS)
+            break;
+        aad_log(log, LOG_INFO, "the code expired before the sign-in; asking for a new one");
+        aad_device_code_clear(&dc);
+        if (ui->alive != NULL)
+            ui->alive(ui->ctx);
+        st = aad_devflow_start(cfg, http, &dc, err);
+        code_ms = aad_monotonic_ms();
+        if (st == AAD_OK)
+            st = show_code(cfg, account, ui, &dc, 1, err);
+    }
+    if (st == AAD_OK)
+        st = check_token(cfg, account, trust, http, log, &tokens, id, err);
+
+    if (http != NULL)
+        aad_http_counters(http, &report->requests, &report->connections);
+    aad_tokens_clear(&tokens);
+    aad_device_code_clear(&dc);
+    aad_trust_free(trust);
+    aad_http_free(http);
+    return st;
+}
