@@ -6,11 +6,7 @@
 
 #include <stddef.h>
 #include "aad_base.h"
-
-struct aad_strlist {
-    char **items;
-    size_t count;
-};
+#include "aad_strlist.h"
 
 enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
 
@@ -69,15 +65,5 @@ long aad_config_login_bound_s(const struct aad_config *cfg);
 
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);
-
-/* Appends the first len bytes of s; 0 or -1 (out of memory). */
-int aad_strlist_add(struct aad_strlist *list, const char *s, size_t len);
-void aad_strlist_clear(struct aad_strlist *list);
-
-/* "a, b, c" into buf (cut at its size; "" for an empty list). */
-void aad_strlist_join(const struct aad_strlist *list, char *buf, size_t size);
-
-/* True when list holds s (ASCII case-insensitive when nocase). */
-int aad_strlist_contains(const struct aad_strlist *list, const char *s, int nocase);
 
 #endif

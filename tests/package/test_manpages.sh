@@ -3,7 +3,7 @@
 #
 #   groff -ww -z -man PAGE      prints nothing (no warnings at all)
 #   mandoc -T lint -W warning   reports no warnings or errors
-# and, against the sources: every key of src/caller/aad_config.c is documented in
+# and, against the sources: every key of src/caller/aad_config_keys.c is documented in
 # pam_aad.conf(5), every exit code of tools/aad-login.c in aad-login(1),
 # every PAM return code of pam/pam_aad.c in pam_aad(8), and the version in
 # each .TH line is the one in configure.ac; and doc/admin-guide.md lists
@@ -35,8 +35,8 @@ $out"
 done
 
 # Every configuration key, as a .BI entry of pam_aad.conf(5).
-keys=$(sed -n 's/^ *{"\([a-z_]*\)", K_[A-Z]*,.*/\1/p' "$top_srcdir/src/caller/aad_config.c")
-[ -n "$keys" ] || fail "no keys found in src/caller/aad_config.c (has the table changed?)"
+keys=$(sed -n 's/^ *{"\([a-z_]*\)", K_[A-Z]*,.*/\1/p' "$top_srcdir/src/caller/aad_config_keys.c")
+[ -n "$keys" ] || fail "no keys found in src/caller/aad_config_keys.c (has the table changed?)"
 for k in $keys; do
     grep -q "^\.BI $k " "$doc/pam_aad.conf.5" || fail "key '$k' is not documented in pam_aad.conf(5)"
 done
