@@ -1,23 +1,23 @@
-/* confine.c - memory limit, Landlock and seccomp for pam_aad_helper.
+/* confine.c - memory limit, Landlock, root given up and seccomp, in the
+ * order they must come.
  * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
- * and which confines itself before its first request. */
+ * and which confines itself before its first request; and in the group
+ * writer. */
 #include "config.h"
 
 #include "confine.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/landlock.h>
-#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "confine_rules.h"
+#include "identity.h"
 
 #ifdef HAVE_SECCOMP
 #include <linux/filter.h>
@@ -30,6 +30,8 @@
 /* A login parses at most a few MiB of answers; OpenSSL, libcurl and glibc
  * map a few dozen MiB of their own. */
 #define HELPER_ADDRESS_SPACE (1024L * 1024 * 1024)
+#define DNS_PORT 53
+#define HTTPS_PORT 443
 
 int confine_memory(void)
 {
@@ -41,126 +43,46 @@ int confine_memory(void)
 #endif
 }
 
-#ifdef LANDLOCK_CREATE_RULESET_VERSION
-
-/* The file-system rights each Landlock ABI knows. */
-static uint64_t fs_rights(int abi)
+/* The port of scheme://[user@]host[:port][/...], or dflt. */
+static uint16_t url_port(const char *url, uint16_t dflt)
 {
-    uint64_t r = LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |
-                 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-                 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |
-                 LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |
-                 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-                 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |
-                 LANDLOCK_ACCESS_FS_MAKE_SYM;
-#ifdef LANDLOCK_ACCESS_FS_REFER
-    if (abi >= 2)
-        r |= LANDLOCK_ACCESS_FS_REFER;
-#endif
-#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
-    if (abi >= 3)
-        r |= LANDLOCK_ACCESS_FS_TRUNCATE;
-#endif
-    (void)abi;
-    return r;
-}
-
-static int allow(int ruleset, const char *path, uint64_t rights)
-{
-    struct landlock_path_beneath_attr rule = {.allowed_access = rights};
-    rule.parent_fd = open(path, O_PATH | O_CLOEXEC | O_DIRECTORY);
-    if (rule.parent_fd < 0)
-        return -1;
-    long rc = syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0);
-    int saved = errno;
-    close(rule.parent_fd);
-    errno = saved;
-    return rc == 0 ? 0 : -1;
-}
-
-/* Applies a ruleset handling every right this ABI knows, granting
- * rights[i] beneath paths[i] (a missing path is skipped when may_miss). */
-static int restrict_files(long abi, const char *const *paths, const uint64_t *rights, size_t n,
-                          int may_miss)
-{
-    struct landlock_ruleset_attr attr;
-    memset(&attr, 0, sizeof(attr));
-    attr.handled_access_fs = fs_rights((int)abi);
-    size_t attr_size = offsetof(struct landlock_ruleset_attr, handled_access_fs) +
-                       sizeof(attr.handled_access_fs);
-#if defined(LANDLOCK_SCOPE_SIGNAL)
-    if (abi >= 6) {
-        attr.scoped = LANDLOCK_SCOPE_SIGNAL | LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET;
-        attr_size = sizeof(attr);
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t authority = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', authority);
+    if (at != NULL) {
+        authority -= (size_t)(at + 1 - p);
+        p = at + 1;
     }
-#endif
-    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
-    if (ruleset < 0)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (allow(ruleset, paths[i], rights[i] & attr.handled_access_fs) != 0 &&
-            !(may_miss && i > 0 && errno == ENOENT))
-            rc = -1;
+    const char *end = p + authority, *colon = NULL;
+    const char *host_end = *p == '[' ? memchr(p, ']', authority) : p;
+    for (const char *q = host_end ? host_end : p; q < end; q++) {
+        if (*q == ':')
+            colon = q;
     }
-    if (rc == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        rc = -1;
-    if (rc == 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) != 0)
-        rc = -1;
-    int saved = errno;
-    close(ruleset);
-    errno = saved;
-    return rc == 0 ? (int)abi : -1;
+    if (colon == NULL)
+        return dflt;
+    long port = strtol(colon + 1, NULL, 10);
+    return port > 0 && port <= 65535 ? (uint16_t)port : dflt;
 }
 
-#define READ_ONLY (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-
-static long landlock_version(void)
+size_t confine_login_ports(const struct aad_config *cfg, uint16_t *ports, size_t max)
 {
-    return syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    uint16_t all[4] = {DNS_PORT, url_port(cfg->authority, HTTPS_PORT),
+                       url_port(cfg->graph_endpoint, HTTPS_PORT), 0};
+    size_t n = 3;
+    if (cfg->proxy != NULL) /* libcurl's default for a proxy without a port */
+        all[n++] = url_port(cfg->proxy, strncmp(cfg->proxy, "https://", 8) == 0 ? 443 : 1080);
+    size_t out = 0;
+    for (size_t i = 0; i < n && out < max; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < out; j++)
+            seen |= ports[j] == all[i];
+        if (!seen)
+            ports[out++] = all[i];
+    }
+    return out;
 }
-
-int confine_files(const char *cache_dir)
-{
-    long abi = landlock_version();
-    if (abi < 1)
-        return 0; /* no Landlock in this kernel (or disabled): nothing to apply */
-    /* The cache is the one place a login writes; it must exist before a
-     * rule can name it (aad_cache checks its owner and mode as always). */
-    mkdir(cache_dir, 0700);
-    const char *paths[] = {"/", cache_dir};
-    const uint64_t rights[] = {READ_ONLY | LANDLOCK_ACCESS_FS_EXECUTE, fs_rights((int)abi)};
-    return restrict_files(abi, paths, rights, 2, 1);
-}
-
-static int confine_writer_files(const char *dir)
-{
-    long abi = landlock_version();
-    if (abi < 1)
-        return 0;
-    /* In dir: making a regular file and removing one, which is what a
-     * rename within it needs; no writing to anything opened from now on. */
-    const char *paths[] = {"/", dir};
-    const uint64_t rights[] = {READ_ONLY, READ_ONLY | LANDLOCK_ACCESS_FS_MAKE_REG |
-                                              LANDLOCK_ACCESS_FS_REMOVE_FILE};
-    return restrict_files(abi, paths, rights, dir ? 2 : 1, 0);
-}
-
-#else
-
-int confine_files(const char *cache_dir)
-{
-    (void)cache_dir;
-    return 0;
-}
-
-static int confine_writer_files(const char *dir)
-{
-    (void)dir;
-    return 0;
-}
-
-#endif
 
 #ifdef HAVE_SECCOMP
 
@@ -171,21 +93,19 @@ static int load_and_release(scmp_filter_ctx ctx, int rc)
 {
     if (rc == 0)
         rc = seccomp_load(ctx);
-    seccomp_release(ctx);
+    if (ctx != NULL)
+        seccomp_release(ctx);
     if (rc == -ENOSYS)
         return 0;
     errno = rc < 0 ? -rc : errno;
     return rc == 0 ? 1 : -1;
 }
 
-/* The group writer's filter: the helper's rules and its own, made at run
- * time (its rules name descriptors only known then). */
 static int load_writer_filter(int dir_fd, int first_tmp, int last_tmp)
 {
-    scmp_filter_ctx ctx = confine_rules_helper();
-    if (ctx == NULL)
-        return -1;
-    return load_and_release(ctx, confine_rules_writer(ctx, dir_fd, first_tmp, last_tmp));
+    scmp_filter_ctx ctx = NULL;
+    int rc = confine_rules_writer(&ctx, dir_fd, first_tmp, last_tmp);
+    return load_and_release(ctx, rc);
 }
 
 #ifdef HAVE_CONFINE_FILTER_H
@@ -229,9 +149,34 @@ static int load_writer_filter(int dir_fd, int first_tmp, int last_tmp)
 
 #endif
 
-int confine_group_writer(const char *dir, int dir_fd, int first_tmp, int last_tmp)
+int confine_helper(const struct aad_config *cfg, struct confine_report *report,
+                   const char **step)
 {
-    if (confine_writer_files(dir) < 0)
+    memset(report, 0, sizeof(*report));
+    struct helper_identity id;
+    identity_lookup(&id);
+    uint16_t ports[4];
+    size_t n = confine_login_ports(cfg, ports, 4);
+    *step = "the cache directory";
+    if (identity_prepare_cache(&id, cfg->cache_dir) != 0)
+        return -1;
+    *step = "Landlock";
+    if (landlock_confine_helper(cfg->cache_dir, ports, n, &report->landlock) != 0)
+        return -1;
+    *step = "giving up root";
+    if (identity_drop(&id) != 0)
+        return -1;
+    identity_describe(&id, report->identity, sizeof(report->identity));
+    *step = "seccomp";
+    report->seccomp = confine_syscalls();
+    return report->seccomp < 0 ? -1 : 0;
+}
+
+int confine_group_writer(const char *dir, const char *const *read_only, size_t n, int dir_fd,
+                         int first_tmp, int last_tmp)
+{
+    struct landlock_applied applied;
+    if (landlock_confine_writer(dir, read_only, n, &applied) != 0)
         return -1;
     return load_writer_filter(dir_fd, first_tmp, last_tmp) < 0 ? -1 : 0;
 }

@@ -1,38 +1,58 @@
-/* confine.h - what the helper gives up before it touches the network.
+/* confine.h - what pam_aad_helper gives up before it touches the network,
+ * and what the group writer gives up before it edits /etc.
+ *
  * Where it runs: in pam_aad_helper, which pam_aad.so executes for each login
- * and which confines itself before its first request. */
+ * and which confines itself before its first request; and in the group
+ * writer. */
 #ifndef CONFINE_H
 #define CONFINE_H
+
+#include <stddef.h>
+#include "aad_config.h"
+#include "landlock.h"
 
 /* Caps the helper's address space (not under AddressSanitizer, which
  * reserves terabytes of shadow memory). 0, or -1 with errno. */
 int confine_memory(void);
 
-/* Landlock, where the kernel has it: the whole file system becomes
- * read-only except cache_dir (created first when missing), and signals to
- * processes outside the helper are refused (ABI 6). Returns the Landlock
- * ABI version applied, 0 when the kernel has no Landlock, -1 on failure. */
-int confine_files(const char *cache_dir);
+/* What confine_helper did, for the debug line. */
+struct confine_report {
+    struct landlock_applied landlock;
+    int seccomp; /* 1: the allowlist is loaded; 0: not built, or no seccomp in this kernel */
+    char identity[96];
+};
 
-/* seccomp, where built with libseccomp: the system calls a login never
- * makes fail with EPERM from here on - executing programs, tracing or
- * reading other processes, changing ids or capabilities, mounts and
- * namespaces, kernel modules, keyrings, BPF, the clock, rebooting - and
- * system calls of another architecture end the calling thread. Returns 1 when a
- * filter was loaded, 0 when built without libseccomp or when the kernel has
- * no seccomp filters, -1 on failure. */
+/* The helper's whole confinement, once the files the configuration names
+ * are read (aad_config_read_files), in this order:
+ *  - Landlock, with what the running kernel offers: the file system
+ *    read-only but cache_dir, TCP connections only to the ports of the
+ *    authority, Graph, the proxy and DNS (53), no signal or abstract
+ *    socket outside the helper;
+ *  - root given up (helper/identity.h): the helper account, no
+ *    capabilities, no bounding set;
+ *  - the seccomp allowlist made at build time (confine_rules.c).
+ * 0, or -1 with errno and what failed in *step ("Landlock", ...). */
+int confine_helper(const struct aad_config *cfg, struct confine_report *report,
+                   const char **step);
+
+/* The seccomp allowlist alone (tests). 1 when loaded, 0 when built without
+ * libseccomp or when the kernel has no seccomp filters, -1 on failure. */
 int confine_syscalls(void);
 
-/* For the group writer (helper/group_writer.c), once it holds every
- * descriptor it will write through: Landlock makes the file system
- * read-only except that in dir (NULL: nowhere) regular files may be made
- * and removed - what renaming its temporary files over group and gshadow
- * needs; nothing opened from now on can be written. seccomp adds to the
- * helper's filter: no sockets, links, nodes, directories, attributes,
- * ioctls or opens that create; renames and unlinks only relative to
- * dir_fd; fchmod/fchown only on descriptors first_tmp..last_tmp.
+/* The TCP ports a login connects to under cfg, into ports (room for max):
+ * the authority's, Graph's, the proxy's, and 53 (DNS over TCP). Their
+ * number. */
+size_t confine_login_ports(const struct aad_config *cfg, uint16_t *ports, size_t max);
+
+/* For the group writer (its own program), once it holds every descriptor
+ * it will write through: Landlock lets it read only read_only[0..n) (group
+ * and gshadow) and make and remove entries of dir - what renaming its
+ * temporary files over them needs; the seccomp allowlist
+ * (confine_rules_writer) lets it open only for reading by dir_fd, rename
+ * and unlink only within dir_fd, fchmod/fchown only first_tmp..last_tmp.
  * Landlock cannot name files inside a directory, so what remains is:
  * rename or unlink of entries of dir. Returns 0, or -1 with errno. */
-int confine_group_writer(const char *dir, int dir_fd, int first_tmp, int last_tmp);
+int confine_group_writer(const char *dir, const char *const *read_only, size_t n, int dir_fd,
+                         int first_tmp, int last_tmp);
 
 #endif

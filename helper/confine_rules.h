@@ -19,16 +19,19 @@
 #include <stddef.h>
 #include <seccomp.h>
 
-/* A filter that allows everything but the system calls a login never
- * makes (EPERM) and any of another architecture (the thread ends). NULL
- * on failure; the caller seccomp_release()s it. */
+/* The helper's filter: the system calls a login makes are allowed (socket()
+ * for AF_INET, AF_INET6 and AF_UNIX only, clone() for threads only, no
+ * open that truncates), every other fails with EPERM, and any of another
+ * architecture ends the thread. NULL on failure; the caller
+ * seccomp_release()s it. */
 scmp_filter_ctx confine_rules_helper(void);
 
-/* Adds the group writer's rules to ctx: renames and unlinks only within
- * dir_fd; fchmod/fchown only on the descriptors first_tmp..last_tmp; no
- * open that creates; no sockets, links, nodes, directories, attributes.
- * 0, or a negative errno. */
-int confine_rules_writer(scmp_filter_ctx ctx, int dir_fd, int first_tmp, int last_tmp);
+/* The group writer's filter, made into *out: reading and writing through
+ * descriptors it holds; opening only for reading and only by dir_fd;
+ * renames and unlinks only within dir_fd; fchmod/fchown only on the
+ * descriptors first_tmp..last_tmp; everything else EPERM. 0, or a negative
+ * errno (*out, when not NULL, is the caller's to release). */
+int confine_rules_writer(scmp_filter_ctx *out, int dir_fd, int first_tmp, int last_tmp);
 
 /* The helper's filter as libseccomp makes it now, as BPF instructions in
  * out (room for max). Their number, or 0 when it cannot be made or does

@@ -5,9 +5,10 @@
  * and relays the conversation. Here live the network, TLS, JSON and the
  * token checks, so that none of it runs inside su, sshd or sudo:
  *
- *   request (account facts, module arguments) -> configuration ->
- *   [group writer forked, with group_map] -> confinement -> aad_login() ->
- *   [group_map's changes written] -> verdict
+ *   request (account facts, module arguments) -> configuration and the
+ *   files it names, read as root -> confinement (Landlock, root given up,
+ *   seccomp allowlist: confine.h) -> aad_login() -> verdict (with
+ *   group_map's plan, which the module has the group writer apply)
  *
  * It is not meant to be run by hand: on a terminal it says so and exits.
  *
@@ -27,7 +28,6 @@
 #include "aad_login.h"
 #include "aad_wire.h"
 #include "confine.h"
-#include "group_writer.h"
 #include "relay_ui.h"
 
 #ifndef AAD_DEFAULT_CONFIG
@@ -43,6 +43,7 @@ static void send_verdict(int fd, enum aad_status st, const struct aad_error *err
                          const struct aad_identity *id)
 {
     char status[16], kind[16], aadsts[24];
+    char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
     snprintf(status, sizeof(status), "%d", (int)st);
     snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
     snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
@@ -50,8 +51,9 @@ static void send_verdict(int fd, enum aad_status st, const struct aad_error *err
                             id->upn,     id->oid,
                             id->name,    id->tid,
                             id->local_user, kind,
-                            aadsts};
+                            aadsts,      plan ? plan : ""};
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
+    free(plan);
 }
 
 static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
@@ -79,27 +81,22 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
     /* Killed by its own alarm past the login's bound, whatever it does. */
     alarm((unsigned)aad_config_login_bound_s(cfg));
     struct aad_log log = relay_log(relay, cfg->debug);
-    /* Before this process confines itself: the one process that may
-     * write /etc/group, only with group_map set. */
-    struct group_writer writer;
-    if (group_writer_start(cfg, account.name, &writer) != 0)
-        aad_log(&log, LOG_ERR, "group_map: cannot start the group writer: %m");
-    int abi = confine_files(cfg->cache_dir);
-    int filtered = abi < 0 ? 0 : confine_syscalls();
-    if (abi < 0)
-        st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (Landlock): %m");
-    else if (filtered < 0)
-        st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (seccomp): %m");
-    else if (cfg->debug)
-        aad_log(&log, LOG_DEBUG, "helper confinement: Landlock ABI %d (0: none), seccomp %s", abi,
-                filtered ? "on" : "not built");
+    /* What only root may read is read now: then root is given up. */
+    st = aad_config_read_files(cfg, err);
+    struct confine_report confined;
+    const char *step = "";
+    if (st == AAD_OK && confine_helper(cfg, &confined, &step) != 0)
+        st = aad_fail(err, AAD_UNAVAILABLE, "cannot confine the helper (%s): %m", step);
+    if (st == AAD_OK && cfg->debug) {
+        char landlock[512];
+        landlock_describe(&confined.landlock, landlock, sizeof(landlock));
+        aad_log(&log, LOG_DEBUG, "helper confinement: Landlock %s; seccomp %s; %s", landlock,
+                confined.seccomp ? "allowlist loaded" : "not applied (not built, or no seccomp)",
+                confined.identity);
+    }
     struct aad_ui ui = relay_ui(relay, (int)qr_ok);
     if (st == AAD_OK)
         st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
-    /* Before the verdict, so before the session opens; never on a refusal. */
-    if (st == AAD_OK)
-        st = group_writer_apply(&writer, account.name, &id->groups, &log, ui.alive, ui.ctx, err);
-    group_writer_stop(&writer);
     aad_config_free(cfg);
     return st;
 }

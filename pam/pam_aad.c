@@ -6,9 +6,11 @@
  * local account's facts from the caller's name service, the conversation
  * and the verdict. libpam and libc only.
  *
- * Everything is decided in pam_sm_authenticate: sshd runs authentication
- * in another process than the account phase, so nothing can be carried
- * over with pam_set_data.
+ * Everything is decided in pam_sm_authenticate. What group_map grants is
+ * made only once the whole stack has accepted the login (pam_sm_setcred or
+ * pam_sm_open_session, whichever comes first): sshd runs authentication in
+ * another process than those, so the grants are carried over in a
+ * root-only pending record (src/caller/aad_pending.h).
  *
  * Where it runs: inside the caller of PAM (sshd, su, sudo); links libpam and
  * libc only. */
@@ -22,12 +24,19 @@
 #include <sys/wait.h>
 
 #define PAM_SM_AUTH
+#define PAM_SM_SESSION
+#include <grp.h>
+#include <pwd.h>
+#include <time.h>
+#include <unistd.h>
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
 #include "aad_account.h"
 #include "aad_config.h"
+#include "aad_group_apply.h"
+#include "aad_pending.h"
 #include "aad_refusal.h"
 #include "aad_spawn.h"
 #include "aad_wire.h"
@@ -39,6 +48,13 @@
 #ifndef AAD_DEFAULT_HELPER
 #define AAD_DEFAULT_HELPER "/usr/libexec/pam_aad/pam_aad_helper"
 #endif
+#ifndef AAD_DEFAULT_GROUP_WRITER
+#define AAD_DEFAULT_GROUP_WRITER "/usr/libexec/pam_aad/pam_aad_group_writer"
+#endif
+/* pam_set_data name of the pending record's handle (the same process). */
+#define PENDING_HANDLE "pam_aad_pending"
+/* The most groups the session phase adds to the process's own list. */
+#define MAX_PROCESS_GROUPS 65536
 
 #define WAITING_NOTICE_EVERY_S 30
 /* The helper sends a message before each network exchange, which takes at
@@ -156,6 +172,24 @@ static void describe_setting(void *ctx, const char *text)
     pam_syslog((pam_handle_t *)ctx, LOG_DEBUG, "setting: %s", text);
 }
 
+/* A line the helper sent for syslog: it may say no more than "error"
+ * (LOG_EMERG would reach every terminal), and control characters (a
+ * forged second line) become '?'. */
+static void log_from_helper(pam_handle_t *pamh, int priority, const char *line)
+{
+    char text[2048];
+    size_t n = 0;
+    for (; line[n] != '\0' && n + 1 < sizeof(text); n++)
+        text[n] = (unsigned char)line[n] < ' ' || line[n] == 0x7f ? '?' : line[n];
+    text[n] = '\0';
+    pam_syslog(pamh, priority < LOG_ERR ? LOG_ERR : priority, "%s", text);
+}
+
+static void syslog_line(void *ctx, int priority, const char *message)
+{
+    pam_syslog((pam_handle_t *)ctx, priority, "%s", message);
+}
+
 /* A value for the log line: the client chose PAM_USER and the tenant chose
  * the UPN, so neither may forge a line or a field (control characters,
  * spaces, "key=" look-alikes are replaced). */
@@ -188,7 +222,8 @@ struct verdict {
     enum aad_status status;
     struct aad_error err;
     char upn[257], oid[64];
-    int received; /* the helper did send it */
+    char *group_plan; /* group_map's "+group:id -group:id" on success, or NULL */
+    int received;     /* the helper did send it */
 };
 
 /* The kind and AADSTS code of a verdict. The status decides: a kind that
@@ -242,6 +277,8 @@ static enum aad_status take_verdict(const struct aad_wire_msg *msg,
     /* Success names the account it is for: never another one. */
     if (v->status == AAD_OK && strcmp(aad_wire_field(msg, 6), account->name) != 0)
         return aad_fail(&v->err, AAD_DENIED, "helper: success for another account");
+    if (v->status == AAD_OK && (v->group_plan = strdup(aad_wire_field(msg, 9))) == NULL)
+        return aad_fail(&v->err, AAD_UNAVAILABLE, "out of memory");
     return v->status;
 }
 
@@ -303,7 +340,7 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
         case AAD_MSG_LOG:
             if (aad_wire_long(&msg, 0, LOG_EMERG, LOG_DEBUG, &n) == 0 &&
                 (n != LOG_DEBUG || cfg->debug))
-                pam_syslog(pamh, (int)n, "%s", aad_wire_field(&msg, 1));
+                log_from_helper(pamh, (int)n, aad_wire_field(&msg, 1));
             break;
         case AAD_MSG_VERDICT:
             st = take_verdict(&msg, account, v);
@@ -328,7 +365,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
 {
     struct aad_helper_proc proc;
     const char *path = cfg->helper ? cfg->helper : AAD_DEFAULT_HELPER;
-    enum aad_status st = aad_helper_start(path, &proc, &v->err);
+    enum aad_status st = aad_helper_start(path, AAD_HELPER_FILE_BYTES, &proc, &v->err);
     if (st != AAD_OK)
         return st;
     struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0, NULL};
@@ -397,6 +434,146 @@ static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *a
         free(kept);
 }
 
+/* Keeps the grants for the session phase of this login (see the top). */
+static void keep_grants(pam_handle_t *pamh, const struct aad_config *cfg, const char *account,
+                        const struct aad_group_plan *grants)
+{
+    struct aad_pending p = {.created = (long long)time(NULL), .grants = aad_group_plan_format(grants)};
+    snprintf(p.account, sizeof(p.account), "%s", account);
+    char handle[AAD_PENDING_HANDLE_LEN + 1];
+    struct aad_error err = {0};
+    if (p.grants == NULL)
+        aad_fail(&err, AAD_UNAVAILABLE, "out of memory");
+    if (p.grants == NULL || aad_pending_put(cfg->runtime_dir, &p, handle, &err) != AAD_OK) {
+        pam_syslog(pamh, LOG_ERR, "group_map: the grants cannot be kept for the session: %s",
+                   err.message);
+        free(p.grants);
+        return;
+    }
+    free(p.grants);
+    char env[sizeof(AAD_PENDING_ENV) + AAD_PENDING_HANDLE_LEN + 1];
+    snprintf(env, sizeof(env), "%s=%s", AAD_PENDING_ENV, handle);
+    char *kept = strdup(handle);
+    if (kept != NULL && pam_set_data(pamh, PENDING_HANDLE, kept, free_kept) != PAM_SUCCESS)
+        free(kept);
+    /* sshd carries this from its authentication process to the session. */
+    pam_putenv(pamh, env);
+}
+
+/* group_map, once the identity is verified: removals now, so that a
+ * revoked right does not outlive this authentication - and a process that
+ * already holds the old groups (sudo, su) would decide from them, so it is
+ * refused; grants once the whole stack has accepted the login. */
+static enum aad_status apply_group_plan(pam_handle_t *pamh, const struct aad_config *cfg,
+                                        const char *account, const char *service, int argc,
+                                        const char **argv, struct verdict *v)
+{
+    struct aad_group_plan removals, grants;
+    if (v->group_plan == NULL || v->group_plan[0] == '\0')
+        return AAD_OK;
+    if (aad_group_plan_parse(v->group_plan, 0, &removals) != 0 ||
+        aad_group_plan_parse(v->group_plan, 1, &grants) != 0) {
+        aad_group_plan_clear(&removals);
+        return aad_fail(&v->err, AAD_UNAVAILABLE, "helper: a malformed group plan");
+    }
+    struct aad_log log = {syslog_line, pamh, cfg->debug};
+    struct aad_group_applied done;
+    const char *writer = cfg->group_writer ? cfg->group_writer : AAD_DEFAULT_GROUP_WRITER;
+    enum aad_status st = aad_group_apply(writer, account, &removals, cfg->allow_root, argc, argv,
+                                         &log, &done, &v->err);
+    if (st == AAD_OK && done.removed && service != NULL &&
+        aad_strlist_contains(&cfg->group_removal_refuses, service, 0))
+        st = aad_fail_as(&v->err, AAD_FAILURE_ACCESS_CHANGED,
+                         "group_map took a local group away from %s, whose %s process holds the "
+                         "old groups (group_removal_refuses)",
+                         account, service);
+    if (st == AAD_OK && grants.count > 0)
+        keep_grants(pamh, cfg, account, &grants);
+    aad_group_plan_clear(&removals);
+    aad_group_plan_clear(&grants);
+    return st;
+}
+
+/* login and su set the process's groups (initgroups) before pam_setcred,
+ * so a group granted now is added to them, as pam_group does: only when
+ * they are the account's (its primary group is among them), and only a
+ * group that now lists the account. */
+static void add_to_process_groups(pam_handle_t *pamh, const char *account,
+                                  const struct aad_group_plan *grants)
+{
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    if (geteuid() != 0 || getpwnam_r(account, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
+        return;
+    int n = getgroups(0, NULL);
+    gid_t *list = n >= 0 && n < MAX_PROCESS_GROUPS ? calloc((size_t)n + grants->count, sizeof(gid_t)) : NULL;
+    if (list == NULL || getgroups(n, list) != n) {
+        free(list);
+        return;
+    }
+    int primary = 0;
+    for (int i = 0; i < n; i++)
+        primary |= list[i] == found->pw_gid;
+    size_t count = (size_t)n;
+    for (size_t g = 0; primary && g < grants->count; g++) {
+        struct group gr, *grp = NULL;
+        char gbuf[16384];
+        if (getgrnam_r(grants->wants[g].group, &gr, gbuf, sizeof(gbuf), &grp) != 0 || grp == NULL)
+            continue;
+        int listed = 0, held = 0;
+        for (char **m = grp->gr_mem; *m != NULL; m++)
+            listed |= strcmp(*m, account) == 0;
+        for (size_t i = 0; i < count; i++)
+            held |= list[i] == grp->gr_gid;
+        if (listed && !held)
+            list[count++] = grp->gr_gid;
+    }
+    if (count > (size_t)n && setgroups(count, list) != 0)
+        pam_syslog(pamh, LOG_ERR, "group_map: cannot add the granted groups to this process: %m");
+    free(list);
+}
+
+/* Takes this login's pending record, if any, and makes its grants. */
+static void session_grants(pam_handle_t *pamh, int argc, const char **argv, int in_setcred)
+{
+    const void *kept = NULL;
+    const char *handle = NULL;
+    if (pam_get_data(pamh, PENDING_HANDLE, &kept) == PAM_SUCCESS && kept != NULL)
+        handle = kept;
+    else
+        handle = pam_getenv(pamh, AAD_PENDING_ENV);
+    const char *user = NULL;
+    if (handle == NULL || pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
+        user == NULL)
+        return;
+    char copy[AAD_PENDING_HANDLE_LEN + 1];
+    snprintf(copy, sizeof(copy), "%s", handle);
+    /* Taken once: gone from this handle and from the session's environment. */
+    pam_putenv(pamh, AAD_PENDING_ENV);
+    pam_set_data(pamh, PENDING_HANDLE, NULL, NULL);
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    if (aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &err) != AAD_OK) {
+        pam_syslog(pamh, LOG_ERR, "group_map: the grants are not made: %s", err.message);
+        return;
+    }
+    struct aad_pending p;
+    struct aad_group_plan grants = {0};
+    if (aad_pending_take(cfg->runtime_dir, copy, user, &p, &err) != AAD_OK) {
+        pam_syslog(pamh, LOG_WARNING, "group_map: no grants for %s: %s", user, err.message);
+    } else if (p.grants != NULL && aad_group_plan_parse(p.grants, 1, &grants) == 0) {
+        struct aad_log log = {syslog_line, pamh, cfg->debug};
+        struct aad_group_applied done;
+        const char *writer = cfg->group_writer ? cfg->group_writer : AAD_DEFAULT_GROUP_WRITER;
+        aad_group_apply(writer, user, &grants, cfg->allow_root, argc, argv, &log, &done, &err);
+        if (in_setcred && done.added)
+            add_to_process_groups(pamh, user, &grants);
+    }
+    aad_group_plan_clear(&grants);
+    aad_pending_clear(&p);
+    aad_config_free(cfg);
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     struct aad_config *cfg = NULL;
@@ -443,6 +620,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         if (st == AAD_OK)
             st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, argc,
                                       argv, &v);
+        if (st == AAD_OK)
+            st = apply_group_plan(pamh, cfg, account.name, service, argc, argv, &v);
     }
     char user_buf[64], upn_buf[128], service_buf[64], oid_buf[64];
     pam_syslog(pamh, st == AAD_OK ? LOG_INFO : LOG_NOTICE,
@@ -457,11 +636,29 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     pam_set_data(pamh, LAST_REFUSAL, NULL, NULL);
     if (st != AAD_OK)
         tell_user(pamh, &v, user);
+    free(v.group_plan);
     aad_config_free(cfg);
     return pam_code_of(st);
 }
 
+/* Once the stack has accepted the login: credentials are set up (login,
+ * su: after initgroups; sshd: before its session's initgroups). */
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    if (flags & (PAM_ESTABLISH_CRED | PAM_REINITIALIZE_CRED))
+        session_grants(pamh, argc, argv, 1);
+    return PAM_SUCCESS;
+}
+
+/* The same for a stack whose application opens the session first. */
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    (void)flags;
+    session_grants(pamh, argc, argv, 0);
+    return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     (void)pamh;
     (void)flags;

@@ -224,7 +224,7 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
     if (cfg->user_map != NULL) {
         struct aad_user_map m;
         struct aad_error err = {0};
-        if (aad_user_map_read(cfg->user_map, NULL, NULL, &m, &err) == AAD_OK) {
+        if (aad_user_map_read(cfg, NULL, NULL, &m, &err) == AAD_OK) {
             aad_strlist_join(&m.named, list, sizeof(list));
             snprintf(line, sizeof(line), "%s: %zu account(s) reserved for the identities listed: %s",
                      cfg->user_map, m.named.count, m.named.count ? list : "(none)");

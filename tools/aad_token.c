@@ -238,7 +238,8 @@ static enum aad_status user_token(struct aad_config *cfg, const struct token_req
     }
     free(login_scope);
 
-    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout, NULL, NULL};
+    struct aad_http_options opts = {.ca_file = cfg->ca_file, .files = &cfg->preread,
+                                    .proxy = cfg->proxy, .timeout_s = cfg->http_timeout};
     struct aad_http *http = NULL;
     struct aad_device_code dc = {0};
     struct aad_trust *trust = NULL;
@@ -293,7 +294,8 @@ static enum aad_status app_token(const struct aad_config *cfg, const struct toke
                         "--app needs the application's certificate: set client_certificate and "
                         "client_key in %s, or give --certificate and --key",
                         cfg->path);
-    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout, NULL, NULL};
+    struct aad_http_options opts = {.ca_file = cfg->ca_file, .files = &cfg->preread,
+                                    .proxy = cfg->proxy, .timeout_s = cfg->http_timeout};
     struct aad_http *http = NULL;
     struct aad_app_token t = {0};
     enum aad_status st = aad_http_new(&opts, &http, err);

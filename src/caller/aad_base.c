@@ -67,6 +67,7 @@ enum aad_status aad_failure_status(enum aad_failure kind)
     case AAD_FAILURE_EXPIRED:
     case AAD_FAILURE_TIMED_OUT:
     case AAD_FAILURE_NOT_AUTHORIZED:
+    case AAD_FAILURE_ACCESS_CHANGED:
     case AAD_FAILURE_GUEST:
     case AAD_FAILURE_BLOCKED_BY_POLICY:
     case AAD_FAILURE_REFUSED:
@@ -107,6 +108,7 @@ const char *aad_failure_name(enum aad_failure kind)
         [AAD_FAILURE_BAD_CONFIG] = "bad-config",
         [AAD_FAILURE_UNAVAILABLE] = "unavailable",
         [AAD_FAILURE_NO_CONVERSATION] = "no-conversation",
+        [AAD_FAILURE_ACCESS_CHANGED] = "access-changed",
     };
     if ((unsigned)kind > AAD_FAILURE_LAST)
         return "unknown";

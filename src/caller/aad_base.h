@@ -44,8 +44,9 @@ enum aad_failure {
     AAD_FAILURE_BAD_CONFIG,        /* this host's configuration file is wrong */
     AAD_FAILURE_UNAVAILABLE,       /* Entra cannot be reached or gave no usable answer */
     AAD_FAILURE_NO_CONVERSATION,   /* the user cannot be reached */
+    AAD_FAILURE_ACCESS_CHANGED,    /* group_map took a group away from a process that holds it */
 };
-#define AAD_FAILURE_LAST AAD_FAILURE_NO_CONVERSATION
+#define AAD_FAILURE_LAST AAD_FAILURE_ACCESS_CHANGED
 
 struct aad_error {
     enum aad_status status;

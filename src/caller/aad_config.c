@@ -22,6 +22,15 @@
 #define AAD_DEFAULT_CACHE_DIR "/var/cache/pam_aad"
 #endif
 
+#ifndef AAD_DEFAULT_RUNTIME_DIR
+#define AAD_DEFAULT_RUNTIME_DIR "/run/pam_aad"
+#endif
+/* Far above what a host's people start at once (each login waits on a
+ * phone for seconds to minutes), far below what a flood needs to make root
+ * spend: each login is a helper of about 12 MiB. */
+#define DEFAULT_MAX_LOGINS 64
+#define DEFAULT_MAX_LOGINS_PER_USER 4
+
 #ifndef AAD_LOGIN_DEFS
 #define AAD_LOGIN_DEFS "/etc/login.defs"
 #endif
@@ -62,6 +71,14 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->user_claim = strdup("preferred_username");
     cfg->cache_dir = strdup(AAD_DEFAULT_CACHE_DIR);
     cfg->graph_endpoint = strdup("https://graph.microsoft.com");
+    cfg->runtime_dir = strdup(AAD_DEFAULT_RUNTIME_DIR);
+    cfg->max_logins = DEFAULT_MAX_LOGINS;
+    cfg->max_logins_per_user = DEFAULT_MAX_LOGINS_PER_USER;
+    static const char *const holding[] = {"sudo", "sudo-i", "su", "su-l"};
+    for (size_t i = 0; i < sizeof(holding) / sizeof(holding[0]); i++) {
+        if (aad_strlist_add(&cfg->group_removal_refuses, holding[i], strlen(holding[i])) != 0)
+            return AAD_CONFIG_ERROR;
+    }
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
@@ -69,7 +86,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
     if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||
-        !cfg->graph_endpoint)
+        !cfg->graph_endpoint || !cfg->runtime_dir)
         return AAD_CONFIG_ERROR;
     return AAD_OK;
 }
@@ -124,6 +141,19 @@ static enum aad_status parse_file(struct aad_config *cfg, const char *path, stru
     return st;
 }
 
+/* helper=PATH or group_writer=PATH: an absolute path. */
+static enum aad_status program_argument(char **field, const char *arg, const char *where,
+                                        struct aad_error *err)
+{
+    const char *path = strchr(arg, '=') + 1;
+    free(*field);
+    *field = strdup(path);
+    if (*field == NULL || path[0] != '/')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: %.*s needs an absolute path", where,
+                        (int)(path - arg), arg);
+    return AAD_OK;
+}
+
 enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
                                 struct aad_config **out, struct aad_error *err)
 {
@@ -153,10 +183,9 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
         } else if (strncmp(argv[i], "helper=", 7) == 0) {
             /* A module argument only: which program runs the login is the
              * PAM stack's choice, never the configuration file's. */
-            free(cfg->helper);
-            cfg->helper = strdup(argv[i] + 7);
-            if (cfg->helper == NULL || argv[i][7] != '/')
-                st = aad_fail(err, AAD_CONFIG_ERROR, "%s: helper= needs an absolute path", where);
+            st = program_argument(&cfg->helper, argv[i], where, err);
+        } else if (strncmp(argv[i], "group_writer=", 13) == 0) {
+            st = program_argument(&cfg->group_writer, argv[i], where, err);
         } else if (eq == NULL) {
             st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unknown option '%.64s'", where, argv[i]);
         } else {
@@ -184,4 +213,25 @@ long aad_config_login_bound_s(const struct aad_config *cfg)
     /* Before the code: one exchange; after the sign-in: keys, Graph (token
      * and check), with room for retries. */
     return cfg->timeout + 6 * cfg->http_timeout + 30;
+}
+
+enum aad_status aad_config_read_files(struct aad_config *cfg, struct aad_error *err)
+{
+    const struct {
+        const char *path;
+        size_t max;
+        int private;
+    } files[] = {
+        {cfg->ca_file, AAD_CA_FILE_MAX_BYTES, 0},
+        {cfg->client_certificate, AAD_CREDENTIAL_MAX_BYTES, 0},
+        {cfg->client_key, AAD_CREDENTIAL_MAX_BYTES, 1},
+        {cfg->user_map, AAD_USER_MAP_MAX_BYTES, 0},
+        {cfg->group_map, AAD_GROUP_MAP_MAX_BYTES, 0},
+    };
+    enum aad_status st = AAD_OK;
+    for (size_t i = 0; st == AAD_OK && i < sizeof(files) / sizeof(files[0]); i++) {
+        if (files[i].path != NULL)
+            st = aad_preread_add(&cfg->preread, files[i].path, files[i].max, files[i].private, err);
+    }
+    return st;
 }

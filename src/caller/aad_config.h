@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "aad_base.h"
+#include "aad_safefile.h"
 #include "aad_strlist.h"
 
 enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
@@ -15,6 +16,7 @@ enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
 struct aad_config {
     char *path;   /* the file that was read */
     char *helper; /* helper=PATH module argument, NULL: the installed pam_aad_helper */
+    char *group_writer; /* group_writer=PATH module argument, NULL: the installed one */
     char *tenant;
     char *client_id;
     char *authority; /* https://host[:port], no trailing slash */
@@ -42,7 +44,22 @@ struct aad_config {
     char *graph_endpoint;     /* https://graph.microsoft.com or a national cloud's */
     char *client_certificate; /* PEM certificate registered for the app */
     char *client_key;         /* its private key: root-only */
+    /* Root-only state on a tmpfs: pending records, login slots. */
+    char *runtime_dir;
+    /* Services whose process already holds the user's groups: a removal
+     * seen while authenticating them refuses the authentication. */
+    struct aad_strlist group_removal_refuses;
+    long max_logins;          /* helpers at once on this host */
+    long max_logins_per_user; /* ... started by one invoking (real) uid */
+    /* The files above, once aad_config_read_files has read them. */
+    struct aad_preread_set preread;
 };
+
+/* Bounds of the files the configuration names. */
+#define AAD_CREDENTIAL_MAX_BYTES (64 * 1024)
+#define AAD_CA_FILE_MAX_BYTES (4 * 1024 * 1024)
+#define AAD_USER_MAP_MAX_BYTES (1024 * 1024)
+#define AAD_GROUP_MAP_MAX_BYTES (1024 * 1024)
 
 /* Loads the configuration: the file named by a `config=PATH` argument (or
  * default_path), then the module arguments (`debug`, `key=value`) on top.
@@ -53,6 +70,13 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
                                 struct aad_config **out, struct aad_error *err);
 
 void aad_config_free(struct aad_config *cfg);
+
+/* Reads every file the configuration names (ca_file, client_certificate,
+ * client_key, user_map, group_map) into cfg->preread, with the rules of
+ * aad_safefile (client_key: private), so that they can be used after this
+ * process has given up root. Failures are AAD_CONFIG_ERROR naming the
+ * file. */
+enum aad_status aad_config_read_files(struct aad_config *cfg, struct aad_error *err);
 
 /* Calls line() once per effective setting ("key = value"), for `debug`. */
 void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, const char *text),

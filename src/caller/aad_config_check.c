@@ -162,6 +162,8 @@ enum aad_status aad_config_check(struct aad_config *cfg, struct aad_error *err)
                         AAD_HOST_LABEL_MAX);
     if (cfg->cache_dir == NULL || cfg->cache_dir[0] != '/')
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'cache_dir' must be an absolute path", p);
+    if (cfg->runtime_dir == NULL || cfg->runtime_dir[0] != '/')
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'runtime_dir' must be an absolute path", p);
     if (cfg->user_map != NULL && cfg->user_map[0] != '/')
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'user_map' must be an absolute path", p);
     if (cfg->group_map != NULL && cfg->group_map[0] != '/')

@@ -53,6 +53,10 @@ static const struct key_spec keys[] = {
     {"graph_endpoint", K_STRING, OFF(graph_endpoint), 0, 0},
     {"client_certificate", K_STRING, OFF(client_certificate), 0, 0},
     {"client_key", K_STRING, OFF(client_key), 0, 0},
+    {"runtime_dir", K_STRING, OFF(runtime_dir), 0, 0},
+    {"group_removal_refuses", K_LIST, OFF(group_removal_refuses), 0, 0},
+    {"max_logins", K_NUMBER, OFF(max_logins), 1, 4096},
+    {"max_logins_per_user", K_NUMBER, OFF(max_logins_per_user), 1, 4096},
 };
 #undef OFF
 
@@ -149,8 +153,10 @@ void aad_config_free(struct aad_config *cfg)
         else if (keys[i].kind == K_LIST)
             aad_strlist_clear(field);
     }
+    aad_preread_clear(&cfg->preread);
     free(cfg->path);
     free(cfg->helper);
+    free(cfg->group_writer);
     free(cfg);
 }
 

@@ -78,6 +78,9 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
         else
             snprintf(out, size, "You are not authorized to log in to this host.");
         return;
+    case AAD_FAILURE_ACCESS_CHANGED:
+        snprintf(out, size, "Your access to this host changed; log in again.");
+        return;
     case AAD_FAILURE_GUEST:
         snprintf(out, size, "Guest accounts cannot log in to this host.");
         return;

@@ -39,6 +39,38 @@ typedef enum aad_status (*aad_line_fn)(void *ctx, int lineno, char *line, struct
 enum aad_status aad_safefile_each_line(const char *path, size_t max_len, aad_line_fn fn,
                                        void *ctx, struct aad_error *err);
 
+/* Files read ahead of their use: pam_aad_helper reads, as root, every file
+ * the configuration names (a key only root may read, among them), then
+ * gives root up; the readers below then find their file here. */
+#define AAD_PREREAD_MAX 8
+struct aad_preread {
+    char *path;
+    char *text; /* NUL-terminated; wiped when released */
+    size_t len;
+};
+struct aad_preread_set {
+    struct aad_preread file[AAD_PREREAD_MAX];
+    size_t count;
+};
+
+/* Reads path (with aad_safefile_read's rules; private: nothing for group or
+ * others either, as for a private key) into set. A path already in set is
+ * not read twice. */
+enum aad_status aad_preread_add(struct aad_preread_set *set, const char *path, size_t max_len,
+                                int private, struct aad_error *err);
+/* The text kept for path, or NULL (set may be NULL). */
+const struct aad_preread *aad_preread_find(const struct aad_preread_set *set, const char *path);
+void aad_preread_clear(struct aad_preread_set *set);
+
+/* aad_safefile_read (and the private-key rule when private), but from set
+ * when it holds path (set may be NULL); aad_safefile_each_line likewise. */
+enum aad_status aad_safefile_read_via(const struct aad_preread_set *set, const char *path,
+                                      size_t max_len, int private, char **out, size_t *out_len,
+                                      struct aad_error *err);
+enum aad_status aad_safefile_each_line_via(const struct aad_preread_set *set, const char *path,
+                                           size_t max_len, aad_line_fn fn, void *ctx,
+                                           struct aad_error *err);
+
 /* Reads all of fd (at most max_len bytes) into a NUL-terminated buffer. */
 int aad_safefile_read_fd(int fd, size_t max_len, char **out, size_t *out_len);
 

@@ -30,7 +30,6 @@
  * limit leaves room for valgrind), writes cache files of at most a few
  * hundred KiB and opens a handful of descriptors. */
 #define HELPER_CPU_SECONDS 120
-#define HELPER_FILE_BYTES (8L * 1024 * 1024)
 #define HELPER_OPEN_FILES 256
 
 static const char *const helper_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
@@ -105,7 +104,8 @@ static int limit_open_files(rlim_t value)
 
 /* In the child, between fork and exec: async-signal-safe calls only (the
  * caller may have threads), nothing allocated. */
-static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t parent)
+static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t parent,
+                       rlim_t file_bytes, char *const *argv)
 {
     struct sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
@@ -136,7 +136,7 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
         child_fail(err_fd, STEP_DESCRIPTORS);
     close_from(CHILD_ERR_FD + 1);
 
-    if (limit(RLIMIT_CPU, HELPER_CPU_SECONDS) != 0 || limit(RLIMIT_FSIZE, HELPER_FILE_BYTES) != 0 ||
+    if (limit(RLIMIT_CPU, HELPER_CPU_SECONDS) != 0 || limit(RLIMIT_FSIZE, file_bytes) != 0 ||
         limit_open_files(HELPER_OPEN_FILES) != 0 || limit(RLIMIT_CORE, 0) != 0)
         child_fail(err_fd, STEP_LIMITS);
 
@@ -145,7 +145,6 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     if (getppid() != parent) /* the caller died before PDEATHSIG was armed */
         _exit(127);
 
-    static char *const argv[] = {"pam_aad_helper", NULL};
     fexecve(CHILD_EXE_FD, argv, (char *const *)helper_env);
     child_fail(err_fd, STEP_EXEC);
 }
@@ -193,9 +192,14 @@ enum aad_status aad_helper_open(const char *path, int *fd, struct aad_error *err
     return st;
 }
 
-enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
+enum aad_status aad_helper_start(const char *path, long file_bytes, struct aad_helper_proc *out,
                                  struct aad_error *err)
 {
+    /* Its name, prepared here: the child may not allocate. */
+    const char *slash = strrchr(path, '/');
+    char name[64];
+    snprintf(name, sizeof(name), "%s", slash ? slash + 1 : path);
+    char *const argv[] = {name, NULL};
     out->pid = 0;
     out->fd = -1;
     int exe_fd = -1;
@@ -238,7 +242,7 @@ enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child_exec(exe_fd, sv[1], null_fd, pipe_fds[1], parent);
+        child_exec(exe_fd, sv[1], null_fd, pipe_fds[1], parent, (rlim_t)file_bytes, argv);
     sigprocmask(SIG_SETMASK, &caller_mask, NULL);
     if (pid < 0) {
         sigaction(SIGCHLD, &out->old_sigchld, NULL);

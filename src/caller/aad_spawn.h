@@ -1,4 +1,5 @@
-/* aad_spawn.h - executing pam_aad_helper from the PAM caller's process.
+/* aad_spawn.h - executing pam_aad_helper (and the group writer) from the
+ * PAM caller's process.
  *
  * The caller may be setuid (su, chsh): everything it hands a child is the
  * invoking user's (environment, descriptors, umask, limits, signal
@@ -25,12 +26,16 @@ struct aad_helper_proc {
     struct sigaction old_sigchld; /* the caller's, restored by aad_helper_finish */
 };
 
-/* Checks and starts the helper at path. A missing, unsafe (not a regular
+/* What pam_aad_helper may write to one file (its cache entries). */
+#define AAD_HELPER_FILE_BYTES (8L * 1024 * 1024)
+
+/* Checks and starts the helper at path (or the group writer: the same
+ * rules), which may write files of at most file_bytes. A missing, unsafe (not a regular
  * file, not owned by root - or by the caller when the caller is not root -,
  * writable by group or others) or unexecutable helper is AAD_CONFIG_ERROR
  * (an install problem); failures of the system (fork, socketpair) are
  * AAD_UNAVAILABLE. */
-enum aad_status aad_helper_start(const char *path, struct aad_helper_proc *out,
+enum aad_status aad_helper_start(const char *path, long file_bytes, struct aad_helper_proc *out,
                                  struct aad_error *err);
 
 /* Opens the helper at path for executing and makes the checks of

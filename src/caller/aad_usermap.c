@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define USER_MAP_MAX_BYTES (1024 * 1024)
 #define ACCOUNT_NAME_MAX AAD_ACCOUNT_NAME_MAX
 #define UPN_MAX 256
 
@@ -60,12 +59,13 @@ static enum aad_status read_line(void *ctx, int lineno, char *line, struct aad_e
     return AAD_OK;
 }
 
-enum aad_status aad_user_map_read(const char *path, const char *upn, const char *oid,
+enum aad_status aad_user_map_read(const struct aad_config *cfg, const char *upn, const char *oid,
                                   struct aad_user_map *r, struct aad_error *err)
 {
     memset(r, 0, sizeof(*r));
-    struct reading rd = {path, upn, oid, r};
-    return aad_safefile_each_line(path, USER_MAP_MAX_BYTES, read_line, &rd, err);
+    struct reading rd = {cfg->user_map, upn, oid, r};
+    return aad_safefile_each_line_via(&cfg->preread, cfg->user_map, AAD_USER_MAP_MAX_BYTES,
+                                      read_line, &rd, err);
 }
 
 void aad_user_map_clear(struct aad_user_map *r)
@@ -81,7 +81,7 @@ enum aad_status aad_user_map_names(const struct aad_config *cfg, const char *acc
     if (cfg->user_map == NULL)
         return AAD_OK;
     struct aad_user_map r;
-    enum aad_status st = aad_user_map_read(cfg->user_map, NULL, NULL, &r, err);
+    enum aad_status st = aad_user_map_read(cfg, NULL, NULL, &r, err);
     if (st == AAD_OK)
         *named = aad_strlist_contains(&r.named, account, 0);
     aad_user_map_clear(&r);

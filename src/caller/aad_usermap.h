@@ -24,10 +24,11 @@ struct aad_user_map {
     struct aad_strlist pinned;             /* every account named in an oid: line */
 };
 
-/* Reads the user map at path; upn and oid (the token's, either may be
- * NULL) are looked up while reading. A malformed or unsafe file is
- * AAD_CONFIG_ERROR. Release r with aad_user_map_clear, whatever the result. */
-enum aad_status aad_user_map_read(const char *path, const char *upn, const char *oid,
+/* Reads cfg's user map (as read ahead, else from disk); upn and oid (the
+ * token's, either may be NULL) are looked up while reading. A malformed or
+ * unsafe file is AAD_CONFIG_ERROR. Release r with aad_user_map_clear,
+ * whatever the result. */
+enum aad_status aad_user_map_read(const struct aad_config *cfg, const char *upn, const char *oid,
                                   struct aad_user_map *r, struct aad_error *err);
 void aad_user_map_clear(struct aad_user_map *r);
 

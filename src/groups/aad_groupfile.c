@@ -6,6 +6,7 @@
 
 #include "aad_groupfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GROUP_FILE_MAX_BYTES (16L * 1024 * 1024)
 #define LOCK_WAIT_MS 15000 /* what lckpwdf() waits */
 #define LOCK_RETRY_MS 10
+#define TEMP_INFIX ".pam_aad."
 
 static const char *const file_names[2] = {"group", "gshadow"};
 
@@ -41,7 +42,7 @@ static int make_temp(int dir_fd, const char *base, char *name, size_t size)
         unsigned char r[8];
         if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
             return -1;
-        int n = snprintf(name, size, ".%s.pam_aad.", base);
+        int n = snprintf(name, size, ".%s" TEMP_INFIX, base);
         for (size_t i = 0; i < sizeof(r) && (size_t)n + 2 < size; i++)
             n += snprintf(name + n, size - (size_t)n, "%02x", r[i]);
         int fd = openat(dir_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -49,49 +50,6 @@ static int make_temp(int dir_fd, const char *base, char *name, size_t size)
             return fd;
     }
     return -1;
-}
-
-enum aad_status aad_groupfile_open(struct aad_groupfile *gf, const char *dir,
-                                   const char *lock_path, struct aad_error *err)
-{
-    memset(gf, 0, sizeof(*gf));
-    gf->lock_fd = gf->tmp_fd[0] = gf->tmp_fd[1] = -1;
-    snprintf(gf->dir, sizeof(gf->dir), "%s", dir);
-    gf->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (gf->dir_fd < 0)
-        return aad_fail(err, AAD_UNAVAILABLE, "%s: %m", dir);
-    gf->lock_fd = open(lock_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (gf->lock_fd < 0)
-        return aad_fail(err, AAD_UNAVAILABLE, "%s: %m", lock_path);
-    struct stat st;
-    gf->has_gshadow = fstatat(gf->dir_fd, file_names[1], &st, AT_SYMLINK_NOFOLLOW) == 0;
-    for (int f = 0; f < 1 + gf->has_gshadow; f++) {
-        gf->tmp_fd[f] = make_temp(gf->dir_fd, file_names[f], gf->tmp_name[f],
-                                  sizeof(gf->tmp_name[f]));
-        if (gf->tmp_fd[f] < 0) {
-            gf->tmp_name[f][0] = '\0';
-            return aad_fail(err, AAD_UNAVAILABLE, "%s: cannot create a temporary file: %s", dir,
-                            strerror(errno));
-        }
-    }
-    return AAD_OK;
-}
-
-void aad_groupfile_close(struct aad_groupfile *gf)
-{
-    for (int f = 0; f < 2; f++) {
-        if (gf->tmp_fd[f] >= 0)
-            close(gf->tmp_fd[f]);
-        if (gf->tmp_name[f][0] != '\0' && gf->dir_fd >= 0)
-            unlinkat(gf->dir_fd, gf->tmp_name[f], 0);
-        gf->tmp_fd[f] = -1;
-        gf->tmp_name[f][0] = '\0';
-    }
-    if (gf->lock_fd >= 0)
-        close(gf->lock_fd);
-    if (gf->dir_fd >= 0)
-        close(gf->dir_fd);
-    gf->lock_fd = gf->dir_fd = -1;
 }
 
 /* The lock lckpwdf() takes, with its bounded wait. */
@@ -107,6 +65,85 @@ static int lock_files(int fd, int type)
     return 0;
 }
 
+/* Temporary files of a writer that died before it could remove them. Only
+ * called under the lock: a living writer holds it while its files exist. */
+static void remove_stale_temporaries(int dir_fd)
+{
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        for (int f = 0; f < 2; f++) {
+            size_t n = strlen(file_names[f]);
+            if (e->d_name[0] == '.' && strncmp(e->d_name + 1, file_names[f], n) == 0 &&
+                strncmp(e->d_name + 1 + n, TEMP_INFIX, strlen(TEMP_INFIX)) == 0)
+                unlinkat(dir_fd, e->d_name, 0);
+        }
+    }
+    closedir(d);
+}
+
+enum aad_status aad_groupfile_open(struct aad_groupfile *gf, const char *dir,
+                                   const char *lock_path, struct aad_error *err)
+{
+    memset(gf, 0, sizeof(*gf));
+    gf->lock_fd = -1;
+    for (int t = 0; t < AAD_GROUPFILE_TEMPS; t++)
+        gf->tmp_fd[t] = -1;
+    snprintf(gf->dir, sizeof(gf->dir), "%s", dir);
+    gf->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (gf->dir_fd < 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "%s: %m", dir);
+    gf->lock_fd = open(lock_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (gf->lock_fd < 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "%s: %m", lock_path);
+    /* Held until aad_groupfile_close: nothing is made in dir without it. */
+    if (lock_files(gf->lock_fd, F_WRLCK) != 0)
+        return aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %s", dir, strerror(errno));
+    gf->locked = 1;
+    remove_stale_temporaries(gf->dir_fd);
+    struct stat st;
+    gf->has_gshadow = fstatat(gf->dir_fd, file_names[1], &st, AT_SYMLINK_NOFOLLOW) == 0;
+    /* The new group, the new gshadow, and the old group kept for a roll back. */
+    const int base[AAD_GROUPFILE_TEMPS] = {0, 1, 0};
+    for (int t = 0; t < AAD_GROUPFILE_TEMPS; t++) {
+        if (base[t] == 1 && !gf->has_gshadow)
+            continue;
+        gf->tmp_fd[t] = make_temp(gf->dir_fd, file_names[base[t]], gf->tmp_name[t],
+                                  sizeof(gf->tmp_name[t]));
+        if (gf->tmp_fd[t] < 0) {
+            gf->tmp_name[t][0] = '\0';
+            return aad_fail(err, AAD_UNAVAILABLE, "%s: cannot create a temporary file: %s", dir,
+                            strerror(errno));
+        }
+    }
+    return AAD_OK;
+}
+
+void aad_groupfile_close(struct aad_groupfile *gf)
+{
+    for (int t = 0; t < AAD_GROUPFILE_TEMPS; t++) {
+        if (gf->tmp_fd[t] >= 0)
+            close(gf->tmp_fd[t]);
+        if (gf->tmp_name[t][0] != '\0' && gf->dir_fd >= 0)
+            unlinkat(gf->dir_fd, gf->tmp_name[t], 0);
+        gf->tmp_fd[t] = -1;
+        gf->tmp_name[t][0] = '\0';
+    }
+    if (gf->locked)
+        lock_files(gf->lock_fd, F_UNLCK);
+    if (gf->lock_fd >= 0)
+        close(gf->lock_fd);
+    if (gf->dir_fd >= 0)
+        close(gf->dir_fd);
+    gf->lock_fd = gf->dir_fd = -1;
+    gf->locked = 0;
+}
+
 static int read_file(int dir_fd, const char *name, char **text, size_t *len, struct stat *st)
 {
     int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -114,7 +151,7 @@ static int read_file(int dir_fd, const char *name, char **text, size_t *len, str
         return -1;
     int rc = -1;
     *text = NULL;
-    if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size < GROUP_FILE_MAX_BYTES) {
+    if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size <= AAD_GROUPFILE_MAX_BYTES) {
         size_t cap = (size_t)st->st_size + 1, used = 0;
         char *buf = malloc(cap + 1);
         ssize_t n = 1;
@@ -278,6 +315,8 @@ static int edit_texts(char *text[2], size_t len[2], const int have[2], const cha
 struct edit {
     char *text[2];
     size_t len[2];
+    char *old_group; /* group as read, for a roll back */
+    size_t old_group_len;
     struct stat st[2];
     int have[2];
     int changed[2];
@@ -296,6 +335,10 @@ static int read_and_decide(int dir_fd, int with_gshadow, const char *account,
         if (e->have[f] && read_file(dir_fd, file_names[f], &e->text[f], &e->len[f], &e->st[f]) != 0)
             return -1;
     }
+    if ((e->old_group = malloc(e->len[0] + 1)) == NULL)
+        return -1;
+    memcpy(e->old_group, e->text[0], e->len[0] + 1);
+    e->old_group_len = e->len[0];
     return edit_texts(e->text, e->len, e->have, account, changes, n, allow_root, e->changed);
 }
 
@@ -303,6 +346,7 @@ static void edit_clear(struct edit *e)
 {
     free(e->text[0]);
     free(e->text[1]);
+    free(e->old_group);
 }
 
 /* Changes that were due are failures; the others stand. */
@@ -335,6 +379,39 @@ enum aad_status aad_groupfile_preview(const char *dir, const char *account,
     return AAD_OK;
 }
 
+/* Renames the temporary file t over file f; 0 or -1 with errno. */
+static int put_in_place(struct aad_groupfile *gf, int t, int f)
+{
+    if (renameat(gf->dir_fd, gf->tmp_name[t], gf->dir_fd, file_names[f]) != 0)
+        return -1;
+    gf->tmp_name[t][0] = '\0';
+    return 0;
+}
+
+/* Both files, or neither: when gshadow cannot be put in place after group
+ * was, the old group goes back, so that no fault leaves one file granting
+ * a membership the other revokes. */
+static const char *replace_files(struct aad_groupfile *gf, const struct edit *e)
+{
+    if (e->changed[0] && e->changed[1] &&
+        stage(gf->tmp_fd[AAD_GROUPFILE_TEMP_OLD_GROUP], e->old_group, e->old_group_len,
+              &e->st[0]) != 0)
+        return "cannot keep a copy for a roll back of";
+    if (e->changed[0] && put_in_place(gf, 0, 0) != 0)
+        return "cannot rename the temporary file over";
+    if (e->changed[1] && put_in_place(gf, 1, 1) != 0) {
+        int saved = errno;
+        if (e->changed[0] && put_in_place(gf, AAD_GROUPFILE_TEMP_OLD_GROUP, 0) != 0) {
+            gf->inconsistent = 1;
+            return "INCONSISTENT: group was changed and gshadow could not be, nor could group be "
+                   "rolled back; run grpck:";
+        }
+        errno = saved;
+        return "cannot rename the temporary file over (group rolled back)";
+    }
+    return NULL;
+}
+
 enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *account,
                                     struct aad_group_change *changes, size_t n, int allow_root,
                                     struct aad_error *err)
@@ -343,16 +420,11 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         changes[c].outcome = AAD_GROUP_WRITE_FAILED;
     if (!aad_is_valid_account_name(account))
         return aad_fail(err, AAD_UNAVAILABLE, "'%.40s' is not an account name", account);
-    if (gf->tmp_fd[0] < 0 || lock_files(gf->lock_fd, F_WRLCK) != 0) {
+    if (!gf->locked || gf->tmp_fd[0] < 0 || (gf->has_gshadow && gf->tmp_fd[1] < 0)) {
         /* Nothing can be written; what was not due anyway still stands. */
-        enum aad_status st =
-            gf->tmp_fd[0] < 0
-                ? aad_fail(err, AAD_UNAVAILABLE, "%s/group: not prepared for writing", gf->dir)
-                : aad_fail(err, AAD_UNAVAILABLE, "cannot lock %s/group: %s", gf->dir,
-                           strerror(errno));
         aad_groupfile_preview(gf->dir, account, changes, n, allow_root, NULL);
         due_failed(changes, n);
-        return st;
+        return aad_fail(err, AAD_UNAVAILABLE, "%s/group: not prepared for writing", gf->dir);
     }
     struct edit e;
     const char *failed = NULL;
@@ -363,14 +435,8 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
         if (e.changed[f] && stage(gf->tmp_fd[f], e.text[f], e.len[f], &e.st[f]) != 0)
             failed = "cannot write the temporary file for";
     }
-    for (int f = 0; f < 2 && failed == NULL; f++) {
-        if (!e.changed[f])
-            continue;
-        if (renameat(gf->dir_fd, gf->tmp_name[f], gf->dir_fd, file_names[f]) != 0)
-            failed = "cannot rename the temporary file over";
-        else
-            gf->tmp_name[f][0] = '\0';
-    }
+    if (failed == NULL)
+        failed = replace_files(gf, &e);
     if (failed == NULL && (e.changed[0] || e.changed[1]))
         fsync(gf->dir_fd);
     enum aad_status result = AAD_OK;
@@ -382,7 +448,6 @@ enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *accoun
                 changes[c].outcome = AAD_GROUP_WRITE_FAILED;
         due_failed(changes, n);
     }
-    lock_files(gf->lock_fd, F_UNLCK);
     edit_clear(&e);
     return result;
 }

@@ -14,10 +14,9 @@
  * Groups are never created; a group with gid 0 is left alone unless
  * allow_root. libc only.
  *
- * The temporary files are created by aad_groupfile_open, before anything
- * is known about the login: so the writer process can then be confined
- * to writing through descriptors it already holds (see
- * helper/group_writer.c).
+ * The temporary files are created by aad_groupfile_open, under the lock,
+ * before the writer confines itself: so it can then write only through
+ * descriptors it already holds (see group_writer/).
  *
  * Where it runs: in the group writer, the one process that writes /etc/group
  * and /etc/gshadow, and read-only in the login core and aad-login; libc
@@ -32,6 +31,9 @@
 
 #define AAD_GROUPFILE_DIR "/etc"
 #define AAD_GROUPFILE_LOCK "/etc/.pwd.lock" /* glibc's PWD_LOCKFILE */
+/* The largest group or gshadow file read; the writer's RLIMIT_FSIZE is this
+ * and room for what one edit adds, so a write never meets the limit. */
+#define AAD_GROUPFILE_MAX_BYTES (8L * 1024 * 1024)
 
 /* What happened to one group (the wire carries the number). */
 enum aad_group_outcome {
@@ -48,23 +50,33 @@ enum aad_group_outcome {
 /* A short word for the log ("added", "no such group", ...). */
 const char *aad_group_outcome_name(enum aad_group_outcome o);
 
+/* Temporary files: the new group, the new gshadow, and a copy of the old
+ * group to put back when gshadow cannot follow. */
+#define AAD_GROUPFILE_TEMPS 3
+#define AAD_GROUPFILE_TEMP_OLD_GROUP 2
+
 struct aad_groupfile {
     int dir_fd;  /* the directory holding group and gshadow */
     int lock_fd; /* the lock file, opened for writing */
-    int tmp_fd[2];              /* temporary files for group, gshadow (-1: none) */
-    char tmp_name[2][64];       /* their names in the directory */
+    int locked;  /* the lock is held (from open to close) */
+    int tmp_fd[AAD_GROUPFILE_TEMPS];    /* -1: none */
+    char tmp_name[AAD_GROUPFILE_TEMPS][64]; /* their names in the directory */
     int has_gshadow;            /* gshadow existed when opened */
+    int inconsistent; /* group was changed, gshadow not, and the roll back failed */
     char dir[PATH_MAX];
 };
 
-/* Opens dir (AAD_GROUPFILE_DIR in production; tests use a copy), the
- * lock file lock_path, and creates the temporary files. Failures are
- * AAD_UNAVAILABLE with errno's reason (aad_groupfile_apply then writes
- * nothing). Always release gf with aad_groupfile_close. */
+/* Opens dir (AAD_GROUPFILE_DIR in production; tests use a copy) and the
+ * lock file lock_path, takes the lock (waiting at most 15 s, as lckpwdf),
+ * removes temporary files a dead writer left, and creates its own. The
+ * lock is held until aad_groupfile_close. Failures are AAD_UNAVAILABLE with
+ * errno's reason (aad_groupfile_apply then writes nothing). Always release
+ * gf with aad_groupfile_close. */
 enum aad_status aad_groupfile_open(struct aad_groupfile *gf, const char *dir,
                                    const char *lock_path, struct aad_error *err);
 
-/* Removes the temporary files not renamed and closes everything. */
+/* Removes the temporary files not renamed, releases the lock and closes
+ * everything. */
 void aad_groupfile_close(struct aad_groupfile *gf);
 
 struct aad_group_change {
@@ -78,7 +90,9 @@ struct aad_group_change {
  * temporary files are used up). AAD_OK when everything due was written;
  * otherwise AAD_UNAVAILABLE and every change that was due (or all, when
  * the files cannot be read) is AAD_GROUP_WRITE_FAILED: nothing of this
- * call was written, or, if the second rename failed, the group file only. */
+ * call was written: when gshadow cannot be renamed after group was, the old
+ * group is put back; only if that fails too is gf->inconsistent set (and
+ * err says INCONSISTENT). */
 enum aad_status aad_groupfile_apply(struct aad_groupfile *gf, const char *account,
                                     struct aad_group_change *changes, size_t n, int allow_root,
                                     struct aad_error *err);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <syslog.h>
 
-#define GROUP_MAP_MAX_BYTES (1024 * 1024)
 #define GROUP_MAP_MAX_LINES 4096
 
 static int add_line(struct aad_group_map *map, const char *id, const char *group)
@@ -66,12 +65,13 @@ static enum aad_status read_line(void *ctx, int lineno, char *line, struct aad_e
     return AAD_OK;
 }
 
-enum aad_status aad_group_map_read(const char *path, const struct aad_log *log,
+enum aad_status aad_group_map_read(const struct aad_config *cfg, const struct aad_log *log,
                                    struct aad_group_map *map, struct aad_error *err)
 {
     memset(map, 0, sizeof(*map));
-    struct reading rd = {path, log, map};
-    return aad_safefile_each_line(path, GROUP_MAP_MAX_BYTES, read_line, &rd, err);
+    struct reading rd = {cfg->group_map, log, map};
+    return aad_safefile_each_line_via(&cfg->preread, cfg->group_map, AAD_GROUP_MAP_MAX_BYTES,
+                                      read_line, &rd, err);
 }
 
 void aad_group_map_clear(struct aad_group_map *map)

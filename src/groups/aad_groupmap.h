@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include "aad_account_name.h"
 #include "aad_base.h"
+#include "aad_config.h"
 
 #define AAD_GUID_LEN 36
 
@@ -31,9 +32,10 @@ struct aad_group_map {
     size_t count;
 };
 
-/* Reads path into map; ignored lines are reported through log (may be
- * NULL). Release map with aad_group_map_clear, whatever the result. */
-enum aad_status aad_group_map_read(const char *path, const struct aad_log *log,
+/* Reads cfg's group_map (as read ahead, else from disk) into map; ignored
+ * lines are reported through log (may be NULL). Release map with
+ * aad_group_map_clear, whatever the result. */
+enum aad_status aad_group_map_read(const struct aad_config *cfg, const struct aad_log *log,
                                    struct aad_group_map *map, struct aad_error *err);
 void aad_group_map_clear(struct aad_group_map *map);
 

@@ -23,7 +23,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#define CREDENTIAL_MAX_BYTES (64 * 1024)
 #define ASSERTION_LIFETIME 600 /* seconds, as MSAL */
 
 /* OpenSSL's passphrase callback: there is no one to ask (a prompt on
@@ -38,23 +37,16 @@ static int refuse_passphrase(char *buf, int size, int rwflag, void *asked)
 }
 
 /* The private key: like the config, plus no access for group or others,
- * checked on the descriptor that is read (a path could be swapped). */
-static enum aad_status load_private_key(const char *path, EVP_PKEY **out, struct aad_error *err)
+ * checked on the descriptor that is read (a path could be swapped); read
+ * ahead by the helper while it was root. */
+static enum aad_status load_private_key(const struct aad_config *cfg, EVP_PKEY **out,
+                                        struct aad_error *err)
 {
+    const char *path = cfg->client_key;
     char *pem = NULL;
     size_t len = 0;
-    int fd = -1;
-    enum aad_status st = aad_safefile_open(path, &fd, err);
-    if (st != AAD_OK)
-        return st;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        st = aad_fail(err, AAD_CONFIG_ERROR,
-                      "%s: refused: a private key must not be readable by group or others", path);
-    else if (aad_safefile_read_fd(fd, CREDENTIAL_MAX_BYTES, &pem, &len) != 0)
-        st = aad_fail(err, AAD_CONFIG_ERROR, "%s: unreadable or larger than %d bytes", path,
-                      CREDENTIAL_MAX_BYTES);
-    close(fd);
+    enum aad_status st =
+        aad_safefile_read_via(&cfg->preread, path, AAD_CREDENTIAL_MAX_BYTES, 1, &pem, &len, err);
     if (st != AAD_OK)
         return st;
     int asked = 0;
@@ -80,11 +72,14 @@ static enum aad_status load_private_key(const char *path, EVP_PKEY **out, struct
 }
 
 /* base64url SHA-256 of the certificate's DER: the "x5t#S256" header. */
-static enum aad_status certificate_thumbprint(const char *path, char **out, struct aad_error *err)
+static enum aad_status certificate_thumbprint(const struct aad_config *cfg, char **out,
+                                             struct aad_error *err)
 {
+    const char *path = cfg->client_certificate;
     char *pem = NULL;
     size_t len = 0;
-    enum aad_status st = aad_safefile_read(path, CREDENTIAL_MAX_BYTES, &pem, &len, err);
+    enum aad_status st =
+        aad_safefile_read_via(&cfg->preread, path, AAD_CREDENTIAL_MAX_BYTES, 0, &pem, &len, err);
     if (st != AAD_OK)
         return st;
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -152,9 +147,9 @@ enum aad_status aad_assertion_build(const struct aad_config *cfg, const char *au
     EVP_PKEY *key = NULL;
     char *x5t = NULL, *jti = NULL, *header = NULL, *payload = NULL, *signature = NULL;
     *out = NULL;
-    enum aad_status st = certificate_thumbprint(cfg->client_certificate, &x5t, err);
+    enum aad_status st = certificate_thumbprint(cfg, &x5t, err);
     if (st == AAD_OK)
-        st = load_private_key(cfg->client_key, &key, err);
+        st = load_private_key(cfg, &key, err);
     if (st == AAD_OK && (jti = random_guid()) == NULL)
         st = aad_fail(err, AAD_CONFIG_ERROR, "no randomness for the assertion's jti");
     if (st == AAD_OK) {

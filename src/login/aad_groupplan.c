@@ -57,7 +57,7 @@ enum aad_status aad_group_plan_make(const struct aad_config *cfg, struct aad_htt
     if (cfg->group_map == NULL)
         return AAD_OK;
     struct aad_group_map map;
-    enum aad_status st = aad_group_map_read(cfg->group_map, log, &map, err);
+    enum aad_status st = aad_group_map_read(cfg, log, &map, err);
     struct aad_strlist ids = {NULL, 0};
     for (size_t l = 0; st == AAD_OK && l < map.count; l++) {
         if (!aad_strlist_contains(&ids, map.lines[l].entra_id, 1) &&
@@ -83,10 +83,4 @@ enum aad_status aad_group_plan_make(const struct aad_config *cfg, struct aad_htt
     aad_strlist_clear(&ids);
     aad_group_map_clear(&map);
     return st;
-}
-
-void aad_group_plan_clear(struct aad_group_plan *plan)
-{
-    free(plan->wants);
-    memset(plan, 0, sizeof(*plan));
 }

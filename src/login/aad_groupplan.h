@@ -14,20 +14,8 @@
 #include "aad_base.h"
 #include "aad_config.h"
 #include "aad_groupmap.h"
+#include "aad_groupwants.h"
 #include "aad_http.h"
-
-struct aad_group_want {
-    char group[AAD_ACCOUNT_NAME_MAX + 1];
-    int member;
-    /* the Entra group that grants it (the first one found), or, when not
-     * a member, the first of those that would: for the log line */
-    char entra_id[AAD_GUID_LEN + 1];
-};
-
-struct aad_group_plan {
-    struct aad_group_want *wants;
-    size_t count;
-};
 
 /* Reads cfg->group_map and decides; with no group_map the plan is empty.
  * claims: the verified token's; access_token may be NULL. An unsafe or
@@ -38,6 +26,5 @@ enum aad_status aad_group_plan_make(const struct aad_config *cfg, struct aad_htt
                                     const json_t *claims, const char *access_token,
                                     const struct aad_log *log, struct aad_group_plan *plan,
                                     struct aad_error *err);
-void aad_group_plan_clear(struct aad_group_plan *plan);
 
 #endif

@@ -116,7 +116,14 @@ enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_htt
      * hashed directory alone (libcurl's bundle default unset, or every
      * anchor of it would be parsed too); else that bundle (no such
      * directory here). */
-    if (opts->ca_file != NULL) {
+    const struct aad_preread *ca = aad_preread_find(opts->files, opts->ca_file);
+    if (ca != NULL) {
+        /* Read while the helper was still root (it may be root's alone). */
+        struct curl_blob blob = {ca->text, ca->len, CURL_BLOB_COPY};
+        bad |= curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_CAINFO, NULL) != CURLE_OK;
+        bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
+    } else if (opts->ca_file != NULL) {
         bad |= curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file) != CURLE_OK;
         bad |= curl_easy_setopt(c, CURLOPT_CAPATH, NULL) != CURLE_OK;
     } else if (aad_ca_dir_is_hashed(AAD_SYSTEM_CA_DIR)) {

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include "aad_base.h"
+#include "aad_safefile.h"
 
 #define AAD_HTTP_MAX_BODY (1024 * 1024)
 
@@ -19,6 +20,7 @@ struct aad_http;
 
 struct aad_http_options {
     const char *ca_file; /* NULL: the system trust store (aad_ca_dir.h) */
+    const struct aad_preread_set *files; /* ca_file as read ahead, if it was (may be NULL) */
     const char *proxy;   /* NULL: none */
     long timeout_s;      /* one whole exchange: connect + transfer */
     /* Called before each exchange, which may then take up to timeout_s (the

@@ -176,8 +176,9 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
     int relayed = ui->pause != NULL;
 
     struct aad_http *http = NULL;
-    struct aad_http_options opts = {cfg->ca_file, cfg->proxy, cfg->http_timeout, ui->alive,
-                                    ui->ctx};
+    struct aad_http_options opts = {.ca_file = cfg->ca_file, .files = &cfg->preread,
+                                    .proxy = cfg->proxy, .timeout_s = cfg->http_timeout,
+                                    .before_exchange = ui->alive, .hook_ctx = ui->ctx};
     struct aad_device_code dc = {0};
     struct aad_trust *trust = NULL;
     struct aad_tokens tokens = {0};

@@ -46,7 +46,7 @@ enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_
     enum aad_status st = AAD_OK;
     memset(&r, 0, sizeof(r));
     if (cfg->user_map != NULL)
-        st = aad_user_map_read(cfg->user_map, upn, oid, &r, err);
+        st = aad_user_map_read(cfg, upn, oid, &r, err);
     if (st == AAD_OK && (r.oid_conflict || (r.by_oid[0] == '\0' && r.upn_conflict)))
         st = aad_fail(err, AAD_DENIED, "user_map maps this identity to more than one account");
     if (st == AAD_OK) {

@@ -12,6 +12,7 @@ E2E_UID=4242
 E2E_UPN="$E2E_USER@contoso.example"
 PAM_AAD_SO=$(cd "$builddir" && pwd)/pam/.libs/pam_aad.so
 PAM_AAD_HELPER=$(cd "$builddir" && pwd)/helper/pam_aad_helper
+PAM_AAD_WRITER=$(cd "$builddir" && pwd)/group_writer/pam_aad_group_writer
 
 e2e_skip() { echo "SKIP: $*"; exit 77; }
 
@@ -43,7 +44,8 @@ e2e_setup() {
     umask 022
     mkdir -p "$T/pam.d" "$T/home"
     cp -a /etc/pam.d/. "$T/pam.d/"
-    emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 120"
+    emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 120" \
+        "runtime_dir = $T/run"
     cp /etc/passwd "$T/passwd"; cp /etc/group "$T/group"; cp /etc/shadow "$T/shadow"
     echo "$E2E_USER:x:$E2E_UID:$E2E_UID:AAD test user:$T/home:/bin/sh" >>"$T/passwd"
     echo "$E2E_USER:x:$E2E_UID:" >>"$T/group"
@@ -65,7 +67,7 @@ e2e_cleanup() {
 e2e_doc_service() {
     apply_pam_example "$top_srcdir/doc/pam.d/$1" "/etc/pam.d/$1" >"$T/pam.d/$1.applied" ||
         { echo "FAIL: /etc/pam.d/$1 has no '@include common-auth' line"; exit 1; }
-    sed -e "s|pam_aad.so|$PAM_AAD_SO helper=$PAM_AAD_HELPER config=$T/pam_aad.conf|" \
+    sed -e "s|pam_aad.so|$PAM_AAD_SO helper=$PAM_AAD_HELPER group_writer=$PAM_AAD_WRITER config=$T/pam_aad.conf|" \
         "$T/pam.d/$1.applied" >"$T/pam.d/$1"
     rm -f "$T/pam.d/$1.applied"
 }

@@ -10,7 +10,7 @@ e2e_require pamtester stdbuf curl /usr/sbin/grpck
 N=50
 OPS_GROUP_ID=22222222-3333-4444-5555-666666666666
 e2e_setup
-emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 30" "timeout = 180" \
+emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "runtime_dir = $T/run" "http_timeout = 30" "timeout = 180" \
     "group_map = $T/group_map" "wait_for_enter = no" "qr = no"
 ops_members=""
 for i in $(seq -w 0 $((N - 1))); do

@@ -23,7 +23,7 @@ CAPTURE_SO=$(cd "$builddir" && pwd)/tests/pam/.libs/syslog_capture.so
 PRELOAD=$(ldd "$CAPTURE_SO" | sed -n 's/.*lib\(a\|ub\)san[^ ]* => \([^ ]*\).*/\2/p' | tr '\n' ' ')
 PRELOAD="$PRELOAD$CAPTURE_SO"
 e2e_setup
-emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 10" "timeout = 60" \
+emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "runtime_dir = $T/run" "http_timeout = 10" "timeout = 60" \
     "wait_for_enter = no" "qr = no"
 groupmap_setup_etc
 echo "rootish:x:0:" >>"$T/etc/group"   # a second gid 0 group, as some hosts have

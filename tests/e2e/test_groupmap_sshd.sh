@@ -11,7 +11,7 @@
 e2e_require /usr/sbin/sshd ssh ssh-keygen sudo curl /usr/sbin/grpck
 e2e_setup
 e2e_doc_service sshd
-emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 120" \
+emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "runtime_dir = $T/run" "http_timeout = 5" "timeout = 120" \
     "group_map = $T/group_map" "scope = openid profile User.Read" "graph_endpoint = $GRAPH_URL"
 groupmap_setup_etc
 cp "$T/etc/group" "$T/group.before"; cp "$T/etc/gshadow" "$T/gshadow.before"

@@ -18,7 +18,7 @@ emu_stop || true
 emu_start --lifetime 240 --interval 1 --auto-approve-after 0 \
     --approve-claims "{\"preferred_username\":\"$E2E_UPN\"}"
 # The configuration an administrator writes without ca_file.
-emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "http_timeout = 5" \
+emu_write_config "$T/pam_aad.conf" "cache_dir = $T/cache" "runtime_dir = $T/run" "http_timeout = 5" \
     "wait_for_enter = no" "qr = no"
 sed -i '/^ca_file =/d' "$T/pam_aad.conf"
 echo "auth required $PAM_AAD_SO helper=$PAM_AAD_HELPER config=$T/pam_aad.conf" >"$T/pam.d/aad-trust"

@@ -1,7 +1,10 @@
 /* test_confine.c - what pam_aad_helper gives up before the network:
- * Landlock leaves only cache_dir writable, seccomp denies the system calls a
- * login never makes. Each case confines a forked child (confinement cannot
- * be undone) and reports what the child could still do. */
+ * Landlock leaves only cache_dir writable (without truncation), TCP
+ * connections only to the login's ports, no signal outside; the seccomp
+ * allowlist admits only what a login does. Each case confines a forked
+ * child (confinement cannot be undone) and reports what the child could
+ * still do. (tests/e2e/test_helper_powers.sh tries the same on the built,
+ * running helper.) */
 #include "config.h"
 
 #include <setjmp.h>
@@ -12,7 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/landlock.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +36,22 @@
 
 static char scratch[] = "/tmp/pam_aad_confine.XXXXXX";
 
+/* The running kernel's Landlock ABI (0: none), asked as landlock.c asks. */
 static int landlock_abi(void)
 {
-#ifdef LANDLOCK_CREATE_RULESET_VERSION
-    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    long abi = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* VERSION */);
     return abi > 0 ? (int)abi : 0;
-#else
-    return 0;
-#endif
+}
+
+/* connect() to 127.0.0.1:port with nothing listening: errno. */
+static int connect_errno(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr = {htonl(INADDR_LOOPBACK)}};
+    int e = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+    close(fd);
+    return e;
 }
 
 /* Runs fn in a child; returns its exit status (fn's return value). */
@@ -65,12 +76,18 @@ static int create(const char *dir, const char *name)
     return 0;
 }
 
+#define ALLOWED_PORT 44443
+#define OTHER_PORT 44444
+
 static int files_child(void)
 {
-    char cache[600], outside[600];
+    char cache[600], outside[600], victim[700];
     snprintf(cache, sizeof(cache), "%s/cache", scratch);
     snprintf(outside, sizeof(outside), "%s/outside", scratch);
-    if (confine_files(cache) != landlock_abi())
+    snprintf(victim, sizeof(victim), "%s/victim", outside);
+    const uint16_t ports[] = {ALLOWED_PORT};
+    struct landlock_applied applied;
+    if (landlock_confine_helper(cache, ports, 1, &applied) != 0 || applied.abi != landlock_abi())
         return 10;
     if (create(cache, "keys.json") != 0)
         return 11; /* the cache stays writable */
@@ -80,6 +97,14 @@ static int files_child(void)
         return 13; /* reading is still allowed (CA store, config, resolv.conf) */
     if (mkdir("/tmp/pam_aad_confine_escape", 0700) == 0 || errno != EACCES)
         return 14;
+    /* Rights of later ABIs, asked for whatever the build host's headers knew. */
+    if (applied.abi >= 3 && (open(victim, O_RDONLY | O_TRUNC) >= 0 || errno != EACCES))
+        return 15;
+    if (applied.abi >= 4 && (connect_errno(OTHER_PORT) != EACCES ||
+                             connect_errno(ALLOWED_PORT) != ECONNREFUSED))
+        return 16;
+    if (applied.abi >= 6 && (kill(getppid(), 0) == 0 || errno != EPERM))
+        return 17;
     return 0;
 }
 
@@ -88,11 +113,13 @@ static void test_landlock_leaves_only_the_cache_writable(void **state)
     (void)state;
     if (landlock_abi() == 0)
         skip(); /* this kernel has no Landlock: the helper runs without it */
-    char outside[600];
+    char outside[600], cache[600];
     snprintf(outside, sizeof(outside), "%s/outside", scratch);
+    snprintf(cache, sizeof(cache), "%s/cache", scratch);
     assert_int_equal(mkdir(outside, 0700), 0);
+    assert_int_equal(mkdir(cache, 0700), 0);
+    assert_int_equal(create(outside, "victim"), 0);
     assert_int_equal(in_child(files_child), 0);
-    /* The cache directory was created by confine_files when missing. */
     char keys[600];
     snprintf(keys, sizeof(keys), "%s/cache/keys.json", scratch);
     assert_int_equal(access(keys, F_OK), 0);
@@ -115,6 +142,27 @@ static int syscalls_child(void)
     if (fd < 0)
         return 14;
     close(fd);
+    int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return 15;
+    close(s);
+    /* What it never does is not: an allowlist, not a denylist. */
+    if (socket(AF_PACKET, SOCK_RAW, 0) >= 0 || errno != EPERM)
+        return 16;
+    if (socket(AF_NETLINK, SOCK_RAW, 0) >= 0 || errno != EPERM)
+        return 17;
+    if (chmod("/dev/null", 0666) == 0 || errno != EPERM)
+        return 18;
+    if (chown("/dev/null", 0, 0) == 0 || errno != EPERM)
+        return 19;
+    if (truncate("/dev/null", 0) == 0 || errno != EPERM)
+        return 20;
+    if (open("/dev/null", O_WRONLY | O_TRUNC | O_CLOEXEC) >= 0 || errno != EPERM)
+        return 21;
+    if (kill(getppid(), 0) == 0 || errno != EPERM)
+        return 22;
+    if (fork() >= 0 || errno != EPERM) /* clone without CLONE_THREAD */
+        return 23;
     return 0;
 }
 
@@ -195,12 +243,19 @@ static int writer_child(void)
     int tmp = openat(dir_fd, ".group.tmp", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (dir_fd < 0 || tmp < 0)
         return 9;
-    if (confine_group_writer(etc, dir_fd, tmp, tmp) != 0)
+    char group[700], gshadow[700];
+    snprintf(group, sizeof(group), "%s/group", etc);
+    snprintf(gshadow, sizeof(gshadow), "%s/gshadow", etc);
+    const char *const readable[] = {group, gshadow};
+    if (confine_group_writer(etc, readable, 2, dir_fd, tmp, tmp) != 0)
         return 10;
     int landlock = landlock_abi() > 0, filtered = 0;
 #ifdef HAVE_SECCOMP
     filtered = 1;
 #endif
+    /* It reads group before it replaces it (Landlock's rule names the file
+     * as it was). */
+    int ro = openat(dir_fd, "group", O_RDONLY | O_CLOEXEC);
     /* What it is for: the prepared file is written and renamed over group. */
     if (write(tmp, "sudo:x:27:alice\n", 16) != 16 || fchmod(tmp, 0644) != 0 || fsync(tmp) != 0)
         return 11;
@@ -221,7 +276,6 @@ static int writer_child(void)
     if (!filtered)
         return 0;
     /* A file opened for reading cannot have its mode or owner changed. */
-    int ro = open(path, O_RDONLY | O_CLOEXEC);
     if (ro < 0)
         return 17;
     if (fchmod(ro, 0666) == 0 || errno != EPERM || fchown(ro, 1000, 1000) == 0 || errno != EPERM)
@@ -241,6 +295,12 @@ static int writer_child(void)
         return 23;
     if (openat(dir_fd, ".", O_TMPFILE | O_WRONLY, 0600) >= 0 || errno != EPERM)
         return 24;
+    /* Reading group is what it does; truncating it, or reading any other
+     * file, is not. */
+    if (openat(dir_fd, "group", O_RDONLY | O_TRUNC | O_CLOEXEC) >= 0 || errno != EPERM)
+        return 26;
+    if (landlock && (openat(dir_fd, "shadow", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES))
+        return 27;
     return 0;
 }
 

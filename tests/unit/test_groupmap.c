@@ -23,6 +23,16 @@
 #define DEVS "11111111-2222-3333-4444-555555555555"
 #define OTHER "99999999-8888-7777-6666-555555555555"
 
+/* group_map read from path, as a configuration naming it reads it. */
+static enum aad_status read_map(const char *map_path, const struct aad_log *log,
+                                struct aad_group_map *map, struct aad_error *err)
+{
+    struct aad_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.group_map = (char *)map_path;
+    return aad_group_map_read(&cfg, log, map, err);
+}
+
 static char dir[64];
 static char path[256];
 static char logged[4096];
@@ -67,7 +77,7 @@ static void test_lines_map_object_ids_to_local_groups(void **s)
     write_map("# Entra group            local group\n" ADMINS "  sudo\n" ADMINS " adm # too\n"
               "\n" DEVS "\tdocker\n" DEVS " sudo\n",
               0644);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 4);
     assert_string_equal(map.lines[1].entra_id, ADMINS);
     assert_string_equal(map.lines[1].group, "adm");
@@ -83,7 +93,7 @@ static void test_display_name_is_refused_with_a_log_line(void **s)
     struct aad_group_map map;
     struct aad_error err = {0};
     write_map("Linux-Admins sudo\n" ADMINS " adm\n", 0644);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 1);
     assert_false(aad_group_map_names(&map, "sudo"));
     assert_non_null(strstr(logged, "'Linux-Admins' is not an Entra group object ID"));
@@ -96,7 +106,7 @@ static void test_upper_case_id_is_the_same_group(void **s)
     struct aad_group_map map;
     struct aad_error err = {0};
     write_map(ADMINS_UPPER " sudo\n", 0644);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 1);
     assert_string_equal(map.lines[0].entra_id, ADMINS); /* compared in one case */
     aad_group_map_clear(&map);
@@ -108,7 +118,7 @@ static void test_invalid_local_group_name_is_ignored_with_a_log_line(void **s)
     struct aad_group_map map;
     struct aad_error err = {0};
     write_map(ADMINS " SUDO\n" ADMINS " ../etc\n" ADMINS "\n" ADMINS " sudo extra\n", 0644);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_OK, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_OK, err);
     assert_int_equal(map.count, 0);
     assert_non_null(strstr(logged, ":1: 'SUDO' is not a valid local group name"));
     assert_non_null(strstr(logged, ":2: '../etc' is not a valid local group name"));
@@ -123,11 +133,11 @@ static void test_file_writable_by_others_is_refused(void **s)
     struct aad_group_map map;
     struct aad_error err = {0};
     write_map(ADMINS " sudo\n", 0666);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
     assert_int_equal(map.count, 0);
     aad_group_map_clear(&map);
     write_map(ADMINS " sudo\n", 0620);
-    assert_status(aad_group_map_read(path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
+    assert_status(read_map(path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
     aad_group_map_clear(&map);
 }
 
@@ -140,7 +150,7 @@ static void test_symlink_is_refused(void **s)
     write_map(ADMINS " sudo\n", 0644);
     snprintf(link_path, sizeof(link_path), "%s/link", dir);
     assert_int_equal(symlink(path, link_path), 0);
-    assert_status(aad_group_map_read(link_path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
+    assert_status(read_map(link_path, &log_to_buffer, &map, &err), AAD_CONFIG_ERROR, err);
     aad_group_map_clear(&map);
 }
 
