@@ -38,6 +38,7 @@
 #include "aad_group_apply.h"
 #include "aad_pending.h"
 #include "aad_refusal.h"
+#include "aad_slots.h"
 #include "aad_spawn.h"
 #include "aad_wire.h"
 
@@ -365,9 +366,16 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
 {
     struct aad_helper_proc proc;
     const char *path = cfg->helper ? cfg->helper : AAD_DEFAULT_HELPER;
-    enum aad_status st = aad_helper_start(path, AAD_HELPER_FILE_BYTES, &proc, &v->err);
-    if (st != AAD_OK)
+    /* Held until the helper is gone: see aad_slots.h. */
+    struct aad_slots slots;
+    enum aad_status st = aad_slots_take(cfg->runtime_dir, cfg->max_logins,
+                                        cfg->max_logins_per_user, getuid(), &slots, &v->err);
+    if (st == AAD_OK)
+        st = aad_helper_start(path, AAD_HELPER_FILE_BYTES, &proc, &v->err);
+    if (st != AAD_OK) {
+        aad_slots_release(&slots);
         return st;
+    }
     struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0, NULL};
     const void *last = NULL;
     if (pam_get_data(pamh, LAST_REFUSAL, &last) == PAM_SUCCESS)
@@ -379,6 +387,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
         st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
     int status =
         aad_helper_finish(&proc, v->received ? HELPER_EXIT_GRACE_MS : HELPER_BROKEN_GRACE_MS);
+    aad_slots_release(&slots);
     char how[64];
     aad_describe_wait_status(status, how, sizeof(how));
     if (!v->received) {

@@ -147,6 +147,8 @@ enum aad_status aad_group_apply(const char *writer, const char *account,
     }
     if (due.count > 0) {
         enum aad_group_outcome *written = calloc(due.count, sizeof(*written));
+        for (size_t d = 0; written != NULL && d < due.count; d++)
+            written[d] = AAD_GROUP_WRITE_FAILED; /* until the writer says otherwise */
         struct aad_error why = {0};
         if (written == NULL ||
             run_writer(writer, account, &due, argc, argv, written, done, &why) != AAD_OK) {

@@ -14,7 +14,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#define ENTER_MIN_GAP_MS 1000
 #define DEFAULT_INTERVAL 5
 #define MAX_INTERVAL 60
 #define SLOW_DOWN_STEP 5
@@ -245,7 +244,7 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
 
     if (status == 429 || status >= 500) {
         json_decref(body);
-        if (retry_after > 0)
+        if (retry_after > p->interval_s)
             *wait_s = retry_after;
         if (++p->transient_failures >= MAX_TRANSIENT_FAILURES)
             return aad_fail(err, AAD_UNAVAILABLE, "the token endpoint keeps failing (HTTP %ld)", status);
@@ -286,11 +285,13 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
                             e.description)
                  : AAD_OK;
     } else if (strcmp(error, "authorization_declined") == 0)
-        st = aad_fail_as(err, AAD_FAILURE_DECLINED, "the sign-in was declined");
+        st = aad_entra_error_fail_as(&e, AAD_FAILURE_DECLINED, "the sign-in was declined", err);
     else if (strcmp(error, "expired_token") == 0 || strcmp(error, "code_expired") == 0)
-        st = aad_fail_as(err, AAD_FAILURE_EXPIRED, "the code expired before the sign-in completed");
+        st = aad_entra_error_fail_as(&e, AAD_FAILURE_EXPIRED,
+                                     "the code expired before the sign-in completed", err);
     else if (strcmp(error, "bad_verification_code") == 0)
-        st = aad_fail_as(err, AAD_FAILURE_REFUSED, "the service does not know this code");
+        st = aad_entra_error_fail_as(&e, AAD_FAILURE_REFUSED, "the service does not know this code",
+                                     err);
     else
         st = aad_entra_error_fail(&e, "the token request", err);
     json_decref(body);
@@ -341,15 +342,12 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
                 return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION,
                                    "the user can no longer be reached");
             now = aad_monotonic_ms();
-            /* The user says the sign-in is done: one poll now rather than
-             * up to an interval later (never two polls within a second). */
-            if (said > 0) {
+            /* The user says the sign-in is done: the next poll tells,
+             * when the interval allows it (RFC 8628: never closer than
+             * interval, raised by every slow_down; Entra throttles
+             * clients that poll faster), and its answer is reported. */
+            if (said > 0)
                 asked = 1;
-                if (next > now)
-                    next = p->polls > 0 && p->last_poll_ms + ENTER_MIN_GAP_MS > now
-                               ? p->last_poll_ms + ENTER_MIN_GAP_MS
-                               : now;
-            }
         }
         if (next > now)
             continue; /* the deadline came first */

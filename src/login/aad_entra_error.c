@@ -119,6 +119,17 @@ enum aad_failure aad_entra_error_kind(const struct aad_entra_error *e)
     return AAD_FAILURE_REFUSED;
 }
 
+enum aad_status aad_entra_error_fail_as(const struct aad_entra_error *e, enum aad_failure kind,
+                                        const char *what, struct aad_error *err)
+{
+    enum aad_status st = aad_fail_as(err, kind, "%s (%s): %s", what,
+                                     e->error[0] ? e->error : "no error code",
+                                     e->description[0] ? e->description : "no description");
+    if (err != NULL)
+        err->aadsts = e->aadsts;
+    return st;
+}
+
 enum aad_status aad_entra_error_fail(const struct aad_entra_error *e, const char *what,
                                      struct aad_error *err)
 {
@@ -128,9 +139,7 @@ enum aad_status aad_entra_error_fail(const struct aad_entra_error *e, const char
                        : kind == AAD_FAILURE_BLOCKED_BY_POLICY
                            ? "Entra ID's policy blocked the sign-in"
                            : "Entra ID refused";
-    enum aad_status st = aad_fail_as(err, kind, "%s: %s (%s): %s", what, said,
-                                     e->error[0] ? e->error : "no error code", e->description);
-    if (err != NULL)
-        err->aadsts = e->aadsts;
-    return st;
+    char both[256];
+    snprintf(both, sizeof(both), "%s: %s", what, said);
+    return aad_entra_error_fail_as(e, kind, both, err);
 }

@@ -36,4 +36,9 @@ enum aad_failure aad_entra_error_kind(const struct aad_entra_error *e);
 enum aad_status aad_entra_error_fail(const struct aad_entra_error *e, const char *what,
                                      struct aad_error *err);
 
+/* The same for an error whose kind the caller knows (declined, expired):
+ * "what (error): description", with the AADSTS code in err. */
+enum aad_status aad_entra_error_fail_as(const struct aad_entra_error *e, enum aad_failure kind,
+                                        const char *what, struct aad_error *err);
+
 #endif

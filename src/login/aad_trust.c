@@ -18,6 +18,10 @@
 
 /* What a login waiting for another's fetch allows beyond its exchanges. */
 #define FETCH_WAIT_SLACK_MS 2000
+/* How long a failed fetch is remembered: logins in that time fail at once
+ * (or use the last known-good keys) instead of asking an authority that
+ * did not answer again, each waiting http_timeout. */
+#define FAILURE_MEMORY_S 30
 
 struct fetched {
     struct aad_discovery discovery;
@@ -184,8 +188,8 @@ static void still_waiting(void *http)
 /* One process fetches while concurrent logins wait for it, then read its
  * result. They wait, blocked, as long as its fetch of that many exchanges
  * may take (each at most http_timeout, plus slack for a loaded host), and
- * tell the module every half http_timeout that they are alive. Past that,
- * or without a usable lock, a login fetches on its own. */
+ * tell the module every half http_timeout that they are alive. Without a
+ * usable lock, a login fetches on its own. */
 static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
                           const struct aad_log *log, const char *name, int exchanges)
 {
@@ -195,11 +199,47 @@ static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
     const char *why = NULL;
     int lock = aad_cache_lock(cfg->cache_dir, name, &how, &why);
     if (lock == AAD_CACHE_LOCK_TIMED_OUT)
-        aad_log(log, LOG_WARNING, "key cache %s/%s: waited %ld ms for another login's fetch: "
-                "fetching the signing keys too", cfg->cache_dir, name, how.timeout_ms);
+        aad_log(log, LOG_WARNING, "key cache %s/%s: waited %ld ms for another login's fetch",
+                cfg->cache_dir, name, how.timeout_ms);
     else if (lock < 0)
         aad_log(log, LOG_DEBUG, "key cache %s/%s not locked: %s", cfg->cache_dir, name, why);
     return lock;
+}
+
+/* "keys-<hash>.failed.json": when the last fetch failed, and why. */
+static void failure_name(const char *name, char *out, size_t size)
+{
+    snprintf(out, size, "%.*s.failed.json", (int)(strlen(name) - strlen(".json")), name);
+}
+
+static void remember_failure(const struct aad_config *cfg, const char *name, long long now,
+                             const char *reason)
+{
+    char failed[80];
+    failure_name(name, failed, sizeof(failed));
+    json_t *entry = json_pack("{s:I, s:s}", "failed_at", (json_int_t)now, "reason", reason);
+    const char *why = NULL;
+    if (entry != NULL)
+        aad_cache_write(cfg->cache_dir, failed, entry, &why);
+    json_decref(entry);
+}
+
+/* A fetch that failed less than FAILURE_MEMORY_S ago: its reason, else 0. */
+static int recent_failure(const struct aad_config *cfg, const char *name, long long now,
+                          char *reason, size_t size)
+{
+    char failed[80];
+    failure_name(name, failed, sizeof(failed));
+    const char *why = NULL;
+    json_t *entry = aad_cache_read(cfg->cache_dir, failed, &why);
+    json_int_t at = entry ? json_integer_value(json_object_get(entry, "failed_at")) : 0;
+    const char *said = entry ? aad_json_string(entry, "reason") : NULL;
+    int recent = entry != NULL && at <= now && now - at < FAILURE_MEMORY_S;
+    if (recent)
+        snprintf(reason, size, "another login's fetch failed %lld s ago: %s",
+                 (long long)(now - at), said ? said : "?");
+    json_decref(entry);
+    return recent;
 }
 
 enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *http,
@@ -215,10 +255,12 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
         return AAD_OK;
     }
 
-    /* Discovery and keys: two exchanges. */
+    /* Discovery and keys: two exchanges. One fetch in flight per entry: a
+     * login that waited for another's (past that fetch's own bound, or
+     * until it failed) does not ask again. */
     int lock = lock_for_fetch(cfg, http, log, name, 2);
     now = (long long)time(NULL);
-    if (lock >= 0) {
+    if (lock >= 0 || lock == AAD_CACHE_LOCK_TIMED_OUT) {
         struct aad_trust *again = read_cached(cfg, name, log);
         if (is_fresh(again, now)) {
             aad_cache_unlock(lock);
@@ -233,7 +275,15 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
     }
 
     struct fetched f = {0};
-    enum aad_status st = fetch_all(cfg, http, &f, err);
+    char earlier[sizeof(err->message)];
+    enum aad_status st;
+    if (lock == AAD_CACHE_LOCK_TIMED_OUT)
+        st = aad_fail(err, AAD_UNAVAILABLE, "another login's fetch of the signing keys did not "
+                      "end in time");
+    else if (recent_failure(cfg, name, now, earlier, sizeof(earlier)))
+        st = aad_fail(err, AAD_UNAVAILABLE, "%s", earlier);
+    else if ((st = fetch_all(cfg, http, &f, err)) != AAD_OK && err != NULL)
+        remember_failure(cfg, name, now, err->message);
     if (st == AAD_OK) {
         json_t *entry = entry_of(cfg, &f.discovery, f.jwks_text, now, cached ? cached->forced_at : 0);
         save(cfg, name, entry, log);

@@ -22,9 +22,12 @@ groupmap_setup_etc
 echo "aadops:x:4301:$ops_members" >>"$T/etc/group"
 echo "aadops:!::$ops_members" >>"$T/etc/gshadow"
 printf '%s aadops\n' "$OPS_GROUP_ID" >>"$T/group_map"
+# Grants are made once the stack has accepted the login: here when the
+# session opens.
 cat >"$T/etc/pam.d/aadload" <<PAM
-auth required $PAM_AAD_SO helper=$PAM_AAD_HELPER config=$T/pam_aad.conf
+auth required $PAM_AAD_SO helper=$PAM_AAD_HELPER group_writer=$PAM_AAD_WRITER config=$T/pam_aad.conf
 account required pam_permit.so
+session required $PAM_AAD_SO helper=$PAM_AAD_HELPER group_writer=$PAM_AAD_WRITER config=$T/pam_aad.conf
 PAM
 cp "$T/etc/group" "$T/group.before"; cp "$T/etc/gshadow" "$T/gshadow.before"
 
@@ -33,7 +36,7 @@ set -eu
 . "$top_srcdir/tests/emulator/emu.sh"
 /usr/sbin/grpck -r /etc/group /etc/gshadow
 for i in \$(seq -w 0 $((N - 1))); do
-    stdbuf -o0 -e0 pamtester aadload user\$i authenticate >"$T/out.\$i" 2>&1 </dev/null &
+    stdbuf -o0 -e0 pamtester aadload user\$i authenticate open_session >"$T/out.\$i" 2>&1 </dev/null &
     echo \$! >"$T/pid.\$i"
 done
 # The simulated users sign in, each with their own identity, as their

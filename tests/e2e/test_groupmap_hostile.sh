@@ -41,11 +41,12 @@ rc=0
 attempt() {
     upn=\${8:-$E2E_UPN}
     printf '%s\n' "\$2" >"$T/map.case"; chmod "\$3" "$T/map.case"
-    printf 'auth required %s helper=%s config=%s group_map=%s debug%s\naccount required pam_permit.so\n' \
-        "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$T/pam_aad.conf" "$T/map.case" "\$(cat "$T/extra_args")" >/etc/pam.d/aadload
+    args="helper=$PAM_AAD_HELPER group_writer=$PAM_AAD_WRITER config=$T/pam_aad.conf group_map=$T/map.case debug\$(cat "$T/extra_args")"
+    printf 'auth required %s %s\naccount required pam_permit.so\nsession required %s %s\n' \
+        "$PAM_AAD_SO" "\$args" "$PAM_AAD_SO" "\$args" >/etc/pam.d/aadload
     : >"$T/syslog"; : >"$T/out"
     SYSLOG_CAPTURE_FILE="$T/syslog" LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 \
-        stdbuf -o0 pamtester aadload $E2E_USER authenticate >"$T/out" 2>&1 </dev/null &
+        stdbuf -o0 pamtester aadload $E2E_USER authenticate open_session >"$T/out" 2>&1 </dev/null &
     pid=\$!
     code=""
     for n in \$(seq 100); do

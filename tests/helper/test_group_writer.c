@@ -163,6 +163,21 @@ static void test_nothing_due_starts_no_writer(void **state)
     assert_non_null(strstr(logged, "alice stays out of local group aadadmins"));
 }
 
+static void test_a_writer_that_cannot_start_refuses_a_due_removal(void **state)
+{
+    (void)state;
+    write_file("/etc/group", "root:x:0:\nsudo:x:27:\naadadmins:x:4300:alice\n", 0644);
+    struct aad_group_want want = {"aadadmins", 0, ADMINS};
+    struct aad_group_plan plan = plan_of(&want, 1);
+    struct aad_group_applied done;
+    struct aad_error err = {0};
+    assert_int_equal(aad_group_apply("/nonexistent/writer", "alice", &plan, 0, 2, args,
+                                     &log_to_buffer, &done, &err),
+                     AAD_DENIED);
+    assert_int_equal(err.kind, AAD_FAILURE_NOT_AUTHORIZED);
+    assert_false(done.removed);
+}
+
 static void test_a_malformed_request_changes_nothing(void **state)
 {
     (void)state;
@@ -258,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup(test_groups_not_in_group_map_are_never_touched, setup),
         cmocka_unit_test_setup(test_only_the_account_named_changes, setup),
         cmocka_unit_test_setup(test_nothing_due_starts_no_writer, setup),
+        cmocka_unit_test_setup(test_a_writer_that_cannot_start_refuses_a_due_removal, setup),
         cmocka_unit_test_setup(test_a_malformed_request_changes_nothing, setup),
         cmocka_unit_test_setup(test_a_removal_the_writer_cannot_make_refuses, setup),
         cmocka_unit_test_setup(test_a_group_file_past_the_bound_is_refused_whole, setup),
