@@ -224,7 +224,10 @@ enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *ou
     *wait_s = p->interval_s;
 
     if (st != AAD_OK) {
-        if (++p->transient_failures >= MAX_TRANSIENT_FAILURES)
+        /* An authority that does not answer at all is not asked again:
+         * each retry would wait http_timeout more, past the login's bound
+         * (an early refusal or a 5xx is retried below). */
+        if (++p->transient_failures >= MAX_TRANSIENT_FAILURES || aad_http_timed_out(p->http))
             return aad_fail(err, AAD_UNAVAILABLE, "%s", net_err.message);
         aad_log(p->log, LOG_WARNING, "token poll failed, will retry: %s", net_err.message);
         return AAD_OK;

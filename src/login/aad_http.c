@@ -24,6 +24,7 @@ struct aad_http {
     void *hook_ctx;
     long requests;
     long connections;
+    int timed_out; /* the last exchange got no answer within timeout_s */
 };
 
 struct sink {
@@ -166,6 +167,7 @@ static enum aad_status perform(struct aad_http *http, const char *url,
     aad_http_still_alive(http);
     CURLcode rc = curl_easy_perform(c);
     http->requests++;
+    http->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     long connects = 0;
     if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK)
         http->connections += connects;
@@ -272,4 +274,9 @@ void aad_http_counters(const struct aad_http *http, long *requests, long *connec
 {
     *requests = http->requests;
     *connections = http->connections;
+}
+
+int aad_http_timed_out(const struct aad_http *http)
+{
+    return http->timed_out;
 }

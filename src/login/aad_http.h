@@ -68,6 +68,10 @@ char *aad_http_escape(struct aad_http *http, const char *s);
  * another login's fetch. */
 void aad_http_still_alive(struct aad_http *http);
 
+/* True when the last exchange got no answer within timeout_s (the
+ * authority hangs, rather than refusing or failing quickly). */
+int aad_http_timed_out(const struct aad_http *http);
+
 /* Requests made and new connections opened (TLS handshakes) so far. */
 void aad_http_counters(const struct aad_http *http, long *requests, long *connections);
 

@@ -50,6 +50,10 @@ void hostile_enter_wrappers(char **argv)
     H.time_factor = t ? atol(t) : 1;
     if (H.time_factor < 1)
         H.time_factor = 1;
+    /* HOSTILE_ONLY=test_name (a pattern): one case alone, to run it again
+     * and again. */
+    if (getenv("HOSTILE_ONLY") != NULL)
+        cmocka_set_test_filter(getenv("HOSTILE_ONLY"));
 }
 
 int hostile_global_setup(void)
