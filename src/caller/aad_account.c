@@ -22,15 +22,22 @@ enum aad_status aad_account_check(const struct aad_config *cfg, const struct aad
     if (account->uid == 0 && !cfg->allow_root)
         return aad_fail(err, AAD_IGNORE, "account %s has uid 0 and allow_root is off",
                         account->name);
-    if (account->uid >= (unsigned long)cfg->min_uid)
+    char outside[64] = "";
+    if (account->uid < (unsigned long)cfg->min_uid)
+        snprintf(outside, sizeof(outside), "below min_uid %ld", cfg->min_uid);
+    else if (account->uid == (unsigned long)cfg->overflow_uid)
+        snprintf(outside, sizeof(outside), "the overflow uid (nobody's)");
+    else if (account->uid > (unsigned long)cfg->uid_max)
+        snprintf(outside, sizeof(outside), "above UID_MAX %ld", cfg->uid_max);
+    if (outside[0] == '\0')
         return AAD_OK;
-    /* A system account: reachable through an explicit user_map line only. */
+    /* A system account, nobody, or one outside the range of people:
+     * reachable through an explicit user_map line only. */
     int named = 0;
     enum aad_status st = aad_user_map_names(cfg, account->name, &named, err);
     if (st == AAD_OK && !named)
-        st = aad_fail(err, AAD_IGNORE,
-                      "account %s has uid %lu, below min_uid %ld, and no user_map line names it",
-                      account->name, account->uid, cfg->min_uid);
+        st = aad_fail(err, AAD_IGNORE, "account %s has uid %lu, %s, and no user_map line names it",
+                      account->name, account->uid, outside);
     return st;
 }
 

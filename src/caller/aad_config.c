@@ -35,32 +35,52 @@
 #define AAD_LOGIN_DEFS "/etc/login.defs"
 #endif
 #define DEFAULT_MIN_UID 1000
+#define DEFAULT_MAX_UID 60000
+#define OVERFLOW_UID_FILE "/proc/sys/kernel/overflowuid"
+#define DEFAULT_OVERFLOW_UID 65534
 
-/* UID_MIN of login.defs (the first uid useradd gives a person), else 1000. */
-static long login_defs_uid_min(const char *path)
+/* UID_MIN and UID_MAX of login.defs (the range useradd gives people), else
+ * 1000 and 60000. */
+static void login_defs_uid_range(const char *path, long *uid_min, long *uid_max)
 {
-    long uid_min = DEFAULT_MIN_UID;
+    *uid_min = DEFAULT_MIN_UID;
+    *uid_max = DEFAULT_MAX_UID;
     FILE *f = fopen(path, "re");
     if (f == NULL)
-        return uid_min;
+        return;
     char line[512];
     while (fgets(line, sizeof(line), f) != NULL) {
         /* Most of its 400 lines are comments: a cheap test first (sscanf on
          * every line was most of the time a configuration took to load). */
         const char *start = line + strspn(line, " \t");
-        if (strncmp(start, "UID_MIN", 7) != 0 || !isspace((unsigned char)start[7]))
+        if (strncmp(start, "UID_M", 5) != 0 || !isspace((unsigned char)start[7]))
             continue;
+        long *slot = strncmp(start, "UID_MIN", 7) == 0   ? uid_min
+                     : strncmp(start, "UID_MAX", 7) == 0 ? uid_max
+                                                         : NULL;
         char value[32], extra[2];
-        if (sscanf(start + 7, "%31s %1s", value, extra) != 1)
+        if (slot == NULL || sscanf(start + 7, "%31s %1s", value, extra) != 1)
             continue;
         char *end = NULL;
         errno = 0;
         long n = strtol(value, &end, 10);
         if (errno == 0 && end != value && *end == '\0' && n >= 0 && n <= AAD_CONFIG_MAX_UID)
-            uid_min = n;
+            *slot = n;
     }
     fclose(f);
-    return uid_min;
+}
+
+/* The uid the kernel shows for one it cannot map (nobody's, 65534). */
+static long overflow_uid(void)
+{
+    long uid = DEFAULT_OVERFLOW_UID;
+    FILE *f = fopen(OVERFLOW_UID_FILE, "re");
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &uid) != 1 || uid < 0 || uid > AAD_CONFIG_MAX_UID)
+            uid = DEFAULT_OVERFLOW_UID;
+        fclose(f);
+    }
+    return uid;
 }
 
 static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
@@ -82,7 +102,8 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
-    cfg->min_uid = login_defs_uid_min(AAD_LOGIN_DEFS);
+    login_defs_uid_range(AAD_LOGIN_DEFS, &cfg->min_uid, &cfg->uid_max);
+    cfg->overflow_uid = overflow_uid();
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
     if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||

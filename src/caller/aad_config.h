@@ -32,6 +32,8 @@ struct aad_config {
     int allow_guests;
     int allow_root;
     long min_uid; /* below it, only a user_map line reaches an account */
+    long uid_max;      /* UID_MAX of login.defs: above it, the same (not a key) */
+    long overflow_uid; /* nobody's uid (65534): the same (not a key) */
     long timeout;
     long http_timeout;
     long clock_skew;

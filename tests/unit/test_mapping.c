@@ -73,6 +73,8 @@ static void setup_cfg(struct fixture *f, const char *d1, const char *d2, const c
     f->cfg.domains.count = n;
     f->cfg.user_map = map_text ? (char *)write_map_mode(map_text, 0600) : NULL;
     f->cfg.min_uid = 1000;
+    f->cfg.uid_max = 60000;
+    f->cfg.overflow_uid = 65534;
     snprintf(f->account.name, sizeof(f->account.name), "alice");
     f->account.uid = 1000;
 }
@@ -423,6 +425,29 @@ static void test_user_map_line_naming_a_system_account_maps_to_it(void **state)
     assert_message_has(err, "account daemon has uid 1, below min_uid 1000, and no user_map line names it");
 }
 
+/* nobody (the overflow uid, above UID_MAX) and any account above UID_MAX
+ * are not people useradd made: like system accounts, only a user_map line
+ * reaches them, never domains. */
+static void test_account_check_ignores_nobody_and_accounts_above_uid_max(void **state)
+{
+    (void)state;
+    struct fixture f;
+    setup_cfg(&f, "contoso.com", NULL, "svcuser  ops.lead@contoso.com\n");
+    struct aad_error err = {0};
+    struct aad_account nobody = {"nobody", 65534};
+    assert_status(aad_account_check(&f.cfg, &nobody, &err), AAD_IGNORE, err);
+    assert_message_has(err, "account nobody has uid 65534, the overflow uid (nobody's), and no "
+                            "user_map line names it");
+    struct aad_account high = {"high", 60001};
+    assert_status(aad_account_check(&f.cfg, &high, &err), AAD_IGNORE, err);
+    assert_message_has(err, "account high has uid 60001, above UID_MAX 60000");
+    /* Named in user_map: reachable, as a system account would be. */
+    struct aad_account svc = {"svcuser", 70000};
+    assert_status(aad_account_check(&f.cfg, &svc, &err), AAD_OK, err);
+    struct aad_account person = {"alice", 60000};
+    assert_status(aad_account_check(&f.cfg, &person, &err), AAD_OK, err);
+}
+
 static void test_account_check_ignores_root_without_allow_root(void **state)
 {
     (void)state;
@@ -562,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_user_map_upn_line_reserves_the_account),
         cmocka_unit_test(test_user_map_upn_line_reserves_the_account_in_every_domain),
         cmocka_unit_test(test_domains_never_map_to_an_account_below_min_uid),
+        cmocka_unit_test(test_account_check_ignores_nobody_and_accounts_above_uid_max),
         cmocka_unit_test(test_user_map_line_naming_a_system_account_maps_to_it),
         cmocka_unit_test(test_account_check_ignores_root_without_allow_root),
         cmocka_unit_test(test_user_map_names_reports_every_named_account),
