@@ -61,6 +61,7 @@ enum aad_status aad_failure_status(enum aad_failure kind)
     case AAD_FAILURE_HOST_MISCONFIGURED:
     case AAD_FAILURE_BAD_CONFIG: return AAD_CONFIG_ERROR;
     case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_BUSY:
     case AAD_FAILURE_NO_CONVERSATION: return AAD_UNAVAILABLE;
     case AAD_FAILURE_WRONG_ACCOUNT:
     case AAD_FAILURE_DECLINED:
@@ -109,6 +110,7 @@ const char *aad_failure_name(enum aad_failure kind)
         [AAD_FAILURE_UNAVAILABLE] = "unavailable",
         [AAD_FAILURE_NO_CONVERSATION] = "no-conversation",
         [AAD_FAILURE_ACCESS_CHANGED] = "access-changed",
+        [AAD_FAILURE_BUSY] = "busy",
     };
     if ((unsigned)kind > AAD_FAILURE_LAST)
         return "unknown";

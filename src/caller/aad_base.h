@@ -45,8 +45,9 @@ enum aad_failure {
     AAD_FAILURE_UNAVAILABLE,       /* Entra cannot be reached or gave no usable answer */
     AAD_FAILURE_NO_CONVERSATION,   /* the user cannot be reached */
     AAD_FAILURE_ACCESS_CHANGED,    /* group_map took a group away from a process that holds it */
+    AAD_FAILURE_BUSY,              /* too many logins at once (max_logins, max_logins_per_user) */
 };
-#define AAD_FAILURE_LAST AAD_FAILURE_ACCESS_CHANGED
+#define AAD_FAILURE_LAST AAD_FAILURE_BUSY
 
 struct aad_error {
     enum aad_status status;

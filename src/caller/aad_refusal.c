@@ -101,12 +101,16 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
     case AAD_FAILURE_UNAVAILABLE:
         snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");
         return;
+    case AAD_FAILURE_BUSY:
+        snprintf(out, size, "Too many sign-ins are under way on this host; using the next sign-in "
+                            "method.");
+        return;
     }
 }
 
 int aad_refusal_is_fallback(enum aad_failure kind)
 {
-    return kind == AAD_FAILURE_UNAVAILABLE;
+    return kind == AAD_FAILURE_UNAVAILABLE || kind == AAD_FAILURE_BUSY;
 }
 
 void aad_refusal_wrap(char *text, size_t width)

@@ -45,20 +45,24 @@ enum aad_status aad_slots_take(const char *runtime_dir, long max_host, long max_
     enum aad_status st = AAD_OK;
     s->host_fd = open_slots(dir, "host");
     if (s->host_fd < 0 || lock_a_byte(s->host_fd, 0, max_host) != 0)
-        st = aad_fail(err, AAD_UNAVAILABLE,
-                      errno == EAGAIN ? "%ld logins are running on this host already (max_logins)"
-                                      : "cannot count the logins running (%ld at most): %m",
-                      max_host);
+        st = errno == EAGAIN
+                 ? aad_fail_as(err, AAD_FAILURE_BUSY,
+                               "%ld logins are running on this host already (max_logins)",
+                               max_host)
+                 : aad_fail(err, AAD_UNAVAILABLE,
+                            "cannot count the logins running (%ld at most): %m", max_host);
     if (st == AAD_OK && invoker != 0) {
         s->user_fd = open_slots(dir, "per-user");
         /* uid's own range: uid * max_per_user, a sparse file. */
         off_t first = (off_t)invoker * (off_t)max_per_user;
         if (s->user_fd < 0 || lock_a_byte(s->user_fd, first, max_per_user) != 0)
-            st = aad_fail(err, AAD_UNAVAILABLE,
-                          errno == EAGAIN
-                              ? "uid %lu runs %ld logins already (max_logins_per_user)"
-                              : "cannot count the logins of uid %lu (%ld at most): %m",
-                          (unsigned long)invoker, max_per_user);
+            st = errno == EAGAIN
+                     ? aad_fail_as(err, AAD_FAILURE_BUSY,
+                                   "uid %lu runs %ld logins already (max_logins_per_user)",
+                                   (unsigned long)invoker, max_per_user)
+                     : aad_fail(err, AAD_UNAVAILABLE,
+                                "cannot count the logins of uid %lu (%ld at most): %m",
+                                (unsigned long)invoker, max_per_user);
     }
     close(dir);
     return st;
