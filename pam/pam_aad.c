@@ -469,10 +469,30 @@ static void keep_grants(pam_handle_t *pamh, const struct aad_config *cfg, const 
     pam_putenv(pamh, env);
 }
 
+/* The first group of plan that this process holds (its supplementary
+ * groups: sudo's are the invoking session's), or NULL. */
+static const char *process_holds_one_of(const struct aad_group_plan *plan)
+{
+    gid_t held[MAX_PROCESS_GROUPS / 64];
+    int n = getgroups((int)(sizeof(held) / sizeof(held[0])), held);
+    for (size_t g = 0; n > 0 && g < plan->count; g++) {
+        struct group gr, *grp = NULL;
+        char buf[16384];
+        if (getgrnam_r(plan->wants[g].group, &gr, buf, sizeof(buf), &grp) != 0 || grp == NULL)
+            continue;
+        for (int i = 0; i < n; i++) {
+            if (held[i] == grp->gr_gid)
+                return plan->wants[g].group;
+        }
+    }
+    return NULL;
+}
+
 /* group_map, once the identity is verified: removals now, so that a
  * revoked right does not outlive this authentication - and a process that
  * already holds the old groups (sudo, su) would decide from them, so it is
- * refused; grants once the whole stack has accepted the login. */
+ * refused, now and at every retry while it still holds one; grants once the
+ * whole stack has accepted the login. */
 static enum aad_status apply_group_plan(pam_handle_t *pamh, const struct aad_config *cfg,
                                         const char *account, const char *service, int argc,
                                         const char **argv, struct verdict *v)
@@ -490,12 +510,14 @@ static enum aad_status apply_group_plan(pam_handle_t *pamh, const struct aad_con
     const char *writer = cfg->group_writer ? cfg->group_writer : AAD_DEFAULT_GROUP_WRITER;
     enum aad_status st = aad_group_apply(writer, account, &removals, cfg->allow_root, argc, argv,
                                          &log, &done, &v->err);
-    if (st == AAD_OK && done.removed && service != NULL &&
-        aad_strlist_contains(&cfg->group_removal_refuses, service, 0))
+    const char *held = NULL;
+    if (st == AAD_OK && service != NULL &&
+        aad_strlist_contains(&cfg->group_removal_refuses, service, 0) &&
+        (done.removed || (held = process_holds_one_of(&removals)) != NULL))
         st = aad_fail_as(&v->err, AAD_FAILURE_ACCESS_CHANGED,
-                         "group_map took a local group away from %s, whose %s process holds the "
-                         "old groups (group_removal_refuses)",
-                         account, service);
+                         "group_map: %s is no longer in local group %s, which this %s process "
+                         "still holds (group_removal_refuses)",
+                         account, held ? held : "(removed now)", service);
     if (st == AAD_OK && grants.count > 0)
         keep_grants(pamh, cfg, account, &grants);
     aad_group_plan_clear(&removals);
