@@ -84,6 +84,28 @@ attempt "display name instead of an object ID" "Linux-Admins aadadmins" 644 '["L
     "'Linux-Admins' is not an Entra group object ID (display names are refused): line ignored" 0
 attempt "object ID in upper case is the same group" "$UPPER_ID aadadmins" 644 "\$G" 0 \
     "group_map: added $E2E_USER to local group aadadmins (Entra group $ADMINS_GROUP_ID)" 1
+# Verified and in the mapped group, but a later module refuses the login
+# (an expired account, pam_access, pam_nologin): no grant, and no writer.
+printf 'auth required %s helper=%s group_writer=%s config=%s group_map=%s\naccount required pam_deny.so\nsession required %s helper=%s group_writer=%s config=%s group_map=%s\n' \
+    "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$PAM_AAD_WRITER" "$T/pam_aad.conf" "$T/map.case" \
+    "$PAM_AAD_SO" "$PAM_AAD_HELPER" "$PAM_AAD_WRITER" "$T/pam_aad.conf" "$T/map.case" >/etc/pam.d/aadload
+printf '%s aadadmins\n' "$ADMINS_GROUP_ID" >"$T/map.case"
+: >"$T/out"
+stdbuf -o0 pamtester aadload $E2E_USER authenticate acct_mgmt open_session >"$T/out" 2>&1 </dev/null &
+pid=\$!
+code=""
+for n in \$(seq 100); do
+    code=\$(sed -n 's/.*Code: \([A-Z0-9-]*\).*/\1/p' "$T/out" | head -n 1)
+    [ -n "\$code" ] && break
+    sleep 0.1
+done
+emu_ctl POST /control/approve "{\"user_code\":\"\$code\",\"claims\":{\"preferred_username\":\"$E2E_UPN\",\"groups\":[\"$ADMINS_GROUP_ID\"]}}" >/dev/null
+wait \$pid && { echo "FAIL: the login passed pam_deny"; rc=1; }
+if cmp -s /etc/group "$T/group.before" && cmp -s /etc/gshadow "$T/gshadow.before"; then
+    echo "ok: verified and in the group, refused by a later module (pam_deny in account): no grant"
+else
+    echo "FAIL: a login the stack refused got its groups"; rc=1
+fi
 # The lock held by another program (vipw, useradd) for longer than the
 # module's patience with a silent helper (http_timeout 2 + 2 s): the
 # helper keeps the module informed and the addition is made once the lock

@@ -1,7 +1,8 @@
 /* test_groupfile.c - group_map's edits of /etc/group and /etc/gshadow,
  * on temporary copies: membership set as wanted, every other byte kept,
- * both files consistent, nothing created, gid 0 only with allow_root, and
- * concurrent writers under the lock lose no update. */
+ * both files consistent, nothing created, gid 0 only with allow_root,
+ * concurrent writers under the lock lose no update, and a rename that
+ * fails (injected below) leaves both files as they were. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,21 @@
 
 #include "aad_groupfile.h"
 #include "unit_support.h"
+
+/* Fault injection: this definition of renameat is the one the group-file
+ * code linked into this test calls. The renames numbered in fail_renames
+ * (bit 0: the first of an apply) fail with EIO. */
+static unsigned fail_renames;
+static unsigned renames;
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+    if (fail_renames & (1U << renames++)) {
+        errno = EIO;
+        return -1;
+    }
+    return (int)syscall(SYS_renameat, olddirfd, oldpath, newdirfd, newpath);
+}
 
 static char dir[64];
 static char lock_path[128];
@@ -405,10 +423,81 @@ static void test_concurrent_writers_lose_no_update(void **s)
     assert_int_equal(grpck_status(WRITERS), 0);
 }
 
+/* Removes alice from adm (both files change) with the renames in fail
+ * failing; returns the status, err and the groupfile's inconsistency. */
+static enum aad_status remove_alice_failing(unsigned fail, struct aad_error *err,
+                                            int *inconsistent)
+{
+    struct aad_groupfile gf;
+    assert_status(aad_groupfile_open(&gf, dir, lock_path, err), AAD_OK, *err);
+    struct aad_group_change c = {"adm", 0, AAD_GROUP_WRITE_FAILED};
+    renames = 0;
+    fail_renames = fail;
+    enum aad_status st = aad_groupfile_apply(&gf, "alice", &c, 1, 0, err);
+    fail_renames = 0;
+    *inconsistent = gf.inconsistent;
+    aad_groupfile_close(&gf);
+    assert_int_equal(c.outcome, st == AAD_OK ? AAD_GROUP_REMOVED : AAD_GROUP_WRITE_FAILED);
+    return st;
+}
+
+static void test_a_failed_first_rename_changes_nothing(void **s)
+{
+    (void)s;
+    struct aad_error err = {0};
+    int inconsistent = -1;
+    assert_int_equal(remove_alice_failing(1U << 0, &err, &inconsistent), AAD_UNAVAILABLE);
+    assert_int_equal(inconsistent, 0);
+    assert_string_equal(read_text("group"), GROUP_TEXT);
+    assert_string_equal(read_text("gshadow"), GSHADOW_TEXT);
+    assert_int_equal(temp_files_left(), 0);
+}
+
+/* group renamed, gshadow not: the old group goes back, so that gshadow
+ * does not keep granting (sg, newgrp) what group revoked, or the reverse. */
+static void test_a_failed_gshadow_rename_rolls_group_back(void **s)
+{
+    (void)s;
+    struct aad_error err = {0};
+    int inconsistent = -1;
+    assert_int_equal(remove_alice_failing(1U << 1, &err, &inconsistent), AAD_UNAVAILABLE);
+    assert_int_equal(inconsistent, 0);
+    assert_non_null(strstr(err.message, "group rolled back"));
+    assert_string_equal(read_text("group"), GROUP_TEXT);
+    assert_string_equal(read_text("gshadow"), GSHADOW_TEXT);
+    assert_int_equal(temp_files_left(), 0);
+}
+
+static void test_a_failed_roll_back_is_reported_inconsistent(void **s)
+{
+    (void)s;
+    struct aad_error err = {0};
+    int inconsistent = -1;
+    assert_int_equal(remove_alice_failing((1U << 1) | (1U << 2), &err, &inconsistent),
+                     AAD_UNAVAILABLE);
+    assert_int_equal(inconsistent, 1);
+    assert_non_null(strstr(err.message, "INCONSISTENT"));
+}
+
+static void test_without_faults_both_files_change(void **s)
+{
+    (void)s;
+    struct aad_error err = {0};
+    int inconsistent = -1;
+    assert_int_equal(remove_alice_failing(0, &err, &inconsistent), AAD_OK);
+    assert_null(strstr(read_text("group"), "syslog,alice"));
+    assert_null(strstr(read_text("gshadow"), "syslog,alice"));
+    assert_int_equal(temp_files_left(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_a_failed_first_rename_changes_nothing),
+        T(test_a_failed_gshadow_rename_rolls_group_back),
+        T(test_a_failed_roll_back_is_reported_inconsistent),
+        T(test_without_faults_both_files_change),
         T(test_addition_appends_the_account_to_both_files_and_keeps_every_other_byte),
         T(test_removal_drops_only_the_account),
         T(test_nothing_is_written_when_membership_already_matches),
