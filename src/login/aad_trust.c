@@ -188,8 +188,8 @@ static void still_waiting(void *http)
 /* One process fetches while concurrent logins wait for it, then read its
  * result. They wait, blocked, as long as its fetch of that many exchanges
  * may take (each at most http_timeout, plus slack for a loaded host), and
- * tell the module every half http_timeout that they are alive. Without a
- * usable lock, a login fetches on its own. */
+ * tell the module every half http_timeout that they are alive. Past that,
+ * or without a usable lock, a login fetches on its own. */
 static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
                           const struct aad_log *log, const char *name, int exchanges)
 {
@@ -199,8 +199,8 @@ static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
     const char *why = NULL;
     int lock = aad_cache_lock(cfg->cache_dir, name, &how, &why);
     if (lock == AAD_CACHE_LOCK_TIMED_OUT)
-        aad_log(log, LOG_WARNING, "key cache %s/%s: waited %ld ms for another login's fetch",
-                cfg->cache_dir, name, how.timeout_ms);
+        aad_log(log, LOG_WARNING, "key cache %s/%s: waited %ld ms for another login's fetch: "
+                "fetching the signing keys too", cfg->cache_dir, name, how.timeout_ms);
     else if (lock < 0)
         aad_log(log, LOG_DEBUG, "key cache %s/%s not locked: %s", cfg->cache_dir, name, why);
     return lock;
@@ -256,8 +256,9 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
     }
 
     /* Discovery and keys: two exchanges. One fetch in flight per entry: a
-     * login that waited for another's (past that fetch's own bound, or
-     * until it failed) does not ask again. */
+     * login that waited for another's reads its result, or the failure it
+     * left (remembered for FAILURE_MEMORY_S), and does not ask again; only
+     * past that fetch's own bound (a holder stuck) does it fetch itself. */
     int lock = lock_for_fetch(cfg, http, log, name, 2);
     now = (long long)time(NULL);
     if (lock >= 0 || lock == AAD_CACHE_LOCK_TIMED_OUT) {
@@ -277,10 +278,7 @@ enum aad_status aad_trust_load(const struct aad_config *cfg, struct aad_http *ht
     struct fetched f = {0};
     char earlier[sizeof(err->message)];
     enum aad_status st;
-    if (lock == AAD_CACHE_LOCK_TIMED_OUT)
-        st = aad_fail(err, AAD_UNAVAILABLE, "another login's fetch of the signing keys did not "
-                      "end in time");
-    else if (recent_failure(cfg, name, now, earlier, sizeof(earlier)))
+    if (recent_failure(cfg, name, now, earlier, sizeof(earlier)))
         st = aad_fail(err, AAD_UNAVAILABLE, "%s", earlier);
     else if ((st = fetch_all(cfg, http, &f, err)) != AAD_OK && err != NULL)
         remember_failure(cfg, name, now, err->message);

@@ -264,17 +264,23 @@ static unsigned proxy_start(struct child *p)
  * store, the production default). */
 static void session_service(struct session *s, const char *name, int with_ca_file, const char *extra)
 {
-    char path[256], config[256], text[2048];
+    char path[256], config[256], text[2048], user_map[256];
     snprintf(config, sizeof(config), "%s/%s.conf", s->dir, name);
+    /* USER is nobody: above UID_MAX, it is reached through a user_map line. */
+    snprintf(user_map, sizeof(user_map), "%s/user_map", s->dir);
+    snprintf(text, sizeof(text), "%s %s@%s\n", USER, USER, emu_env(s->emu, "DOMAIN"));
+    write_file(user_map, text);
     snprintf(path, sizeof(path), "%s/%s", s->services, name);
     snprintf(text, sizeof(text), "auth required %s helper=%s config=%s\n", PAM_AAD_MODULE,
              PAM_AAD_HELPER, config);
     write_file(path, text);
     snprintf(text, sizeof(text),
              "tenant = %s\nclient_id = %s\nauthority = %s\ndomains = %s\ncache_dir = %s\n"
+             "user_map = %s\nruntime_dir = %s/run\nmax_logins = 1024\n"
              "qr = no\ntimeout = 60\n%s%s%s\n%s\n",
              emu_env(s->emu, "TENANT_ID"), emu_env(s->emu, "CLIENT_ID"), emu_authority(s->emu),
-             emu_env(s->emu, "DOMAIN"), s->cache, with_ca_file ? "ca_file = " : "",
+             emu_env(s->emu, "DOMAIN"), s->cache, user_map, s->dir,
+             with_ca_file ? "ca_file = " : "",
              with_ca_file ? emu_ca_file(s->emu) : "", with_ca_file ? "\n" : "", extra);
     write_file(config, text);
     if (strcmp(name, "bench") == 0)

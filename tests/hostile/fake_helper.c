@@ -193,6 +193,15 @@ int main(void)
         memset(f, 'x', sizeof(f));
         header(f, AAD_WIRE_VERSION, AAD_MSG_LOG, 2, 100);
         send_raw(f, sizeof(f));
+    } else if (strcmp(mode, "loud-log") == 0) {
+        /* LOG_EMERG (which rsyslog writes to every terminal) with a forged
+         * second line, then an ordinary refusal. */
+        const char *loud[] = {"0", "EMERGENCY\npam_aad(sshd:auth): service=sshd result=success"};
+        const char *verdict[] = {"2", "refused", "", "", "", "", ""};
+        if (aad_wire_send(fd, AAD_MSG_LOG, 2, loud) != 0 ||
+            aad_wire_send(fd, AAD_MSG_VERDICT, 7, verdict) != 0)
+            _exit(4);
+        _exit(0);
     } else if (strcmp(mode, "unknown-type") == 0) {
         if (aad_wire_send(fd, 99, 0, NULL) != 0)
             _exit(4);

@@ -212,6 +212,41 @@ static void test_slow_authority_cold_logins_fetch_once(void **state)
     hostile_assert_log_clean(H.emu);
 }
 
+/* An authority slower than http_timeout: the first login's fetch of
+ * discovery times out; the others waited for it and do not ask again (the
+ * failure is remembered), so the tenant sees one discovery request, and
+ * every login is unavailable within about one http_timeout. */
+static void test_authority_slower_than_http_timeout_is_asked_once(void **state)
+{
+    (void)state;
+    char dir[400], fault[128], extra[96];
+    snprintf(dir, sizeof(dir), "%s/slower-cache-%d", H.root, ++H.seq);
+    snprintf(fault, sizeof(fault), "{\"endpoint\":\"discovery\",\"delay_ms\":%ld,\"count\":-1}",
+             slow_timeout_s() * 2000);
+    hostile_fault(fault);
+    snprintf(extra, sizeof(extra), "http_timeout = %ld\ntimeout = 60", slow_timeout_s());
+    struct login_opts o = {.cache_dir = dir, .config_extra = extra};
+    int n = slow_logins();
+    struct login_result r[SLOW_LOGINS];
+    int pid[SLOW_LOGINS];
+    int discovery = emu_stat(H.emu, "discovery");
+    long long start = aad_monotonic_ms();
+    for (int i = 0; i < n; i++) {
+        pid[i] = hostile_spawn(&o, &r[i]);
+        assert_true(pid[i] > 0);
+    }
+    for (int i = 0; i < n; i++)
+        hostile_wait(pid[i], 60000 * H.time_factor, start, &r[i]);
+    int asked = emu_stat(H.emu, "discovery") - discovery;
+    print_message("%d logins: %d discovery requests, %lld ms\n", n, asked,
+                  (long long)(aad_monotonic_ms() - start));
+    assert_int_equal(asked, 1);
+    for (int i = 0; i < n; i++)
+        hostile_expect(&r[i], PAM_AUTHINFO_UNAVAIL,
+                       (2 * slow_timeout_s() + 2) * 1000 + 2000);
+    assert_true(count(hostile_syslog(), "another login's fetch") >= 1);
+}
+
 static void test_waiting_for_a_slow_fetch_does_not_poll(void **state)
 {
     (void)state;
@@ -707,6 +742,22 @@ static void test_helper_success_for_another_account(void **state)
     fake_case("other-account", PAM_AUTH_ERR, FAST_MS, "helper: success for another account");
 }
 
+/* A helper (taken over, say) may not reach syslog with more than "error",
+ * nor forge a line of its own. */
+static void test_helper_log_lines_are_clamped(void **state)
+{
+    (void)state;
+    fake_case("loud-log", PAM_AUTH_ERR, FAST_MS, "refused");
+    const char *log = hostile_syslog();
+    const char *line = strstr(log, "EMERGENCY");
+    assert_non_null(line);
+    /* LOG_AUTHPRIV|LOG_ERR (83), never LOG_EMERG (80) */
+    assert_non_null(strstr(log, "<83> pam_aad("));
+    assert_null(strstr(log, "<80> "));
+    /* the forged line stays inside the helper's own, its newline replaced */
+    assert_non_null(strstr(line, "EMERGENCY?pam_aad(sshd:auth): service=sshd result=success"));
+}
+
 static void test_caller_killed_at_prompt_ends_helper(void **state)
 {
     (void)state;
@@ -757,6 +808,7 @@ int main(int argc, char **argv)
         T(test_parallel_logins_share_one_cache),
         T(test_slow_authority_cold_logins_fetch_once),
         T(test_waiting_for_a_slow_fetch_does_not_poll),
+        T(test_authority_slower_than_http_timeout_is_asked_once),
         T(test_read_only_cache_dir_still_logs_in),
         T(test_full_cache_dir_still_logs_in),
         T(test_emulator_killed_before_keys),
@@ -784,6 +836,7 @@ int main(int argc, char **argv)
         T(test_helper_crashes),
         T(test_helper_crashes_after_the_code),
         T(test_helper_success_for_another_account),
+        T(test_helper_log_lines_are_clamped),
         T(test_caller_killed_at_prompt_ends_helper),
     };
 #undef T

@@ -39,8 +39,24 @@ void harness_stop(struct harness *h)
         fprintf(stderr, "harness: could not remove %s\n", h->dir);
 }
 
+/* The test account is nobody (it exists everywhere): above UID_MAX, it is
+ * reachable only through a user_map line naming it. */
+static void write_user_map(struct harness *h, char *path, size_t size)
+{
+    snprintf(path, size, "%s.user_map", h->config);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        perror(path);
+        abort();
+    }
+    fprintf(f, "%s %s@%s\n", TEST_ACCOUNT, TEST_ACCOUNT, emu_env(h->emu, "DOMAIN"));
+    fclose(f);
+}
+
 void harness_write_config(struct harness *h, const char *extra_lines)
 {
+    char user_map[400];
+    write_user_map(h, user_map, sizeof(user_map));
     int fd = open(h->config, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (f == NULL) {
@@ -54,6 +70,7 @@ void harness_write_config(struct harness *h, const char *extra_lines)
             "authority = %s\n"
             "ca_file = %s\n"
             "domains = %s\n"
+            "user_map = %s\n"
             "cache_dir = %s\n"
             "http_timeout = 5\n"
             "timeout = 60\n"
@@ -61,7 +78,7 @@ void harness_write_config(struct harness *h, const char *extra_lines)
             "wait_for_enter = no\n"
             "%s\n",
             emu_env(h->emu, "TENANT_ID"), emu_env(h->emu, "CLIENT_ID"), emu_authority(h->emu),
-            emu_ca_file(h->emu), emu_env(h->emu, "DOMAIN"), h->cache_dir,
+            emu_ca_file(h->emu), emu_env(h->emu, "DOMAIN"), user_map, h->cache_dir,
             extra_lines ? extra_lines : "");
     fclose(f);
 }

@@ -136,6 +136,11 @@ static void test_declined_sign_in_is_denied(void **state)
     struct aad_error err = {0};
     assert_int_equal(login_as(h, TEST_ACCOUNT, &id, NULL, &err), AAD_DENIED);
     assert_non_null(strstr(err.message, "declined"));
+    /* What Entra said with it reaches the log line: code, trace, correlation. */
+    assert_int_equal(err.aadsts, 65004);
+    assert_non_null(strstr(err.message, "AADSTS65004"));
+    assert_non_null(strstr(err.message, "Trace ID"));
+    assert_non_null(strstr(err.message, "Correlation ID"));
     aad_identity_clear(&id);
 }
 
@@ -358,6 +363,46 @@ static void test_approved_poll_returns_tokens(void **state)
     polling_stop(&p);
 }
 
+/* The user presses Enter again and again (every 100 ms): polls still come
+ * no closer than the interval, 2 s here; after a slow_down, 7 s. */
+static int enter_all_the_time(void *ctx, int64_t until_ms, long seconds_left)
+{
+    (void)ctx;
+    (void)seconds_left;
+    int64_t soon = aad_monotonic_ms() + 100;
+    aad_sleep_until_ms(soon < until_ms ? soon : until_ms);
+    return 1;
+}
+
+static long polls_in(struct harness *h, struct polling *p, long window_ms, const char *first_fault)
+{
+    struct aad_error err = {0};
+    if (first_fault != NULL)
+        fault(h, first_fault);
+    p->poller.interval_s = 2;
+    p->poller.deadline_ms = aad_monotonic_ms() + window_ms;
+    assert_int_equal(aad_poller_run(&p->poller, enter_all_the_time, NULL, &p->tokens, &err),
+                     AAD_DENIED);
+    return p->poller.polls;
+}
+
+static void test_enter_never_polls_closer_than_the_interval(void **state)
+{
+    struct polling p;
+    polling_start(*state, &p);
+    assert_int_equal(polls_in(*state, &p, 2200, NULL), 2); /* at 0 s and 2 s */
+    polling_stop(&p);
+}
+
+static void test_enter_after_slow_down_waits_the_raised_interval(void **state)
+{
+    struct polling p;
+    polling_start(*state, &p);
+    assert_int_equal(polls_in(*state, &p, 4000, "{\"endpoint\":\"token\",\"error\":\"slow_down\"}"), 1);
+    assert_int_equal(p.poller.interval_s, 7);
+    polling_stop(&p);
+}
+
 static void test_overall_timeout_is_denied(void **state)
 {
     struct harness *h = *state;
@@ -394,6 +439,8 @@ int main(void)
         T(test_one_server_error_is_retried),
         T(test_repeated_server_errors_are_unavailable),
         T(test_approved_poll_returns_tokens),
+        T(test_enter_never_polls_closer_than_the_interval),
+        T(test_enter_after_slow_down_waits_the_raised_interval),
         T(test_overall_timeout_is_denied),
 #undef T
     };
