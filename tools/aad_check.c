@@ -32,6 +32,13 @@ static const char *const not_checked[] = {
     "with 'aad-login USER'.",
 };
 
+/* Only a token shows what the groups claim carries (admin guide, section 15). */
+static const char *const groups_claim_unchecked =
+    "the format of the token's groups claim: group_map and allowed_groups need object IDs "
+    "(the app registration's groups claim emitting 'Group ID'); names (sAMAccountName, "
+    "display names) would let anyone who may create a group match an object ID by naming a "
+    "group after it.";
+
 static double ms_since(int64_t start)
 {
     return (double)(aad_monotonic_ms() - start);
@@ -420,6 +427,10 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
     for (size_t i = 0; i < sizeof(not_checked) / sizeof(not_checked[0]); i++) {
         note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);
         json_array_append_new(unseen, json_string(not_checked[i]));
+    }
+    if (cfg->group_map != NULL || cfg->allowed_groups.count > 0) {
+        note(&r, "not checked", CHECK_INFO, groups_claim_unchecked, NULL);
+        json_array_append_new(unseen, json_string(groups_claim_unchecked));
     }
     aad_check_report_set(&r, "not_checked", unseen);
     return aad_check_report_finish(&r);

@@ -167,11 +167,12 @@ static enum aad_status program_argument(char **field, const char *arg, const cha
                                         struct aad_error *err)
 {
     const char *path = strchr(arg, '=') + 1;
+    char name[16];
+    snprintf(name, sizeof(name), "%.*s", (int)(path - arg), arg);
     free(*field);
     *field = strdup(path);
     if (*field == NULL || path[0] != '/')
-        return aad_fail(err, AAD_CONFIG_ERROR, "%s: %.*s needs an absolute path", where,
-                        (int)(path - arg), arg);
+        return aad_fail(err, AAD_CONFIG_ERROR, "%s: %s needs an absolute path", where, name);
     return AAD_OK;
 }
 

@@ -49,8 +49,8 @@ enum aad_status aad_slots_take(const char *runtime_dir, long max_host, long max_
                  ? aad_fail_as(err, AAD_FAILURE_BUSY,
                                "%ld logins are running on this host already (max_logins)",
                                max_host)
-                 : aad_fail(err, AAD_UNAVAILABLE,
-                            "cannot count the logins running (%ld at most): %m", max_host);
+                 : aad_fail(err, AAD_UNAVAILABLE, "cannot count the logins running (%ld at most): %s",
+                            max_host, strerror(errno));
     if (st == AAD_OK && invoker != 0) {
         s->user_fd = open_slots(dir, "per-user");
         /* uid's own range: uid * max_per_user, a sparse file. */
@@ -61,8 +61,8 @@ enum aad_status aad_slots_take(const char *runtime_dir, long max_host, long max_
                                    "uid %lu runs %ld logins already (max_logins_per_user)",
                                    (unsigned long)invoker, max_per_user)
                      : aad_fail(err, AAD_UNAVAILABLE,
-                                "cannot count the logins of uid %lu (%ld at most): %m",
-                                (unsigned long)invoker, max_per_user);
+                                "cannot count the logins of uid %lu (%ld at most): %s",
+                                (unsigned long)invoker, max_per_user, strerror(errno));
     }
     close(dir);
     return st;

@@ -207,9 +207,9 @@ static int lock_for_fetch(const struct aad_config *cfg, struct aad_http *http,
 }
 
 /* "keys-<hash>.failed.json": when the last fetch failed, and why. */
-static void failure_name(const char *name, char *out, size_t size)
+static void failure_name(const char *name, char *failed, size_t room)
 {
-    snprintf(out, size, "%.*s.failed.json", (int)(strlen(name) - strlen(".json")), name);
+    snprintf(failed, room, "%.*s.failed.json", (int)(strlen(name) - strlen(".json")), name);
 }
 
 static void remember_failure(const struct aad_config *cfg, const char *name, long long now,
