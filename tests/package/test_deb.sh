@@ -114,6 +114,7 @@ want() {
 want -rw-r--r-- root/root "usr/lib/$MA/security/pam_aad.so"
 want -rwxr-xr-x root/root usr/bin/aad-login
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_helper
+want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_group_writer
 want -rw------- root/root etc/security/pam_aad.conf
 want drwx------ root/root var/cache/pam_aad/
 want -rw-r--r-- root/root usr/share/man/man8/pam_aad.8.gz
@@ -135,8 +136,8 @@ ROOT="$T/root"
 dpkg-deb -x "$DEB" "$ROOT"
 MODULE="$ROOT/usr/lib/$MA/security/pam_aad.so"
 exports=$(nm -D --defined-only "$MODULE" | awk 'NF == 3 { print $3 }' | sort | tr '\n' ' ')
-if [ "$exports" = "pam_sm_authenticate pam_sm_setcred " ]; then
-    ok "pam_aad.so exports pam_sm_authenticate and pam_sm_setcred only"
+if [ "$exports" = "pam_sm_authenticate pam_sm_close_session pam_sm_open_session pam_sm_setcred " ]; then
+    ok "pam_aad.so exports pam_sm_authenticate, pam_sm_setcred and the session pair only"
 else
     fail "pam_aad.so exports: $exports"
 fi
@@ -189,7 +190,9 @@ else
     fail "packaged aad-login --check failed: $out"
 fi
 echo "$out" | sed 's/^/     /'
-out=$("$AAD_LOGIN" --config "$CFG" nobody 2>&1 </dev/null) && st=0 || st=$?
+# nobody is above UID_MAX: reachable only through a user_map line naming it.
+echo "nobody nobody@contoso.example" >"$T/user_map"
+out=$("$AAD_LOGIN" --config "$CFG" -o "user_map=$T/user_map" nobody 2>&1 </dev/null) && st=0 || st=$?
 if [ "$st" = 1 ]; then
     ok "packaged aad-login refuses another account's identity (exit 1: $(echo "$out" | tail -1))"
 else
@@ -278,6 +281,38 @@ else echo "ok   pam-auth-update --package --remove aad (prerm) takes it out agai
 exit \$r
 SH
     if unshare --mount --propagation private sh "$N/scenario.sh"; then :; else rc=1; fi
+
+    # The postinst, twice, on a private copy of /etc (adduser renames files
+    # next to /etc/passwd, which a bind mount of the file alone would not
+    # allow) and of the cache directory.
+    P="$T/postinst"
+    mkdir -p "$P/etc" "$P/cache"
+    cp -a /etc/. "$P/etc/"
+    cat >"$P/scenario.sh" <<SH
+set -u
+mount --make-rprivate / 2>/dev/null || true
+mount --bind "$P/etc" /etc
+mkdir -p /var/cache/pam_aad 2>/dev/null || true
+mount --bind "$P/cache" /var/cache/pam_aad
+export DEBIAN_FRONTEND=noninteractive
+r=0
+sh "$T/ctrl/postinst" configure >"$P/out" 2>&1 && sh "$T/ctrl/postinst" configure >>"$P/out" 2>&1 ||
+    { echo "FAIL: the postinst failed:"; cat "$P/out"; r=1; }
+entry=\$(getent passwd _pam_aad || true)
+uid=\$(echo "\$entry" | cut -d: -f3)
+case "\$entry" in
+*:/nonexistent:/usr/sbin/nologin) if [ "\$uid" -lt 1000 ]; then
+        echo "ok   postinst: the system account _pam_aad (\$entry)"
+    else echo "FAIL: _pam_aad is not a system account: \$entry"; r=1; fi ;;
+*) echo "FAIL: postinst made no _pam_aad account: [\$entry]"; r=1 ;;
+esac
+[ "\$(grep -c '^_pam_aad:' /etc/passwd)" = 1 ] || { echo "FAIL: _pam_aad twice"; r=1; }
+if [ "\$(stat -c '%U %a' /var/cache/pam_aad)" = "_pam_aad 700" ]; then
+    echo "ok   postinst: /var/cache/pam_aad is _pam_aad's, mode 0700"
+else echo "FAIL: /var/cache/pam_aad is \$(stat -c '%U %a' /var/cache/pam_aad)"; r=1; fi
+exit \$r
+SH
+    if unshare --mount --propagation private sh "$P/scenario.sh"; then :; else rc=1; fi
 fi
 
 if [ "$rc" = 0 ]; then
