@@ -154,21 +154,30 @@ int confine_helper(const struct aad_config *cfg, struct confine_report *report,
 {
     memset(report, 0, sizeof(*report));
     struct helper_identity id;
+    int64_t t0 = aad_monotonic_us();
     identity_lookup(&id);
     uint16_t ports[4];
     size_t n = confine_login_ports(cfg, ports, 4);
     *step = "the cache directory";
     if (identity_prepare_cache(&id, cfg->cache_dir) != 0)
         return -1;
+    int64_t t1 = aad_monotonic_us();
     *step = "Landlock";
     if (landlock_confine_helper(cfg->cache_dir, ports, n, &report->landlock) != 0)
         return -1;
+    int64_t t2 = aad_monotonic_us();
     *step = "giving up root";
     if (identity_drop(&id) != 0)
         return -1;
+    int64_t t3 = aad_monotonic_us();
     identity_describe(&id, report->identity, sizeof(report->identity));
     *step = "seccomp";
     report->seccomp = confine_syscalls();
+    int64_t t4 = aad_monotonic_us();
+    report->cache_ms = (double)(t1 - t0) / 1e3;
+    report->landlock_ms = (double)(t2 - t1) / 1e3;
+    report->drop_ms = (double)(t3 - t2) / 1e3;
+    report->seccomp_ms = (double)(t4 - t3) / 1e3;
     return report->seccomp < 0 ? -1 : 0;
 }
 

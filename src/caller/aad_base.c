@@ -252,9 +252,14 @@ char *aad_base64url_encode(const unsigned char *in, size_t len)
 
 int64_t aad_monotonic_ms(void)
 {
+    return aad_monotonic_us() / 1000;
+}
+
+int64_t aad_monotonic_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void aad_sleep_until_ms(int64_t until_ms)

@@ -111,6 +111,8 @@ char *aad_base64url_encode(const unsigned char *in, size_t len);
 
 /* Milliseconds of CLOCK_MONOTONIC: for deadlines that must not move with the wall clock. */
 int64_t aad_monotonic_ms(void);
+/* The same in microseconds (for measurements). */
+int64_t aad_monotonic_us(void);
 
 /* Sleeps until the CLOCK_MONOTONIC time until_ms (as aad_monotonic_ms). */
 void aad_sleep_until_ms(int64_t until_ms);
