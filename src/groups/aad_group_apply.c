@@ -41,7 +41,7 @@ static enum aad_status run_writer(const char *writer, const char *account,
     fields[n++] = wants;
     for (int i = 0; i < argc && n < AAD_WIRE_MAX_FIELDS; i++)
         fields[n++] = argv[i];
-    struct aad_wire_msg msg;
+    struct aad_wire_msg msg = {0};
     enum aad_wire_result res = AAD_WIRE_IO_ERROR;
     if (aad_wire_send(proc.fd, AAD_MSG_GROUPS_SET, n, fields) == 0)
         res = aad_wire_recv(proc.fd, aad_monotonic_ms() + REPLY_WAIT_MS, &msg);

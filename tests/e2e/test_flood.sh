@@ -38,11 +38,12 @@ set -eu
 rc=0
 emu_ctl POST /control/stats/reset >/dev/null
 device_codes() { emu_ctl GET /control/stats | sed -n 's/.*"devicecode": *\([0-9]*\).*/\1/p'; }
-# helpers whose parent's real uid is \$1 (our su processes), or which descend
-# from our sshd (\$2: its pid)
+# processes of program \${PROGRAM:-pam_aad_helper} whose parent's real uid
+# is \$2 (\$1 = uid: our su processes), or which descend from our sshd (\$1 =
+# sshd, \$2: its pid); other tests may run helpers of their own meanwhile
 helpers_of() {
     n=0
-    for p in \$(pgrep -f '^pam_aad_helper\$' || true); do
+    for p in \$(pgrep -f "^\${PROGRAM:-pam_aad_helper}\$" || true); do
         parent=\$(ps -o ppid= -p "\$p" | tr -d ' ')
         [ -n "\$parent" ] || continue
         if [ "\$1" = uid ]; then
@@ -94,7 +95,7 @@ codes=\$(device_codes)
 echo "ssh flood: \$ssh_helpers helpers for $SSH_FLOOD clients, \$su_helpers for su (max_logins = $MAX_LOGINS), \$codes device codes in all"
 [ \$((ssh_helpers + su_helpers)) -le $MAX_LOGINS ] || { echo "FAIL: more than $MAX_LOGINS helpers"; rc=1; }
 [ "\$codes" -le $MAX_LOGINS ] || { echo "FAIL: \$codes device-code requests"; rc=1; }
-writers=\$(pgrep -fc '^pam_aad_group_writer\$' || true)
+writers=\$((\$(PROGRAM=pam_aad_group_writer helpers_of uid $FLOODER_UID) + \$(PROGRAM=pam_aad_group_writer helpers_of sshd "\$sshd_pid")))
 files=\$(ls -a /etc | grep -c '\.pam_aad\.' || true)
 echo "group writers: \$writers, pam_aad files in /etc: \$files"
 [ "\$writers" = 0 ] && [ "\$files" = 0 ] || { echo "FAIL: writers or files in /etc"; rc=1; }
