@@ -42,6 +42,12 @@ struct aad_config {
     char *graph_endpoint;     /* https://graph.microsoft.com or a national cloud's */
     char *client_certificate; /* PEM certificate registered for the app */
     char *client_key;         /* its private key: root-only */
+    /* aad-login sync: the members of these Entra groups become local
+     * accounts (libnss-extrausers), with uids derived into the range. */
+    struct aad_strlist provision_groups;
+    long provision_uid_min, provision_uid_max;
+    char *provision_shell;
+    long provision_grace_days; /* locked accounts are removed after this */
 };
 
 /* Loads the configuration: the file named by a `config=PATH` argument (or

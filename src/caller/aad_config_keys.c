@@ -53,6 +53,11 @@ static const struct key_spec keys[] = {
     {"graph_endpoint", K_STRING, OFF(graph_endpoint), 0, 0},
     {"client_certificate", K_STRING, OFF(client_certificate), 0, 0},
     {"client_key", K_STRING, OFF(client_key), 0, 0},
+    {"provision_groups", K_LIST, OFF(provision_groups), 0, 0},
+    {"provision_uid_min", K_NUMBER, OFF(provision_uid_min), 1, AAD_CONFIG_MAX_UID},
+    {"provision_uid_max", K_NUMBER, OFF(provision_uid_max), 1, AAD_CONFIG_MAX_UID},
+    {"provision_shell", K_STRING, OFF(provision_shell), 0, 0},
+    {"provision_grace_days", K_NUMBER, OFF(provision_grace_days), 0, 3650},
 };
 #undef OFF
 
