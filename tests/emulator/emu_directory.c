@@ -202,18 +202,19 @@ static enum MHD_Result transitive_members(struct graph_call *g, const char *gid,
     return graph_send(g, 200, resp, false);
 }
 
-/* Delta links and page tokens: "<group>.<from seq>.<offset>.<to seq>",
- * from 0 meaning the initial round (every current member). */
-static int parse_token(const char *s, char *gid, size_t *from, size_t *offset, size_t *to)
+/* Delta links and page tokens: "<group>.<round>.<offset>.<to seq>", where
+ * round 0 is the initial round (every current member) and round N + 1 the
+ * changes from sequence number N. */
+static int parse_token(const char *s, char *gid, size_t *round, size_t *offset, size_t *to)
 {
     char g[41];
-    unsigned long f, o, t;
+    unsigned long r, o, t;
     char extra;
-    if (!s || sscanf(s, "%40[0-9a-f-].%lx.%lx.%lx%c", g, &f, &o, &t, &extra) != 4 ||
+    if (!s || sscanf(s, "%40[0-9a-f-].%lx.%lx.%lx%c", g, &r, &o, &t, &extra) != 4 ||
         !is_guid_text(g))
         return -1;
     memcpy(gid, g, 37); /* a GUID: 36 characters and the NUL */
-    *from = f;
+    *round = r;
     *offset = o;
     *to = t;
     return 0;
@@ -230,16 +231,17 @@ static enum MHD_Result groups_delta(struct graph_call *g)
 {
     struct emu_directory *d = g->emu->directory;
     char gid[37] = "";
-    size_t from = 0, offset = 0, to = 0;
+    size_t round = 0, offset = 0, to = 0;
     const char *dt = query(g, "$deltatoken"), *st = query(g, "$skiptoken");
     const char *filter = query(g, "$filter");
     bool latest = dt && !strcmp(dt, "latest");
     if (dt && !latest) {
-        if (parse_token(dt, gid, &from, &offset, &to) != 0 || offset != 0)
+        size_t unused;
+        if (parse_token(dt, gid, &unused, &offset, &to) != 0 || offset != 0)
             return expired_token(g);
-        from = to;
+        round = to + 1;
     } else if (st) {
-        if (parse_token(st, gid, &from, &offset, &to) != 0)
+        if (parse_token(st, gid, &round, &offset, &to) != 0)
             return expired_token(g);
     } else {
         /* Only the form the sync uses: one group by its id. */
@@ -256,24 +258,24 @@ static enum MHD_Result groups_delta(struct graph_call *g)
     pthread_mutex_lock(&g->emu->lock);
     bool known = json_object_get(d->groups, gid) != NULL;
     size_t now = d->nchanges;
-    if (!dt && !st)
-        to = now; /* the initial round's snapshot */
-    if (dt && !latest)
-        to = now;
-    if (from > to || to > now) {
+    if (!st)
+        to = now; /* this round's snapshot */
+    if ((round > 0 && round - 1 > to) || to > now) {
         pthread_mutex_unlock(&g->emu->lock);
         return expired_token(g);
     }
     /* What to report: every member (initial round) or the net change of
-     * each member since `from` (the last change of a member wins). */
+     * each member since the round's start (a member's last change wins). */
     json_t *net = json_object();
-    if (!latest && from == 0 && !dt) {
+    if (latest) {
+        /* nothing: only the link */
+    } else if (round == 0) {
         const char *oid;
         json_t *v;
         json_object_foreach(json_object_get(d->groups, gid), oid, v)
             json_object_set_new(net, oid, json_false());
-    } else if (!latest) {
-        for (size_t i = from; i < to; i++) {
+    } else {
+        for (size_t i = round - 1; i < to; i++) {
             if (!strcmp(d->changes[i].group, gid)) {
                 json_object_del(net, d->changes[i].oid); /* keeps the order of the last */
                 json_object_set_new(net, d->changes[i].oid, json_boolean(d->changes[i].removed));
@@ -311,11 +313,11 @@ static enum MHD_Result groups_delta(struct graph_call *g)
     if (next < total)
         json_object_set_new(resp, "@odata.nextLink",
                             json_sprintf("%s/v1.0/groups/delta?$skiptoken=%s.%zx.%zx.%zx",
-                                         g->emu->graph_base, gid, from, next, to));
+                                         g->emu->graph_base, gid, round, next, to));
     else
         json_object_set_new(resp, "@odata.deltaLink",
-                            json_sprintf("%s/v1.0/groups/delta?$deltatoken=%s.%zx.0.%zx",
-                                         g->emu->graph_base, gid, to, to));
+                            json_sprintf("%s/v1.0/groups/delta?$deltatoken=%s.0.0.%zx",
+                                         g->emu->graph_base, gid, to));
     snprintf(g->note, sizeof g->note, "delta %zu..%zu of %zu", offset, next, total);
     return graph_send(g, 200, resp, false);
 }
