@@ -65,14 +65,17 @@ static int exit_of(const struct aad_error *err)
     }
 }
 
-static void print_change(const struct aad_sync_change *c, int dry_run)
+/* --dry-run: one line a change, on stdout. */
+static void print_change(const struct aad_sync_change *c)
 {
-    printf("%s%-6s %-20s uid %-10lu %s%s%s\n", dry_run ? "would " : "",
-           aad_sync_change_name(c->kind), c->name[0] ? c->name : "-", c->uid, c->upn,
-           c->why[0] ? ": " : "", c->why);
+    char uid[24] = "-";
+    if (c->uid != 0)
+        snprintf(uid, sizeof(uid), "%lu", c->uid);
+    printf("would %-6s %-20s uid %-10s %s%s%s\n", aad_sync_change_name(c->kind),
+           c->name[0] ? c->name : "-", uid, c->upn, c->why[0] ? ": " : "", c->why);
 }
 
-/* The log line for each change the administrator must know of. */
+/* A run: one log line a change (the journal of the timer's service). */
 static void log_change(const struct aad_log *log, const struct aad_sync_change *c)
 {
     switch (c->kind) {
@@ -87,7 +90,10 @@ static void log_change(const struct aad_log *log, const struct aad_sync_change *
         break;
     case AAD_SYNC_ADD:
         if (c->why[0] != '\0')
-            aad_log(log, LOG_WARNING, "added %s with uid %lu: %s", c->name, c->uid, c->why);
+            aad_log(log, LOG_WARNING, "added %s with uid %lu (%s): %s", c->name, c->uid, c->upn,
+                    c->why);
+        else
+            aad_log(log, LOG_INFO, "added %s with uid %lu (%s)", c->name, c->uid, c->upn);
         break;
     case AAD_SYNC_REMOVE:
         aad_log(log, LOG_NOTICE,
@@ -95,6 +101,8 @@ static void log_change(const struct aad_log *log, const struct aad_sync_change *
                 "which is never given to anyone else", c->name, c->uid, c->uid);
         break;
     case AAD_SYNC_UNLOCK:
+        aad_log(log, LOG_INFO, "unlocked %s (uid %lu, %s): a member again, enabled", c->name,
+                c->uid, c->upn);
         break;
     }
 }
@@ -121,8 +129,10 @@ static void record_run(json_t *state, long long now, const struct aad_sync_plan 
                             (json_int_t)counts[AAD_SYNC_REMOVE], "skipped_count",
                             (json_int_t)counts[AAD_SYNC_SKIP], "requests", (json_int_t)requests,
                             "skipped", skipped);
-    if (run != NULL && err->status != AAD_OK)
+    if (run != NULL && err->status != AAD_OK) {
         json_object_set_new(run, "error", json_string(err->message));
+        json_object_set_new(run, "kind", json_string(aad_failure_name(err->kind)));
+    }
     json_object_set_new(state, "last_run", run);
 }
 
@@ -157,7 +167,7 @@ static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state
         aad_log(log, LOG_DEBUG, "group %s: %zu members", gid,
                 json_object_size(json_object_get(group, "members")));
     }
-    *requests = g.requests + (token.access_token != NULL ? 1 : 0);
+    *requests = g.requests;
     aad_app_token_clear(&token);
     aad_http_free(http);
     if (st == AAD_OK) {
@@ -207,8 +217,10 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
     if (st == AAD_OK)
         st = read_and_plan(cfg, state, &log, now, &plan, &requests, &err);
     for (size_t i = 0; st == AAD_OK && i < plan.count; i++) {
-        print_change(&plan.items[i], o->dry_run);
-        log_change(&log, &plan.items[i]);
+        if (o->dry_run)
+            print_change(&plan.items[i]);
+        else
+            log_change(&log, &plan.items[i]);
     }
     if (st == AAD_OK && !o->dry_run) {
         /* The files are made from the state: saved first, a failed write

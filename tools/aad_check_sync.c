@@ -93,12 +93,17 @@ static void check_last_run(struct aad_check_report *r, const json_t *state)
     if (gmtime_r(&t, &tm) != NULL)
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
     if (!json_is_true(json_object_get(run, "ok"))) {
-        const char *error = aad_json_string(run, "error");
+        const char *error = aad_json_string(run, "error"), *kind = aad_json_string(run, "kind");
+        int config = kind != NULL && (strcmp(kind, aad_failure_name(AAD_FAILURE_BAD_CONFIG)) == 0 ||
+                                      strcmp(kind, aad_failure_name(AAD_FAILURE_HOST_MISCONFIGURED)) == 0);
         snprintf(message, sizeof(message), "the last run (%s) failed and changed nothing: %s",
                  when, error ? error : "no reason recorded");
-        item(r, "last sync", CHECK_FAIL, AAD_UNAVAILABLE, "sync_failed", message,
-             "journalctl -u pam_aad-sync.service shows each run; aad-login sync --dry-run "
-             "tries again without writing.");
+        item(r, "last sync", CHECK_FAIL, config ? AAD_CONFIG_ERROR : AAD_UNAVAILABLE,
+             config ? "sync_refused" : "sync_failed", message,
+             config ? "Fix what the message names (a Graph permission of the application, a "
+                      "group ID), then run aad-login sync --dry-run."
+                    : "journalctl -u pam_aad-sync.service shows each run; aad-login sync "
+                      "--dry-run tries again without writing.");
         return;
     }
     snprintf(message, sizeof(message),
