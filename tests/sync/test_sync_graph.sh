@@ -1,0 +1,98 @@
+#!/bin/sh
+# aad-login sync against the emulator's Microsoft Graph, without root: the
+# files go to a scratch directory (--files-dir, --state-dir). Each check
+# is one behaviour of doc/aad-login.1 "sync".
+. "${top_srcdir:-.}/tests/sync/sync-lib.sh"
+sync_require
+sync_setup
+
+echo "# a first sync: every member becomes an account; a local name is skipped"
+sync_add "$OID_ALICE" "Alice@$DOMAIN" true
+sync_add "$OID_BOB" "bob@$DOMAIN" true
+sync_add "$OID_ROOT" "root@$DOMAIN" true
+run_sync >"$T/out" 2>"$T/err"
+check "first sync exits 0" test "$RC" = 0
+check "alice's passwd line: uid from the oid, home, shell" \
+    grep -qx "alice:x:$UID_ALICE:$UID_ALICE:Alice@$DOMAIN:/home/alice:/bin/bash" "$T/files/passwd"
+check "alice's password is locked (!) in shadow" grep -qx "alice:!:::::::" "$T/files/shadow"
+check "alice's own group" grep -qx "alice:x:$UID_ALICE:" "$T/files/group"
+check "root (a local name) is not shadowed" sh -c "! grep -q '^root:' '$T/files/passwd'"
+check "the skip is logged with its reason" grep -q "skipped root@$DOMAIN.*already exists" "$T/err"
+check "the summary counts them" grep -q "2 accounts: 2 added, 0 locked, 0 unlocked, 0 removed, 1 skipped" "$T/out"
+
+echo "# --dry-run prints the changes and writes nothing"
+sync_add "$OID_CAROL" "carol@$DOMAIN" true
+cp "$T/files/passwd" "$T/passwd.before"; cp "$T/state/sync.json" "$T/state.before"
+run_sync --dry-run >"$T/out" 2>"$T/err"
+check "dry run exits 0" test "$RC" = 0
+check "dry run prints the addition" grep -q "^would add    carol " "$T/out"
+check "dry run leaves passwd as it was" cmp -s "$T/passwd.before" "$T/files/passwd"
+check "dry run leaves the state as it was" cmp -s "$T/state.before" "$T/state/sync.json"
+
+echo "# a delta sync costs what changed, not the size of the group"
+emu_ctl POST /control/graph/user "{\"id\":\"$OID_BOB\",\"accountEnabled\":false}" >/dev/null
+emu_ctl POST /control/stats/reset >/dev/null
+run_sync >"$T/out" 2>"$T/err"
+check "delta sync exits 0" test "$RC" = 0
+check "carol added by the delta" grep -q "^carol:x:" "$T/files/passwd"
+# the delta query, carol's details, the disabled members: 3 Graph requests
+check "delta sync: 3 Graph requests" test "$(graph_requests)" = 3
+check "bob, disabled in Entra ID, is locked: nologin shell" \
+    grep -q "^bob:x:.*:/usr/sbin/nologin$" "$T/files/passwd"
+check "bob's account is expired in shadow" grep -qx "bob:!::::::1:" "$T/files/shadow"
+check "the lock is logged, sessions left to the administrator" \
+    grep -q "locked bob .*disabled in Entra ID.*left to the administrator" "$T/err"
+
+echo "# removed from the group: locked; enabled again and back: unlocked"
+sync_remove "$OID_ALICE"
+run_sync >"$T/out" 2>"$T/err"
+check "alice, removed from the group, is locked" grep -q "locked alice .*no longer in provision_groups" "$T/err"
+check "alice's uid stays with her while locked" grep -q "^alice:x:$UID_ALICE:" "$T/files/passwd"
+emu_ctl POST /control/graph/user "{\"id\":\"$OID_BOB\",\"accountEnabled\":true}" >/dev/null
+run_sync >"$T/out" 2>"$T/err"
+check "bob, enabled again, is unlocked" grep -q "^bob:x:.*:/bin/bash$" "$T/files/passwd"
+
+echo "# after the grace period the line goes, the uid is never reused"
+run_sync -o provision_grace_days=0 >"$T/out" 2>"$T/err"
+check "alice's lines are removed after provision_grace_days" \
+    sh -c "! grep -q '^alice:' '$T/files/passwd' '$T/files/shadow' '$T/files/group'"
+check "her uid is retired for her" jq -e ".retired[\"$UID_ALICE\"] == \"$OID_ALICE\"" "$T/state/sync.json"
+
+echo "# Graph's 403: the missing permission, named; nothing changes"
+cp "$T/files/passwd" "$T/passwd.before"
+sync_add "$OID_DAVE" "dave@$DOMAIN" true
+emu_ctl POST /control/graph/directory '{"app_roles":["GroupMember.Read.All"]}' >/dev/null
+run_sync >"$T/out" 2>"$T/err"
+check "without User.Read.All: exit 1" test "$RC" = 1
+check "without User.Read.All: the message names it" grep -q "needs the permission User.Read.All" "$T/err"
+emu_ctl POST /control/graph/directory '{"app_roles":[]}' >/dev/null
+run_sync >"$T/out" 2>"$T/err"
+check "without GroupMember.Read.All: the message names it" \
+    grep -q "HTTP 403 Authorization_RequestDenied.*needs the permission GroupMember.Read.All" "$T/err"
+check "a refused sync changes no file" cmp -s "$T/passwd.before" "$T/files/passwd"
+check "--check shows the failed run and its reason" \
+    sh -c "'$AAD_LOGIN' --check --config '$T/pam_aad.conf' --state-dir '$T/state' | grep -q 'FAIL last sync: .*GroupMember.Read.All'"
+emu_ctl POST /control/graph/directory '{"app_roles":["GroupMember.Read.All","User.Read.All"]}' >/dev/null
+
+echo "# throttling: 429 with Retry-After is honoured"
+emu_ctl POST /control/fault '{"endpoint":"graph","error":"TooManyRequests","headers":{"Retry-After":"2"}}' >/dev/null
+start=$(date +%s)
+run_sync >"$T/out" 2>"$T/err"
+check "after a 429 the sync retries and succeeds" test "$RC" = 0
+check "it waited Retry-After (2 s)" test $(($(date +%s) - start)) -ge 2
+check "dave, added meanwhile, has an account" grep -q "^dave:x:" "$T/files/passwd"
+
+echo "# an expired delta link: a full read instead"
+emu_ctl POST /control/fault '{"endpoint":"graph","status":410,"error":"resyncRequired"}' >/dev/null
+run_sync >"$T/out" 2>"$T/err"
+check "a 410 on the delta query falls back to a full read" grep -q "no longer knows the delta link" "$T/err"
+check "and the sync succeeds" test "$RC" = 0
+
+echo "# the bearer token goes to graph_endpoint only"
+emu_ctl POST /control/fault '{"endpoint":"graph","merge":{"@odata.deltaLink":"https://evil.example/graph/v1.0/x"}}' >/dev/null
+run_sync -o provision_groups=$GROUP2 >"$T/out" 2>"$T/err"
+check "a link outside graph_endpoint is not followed" grep -q "outside .*not followed" "$T/err"
+check "--check reports the last good numbers when asked as the state's owner" \
+    sh -c "'$AAD_LOGIN' --check --config '$T/pam_aad.conf' --state-dir '$T/state' | grep -q 'last sync'"
+
+sync_finish
