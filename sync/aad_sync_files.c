@@ -114,9 +114,9 @@ static void account_line(enum file_kind kind, const json_t *acct, const char *sh
         append(out, line, (size_t)n);
 }
 
-static enum aad_status write_one(int dir_fd, const char *dir, enum file_kind kind,
+static enum aad_status stage_one(int dir_fd, const char *dir, enum file_kind kind,
                                  const json_t *accounts, const json_t *managed, const char *shell,
-                                 struct aad_error *err)
+                                 struct aad_sync_staged *staged, struct aad_error *err)
 {
     static const char *const names[] = {"passwd", "group", "shadow"};
     struct text t = {0};
@@ -133,8 +133,8 @@ static enum aad_status write_one(int dir_fd, const char *dir, enum file_kind kin
         struct group *shadow_group = kind == SHADOW && geteuid() == 0 ? getgrnam("shadow") : NULL;
         if (shadow_group != NULL)
             gid = shadow_group->gr_gid;
-        st = aad_sync_replace(dir_fd, dir, names[kind], t.s ? t.s : "", t.len,
-                              kind == SHADOW ? 0640 : 0644, gid, err);
+        st = aad_sync_stage(dir_fd, dir, names[kind], t.s ? t.s : "", t.len,
+                            kind == SHADOW ? 0640 : 0644, gid, staged, err);
     }
     free(t.s);
     return st;
@@ -159,11 +159,19 @@ enum aad_status aad_sync_files_write(const char *dir, const json_t *accounts,
         if (plan->items[i].kind == AAD_SYNC_REMOVE)
             json_object_set_new(managed, plan->items[i].name, json_true());
     }
-    /* An account appears last (passwd) and is locked first (shadow). */
+    /* All three written and flushed before any is renamed: a full disk
+     * or a failed write changes none. Then an account appears last
+     * (passwd) and is locked first (shadow). */
     static const enum file_kind order[] = {GROUP, SHADOW, PASSWD};
+    struct aad_sync_staged staged[3];
+    memset(staged, 0, sizeof(staged));
     enum aad_status st = AAD_OK;
     for (size_t i = 0; st == AAD_OK && i < 3; i++)
-        st = write_one(dir_fd, dir, order[i], accounts, managed, shell, err);
+        st = stage_one(dir_fd, dir, order[i], accounts, managed, shell, &staged[i], err);
+    for (size_t i = 0; st == AAD_OK && i < 3; i++)
+        st = aad_sync_commit(dir_fd, dir, &staged[i], err);
+    for (size_t i = 0; i < 3; i++)
+        aad_sync_discard(dir_fd, &staged[i]);
     json_decref(managed);
     close(dir_fd);
     return st;

@@ -8,8 +8,10 @@
  *
  * The password field is locked: these accounts sign in through Entra ID
  * only. Lines of names the sync does not manage are kept as they are.
- * Each file is replaced atomically (aad_sync_write.h), in the order group,
- * shadow, passwd, so that an account appears last and is locked first.
+ * The three new files are written and flushed beside the old ones before
+ * any is renamed over its old one (aad_sync_write.h), so that a failed
+ * write (a full disk) changes none; then in the order group, shadow,
+ * passwd, so that an account appears last and is locked first.
  *
  * Where it runs: in aad-login sync, as root from the systemd timer; it
  * may use HTTPS, JSON and the extrausers files, never /etc/passwd. */
@@ -26,8 +28,9 @@
 #define AAD_SYNC_FILE_MAX_BYTES (64L * 1024 * 1024)
 
 /* Writes dir's three files from accounts (the state's "accounts"); names
- * the plan removed are dropped too. Failures (AAD_UNAVAILABLE) leave each
- * file whole: old or new. */
+ * the plan removed are dropped too. Failures (AAD_UNAVAILABLE) leave the
+ * old files (only a failing rename, after the others, could leave one
+ * file new and the next old, each whole). */
 enum aad_status aad_sync_files_write(const char *dir, const json_t *accounts,
                                      const struct aad_sync_plan *plan, const char *shell,
                                      struct aad_error *err);

@@ -19,6 +19,24 @@
  * missing); it must not be writable by group or others. -1 and err on failure. */
 int aad_sync_open_dir(const char *dir, int create, struct aad_error *err);
 
+/* A new version of a file, written, flushed, not yet in place. */
+struct aad_sync_staged {
+    char name[64];
+    char tmp[96];
+    int ready; /* the temporary file exists */
+};
+
+/* Writes the new version of name beside it (the first half of
+ * aad_sync_replace); the old file is untouched. */
+enum aad_status aad_sync_stage(int dir_fd, const char *dir, const char *name, const char *text,
+                               size_t len, mode_t mode, gid_t gid, struct aad_sync_staged *out,
+                               struct aad_error *err);
+/* Renames it over the old file (the second half). */
+enum aad_status aad_sync_commit(int dir_fd, const char *dir, struct aad_sync_staged *staged,
+                                struct aad_error *err);
+/* Removes a staged version that is not committed; fine to call twice. */
+void aad_sync_discard(int dir_fd, struct aad_sync_staged *staged);
+
 /* Replaces name in the directory dir_fd with len bytes of text, mode mode,
  * group gid ((gid_t)-1: the caller's). Failures are AAD_UNAVAILABLE. */
 enum aad_status aad_sync_replace(int dir_fd, const char *dir, const char *name, const char *text,
