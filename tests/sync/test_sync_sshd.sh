@@ -79,9 +79,11 @@ if {$expect_ok} {
 } else {
     expect {
         -re {SESSION-OF-[^\r\n]*} { puts "WRONGLY-LOGGED-IN"; exit 4 }
-        -re "expired|Permission denied|Connection closed|not available" { exit 0 }
+        -re {(expired|Permission denied|Connection closed|not available)[^\r\n]*} {
+            puts "\nREFUSED: $expect_out(0,string)"; exit 0
+        }
         timeout { puts "NO-REFUSAL"; exit 4 }
-        eof { exit 0 }
+        eof { puts "\nREFUSED: connection ended"; exit 0 }
     }
 }
 EXP
@@ -126,8 +128,10 @@ sync >"$T/sync2.out" 2>&1 || { cat "$T/sync2.out"; bad "second sync failed"; }
 grep -q "locked newbie" "$T/sync2.out" && ok "removed from the group, newbie is locked by the next sync" ||
     { cat "$T/sync2.out"; bad "newbie not locked"; }
 [ "\$(getent passwd newbie | cut -d: -f3)" = "\$uid" ] && ok "the locked account keeps its uid" || bad "uid changed"
-out=\$(expect "$T/ssh.exp" $PORT newbie newbie@$DOMAIN 0 2>&1) &&
-    ok "ssh refuses the locked account" || { echo "\$out"; bad "ssh did not refuse newbie"; }
+out=\$(expect "$T/ssh.exp" $PORT newbie newbie@$DOMAIN 0 2>&1)
+echo "\$out" | grep -q "^Your account has expired" &&
+    ok "ssh refuses the locked account: \$(echo "\$out" | grep REFUSED | tr -d '\r')" ||
+    { echo "\$out"; bad "ssh did not refuse newbie for the expired account"; }
 
 # A fault in the middle of a write: the disk is full.
 cp -a /var/lib/extrausers/. "$T/before/"
