@@ -140,7 +140,7 @@ static void record_run(json_t *state, long long now, const struct aad_sync_plan 
 static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state,
                                      const struct aad_log *log, long long now,
                                      struct aad_sync_plan *plan, long *requests,
-                                     struct aad_error *err)
+                                     int64_t *graph_ms, struct aad_error *err)
 {
     struct aad_http_options ho = {cfg->ca_file, cfg->proxy, cfg->http_timeout, NULL, NULL};
     struct aad_http *http = NULL;
@@ -151,7 +151,7 @@ static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state
     if (st == AAD_OK)
         st = aad_assertion_request(cfg, http, scope, "Microsoft Graph", &token, err);
     struct aad_sync_graph g = {cfg, http, token.access_token,
-                               aad_monotonic_ms() + AAD_SYNC_DEADLINE_S * 1000LL, log, 0};
+                               aad_monotonic_ms() + AAD_SYNC_DEADLINE_S * 1000LL, log, 0, 0};
     json_t *groups = aad_sync_state_object(state, "groups");
     json_t *directory = aad_sync_state_object(state, "directory");
     /* Groups no longer configured are forgotten (their members too, below). */
@@ -168,18 +168,25 @@ static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state
                 json_object_size(json_object_get(group, "members")));
     }
     *requests = g.requests;
+    *graph_ms = g.graph_ms;
     aad_app_token_clear(&token);
     aad_http_free(http);
     if (st == AAD_OK) {
         json_object_clear(groups);
         json_object_update(groups, configured);
         /* The directory keeps the members of configured groups only. */
-        json_t *members = json_object();
+        json_t *members = NULL;
         const char *gid, *oid;
         json_t *group, *v;
-        json_object_foreach(groups, gid, group) {
-            json_object_foreach(json_object_get(group, "members"), oid, v)
-                json_object_set_new(members, oid, json_true());
+        if (json_object_size(groups) == 1) {
+            json_object_foreach(groups, gid, group)
+                members = json_incref(json_object_get(group, "members"));
+        } else {
+            members = json_object();
+            json_object_foreach(groups, gid, group) {
+                json_object_foreach(json_object_get(group, "members"), oid, v)
+                    json_object_set_new(members, oid, json_true());
+            }
         }
         json_t *tmp;
         json_object_foreach_safe(directory, tmp, oid, v) {
@@ -209,13 +216,13 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
     struct aad_sync_plan plan = {0};
     long long now = (long long)time(NULL);
     long requests = 0;
-    int64_t start = aad_monotonic_ms();
+    int64_t start = aad_monotonic_ms(), graph_ms = 0;
     enum aad_status st = aad_sync_state_lock(o->state_dir, &lock_fd, &err);
     if (st == AAD_OK)
         st = aad_sync_state_load(o->state_dir, &state, &err);
     int loaded = st == AAD_OK;
     if (st == AAD_OK)
-        st = read_and_plan(cfg, state, &log, now, &plan, &requests, &err);
+        st = read_and_plan(cfg, state, &log, now, &plan, &requests, &graph_ms, &err);
     for (size_t i = 0; st == AAD_OK && i < plan.count; i++) {
         if (o->dry_run)
             print_change(&plan.items[i]);
@@ -246,10 +253,12 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
         for (size_t i = 0; i < plan.count; i++)
             counts[plan.items[i].kind]++;
         printf("%s%zu accounts: %ld added, %ld locked, %ld unlocked, %ld removed, %ld skipped; "
-               "%ld Graph requests in %.1f s\n", o->dry_run ? "dry run, nothing written: " : "",
+               "%ld Graph requests (%.3f s) in %.3f s\n",
+               o->dry_run ? "dry run, nothing written: " : "",
                json_object_size(json_object_get(state, "accounts")), counts[AAD_SYNC_ADD],
                counts[AAD_SYNC_LOCK], counts[AAD_SYNC_UNLOCK], counts[AAD_SYNC_REMOVE],
-               counts[AAD_SYNC_SKIP], requests, (double)(aad_monotonic_ms() - start) / 1000.0);
+               counts[AAD_SYNC_SKIP], requests, (double)graph_ms / 1000.0,
+               (double)(aad_monotonic_ms() - start) / 1000.0);
     }
     aad_sync_plan_clear(&plan);
     json_decref(state);

@@ -37,6 +37,15 @@ static void graph_words(const json_t *body, char *out, size_t size)
     }
 }
 
+/* A GUID as the state keeps it: lower case. */
+static void lower_guid(const char *in, char out[37])
+{
+    size_t i = 0;
+    for (; in[i] != '\0' && i < 36; i++)
+        out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
+    out[i] = '\0';
+}
+
 /* A link from an answer is followed only under graph_endpoint. */
 static int is_graph_url(const struct aad_sync_graph *g, const char *url)
 {
@@ -58,10 +67,12 @@ static enum aad_status get_json(struct aad_sync_graph *g, const char *url, int a
                                "the sync's time bound passed while reading Microsoft Graph");
         struct aad_http_response resp;
         struct aad_error net = {0};
+        int64_t sent = aad_monotonic_ms();
         enum aad_status st = aad_http_get_bearer(g->http, url, g->token,
                                                  advanced ? "ConsistencyLevel: eventual" : NULL,
                                                  &resp, &net);
         g->requests++;
+        g->graph_ms += aad_monotonic_ms() - sent;
         if (st != AAD_OK)
             return aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "Microsoft Graph: %s", net.message);
         json_t *body = resp.is_json ? aad_json_parse_object(resp.body, resp.len, AAD_HTTP_MAX_BODY)
@@ -191,11 +202,13 @@ static enum aad_status full_read(struct aad_sync_graph *g, const char *gid, json
         json_t *o;
         json_array_foreach(st == AAD_OK ? json_object_get(page, "value") : NULL, i, o) {
             const char *type = aad_json_string(o, "@odata.type");
-            const char *oid = aad_json_string(o, "id");
+            const char *id = aad_json_string(o, "id");
             if (type != NULL && strcmp(type, GROUP_TYPE) == 0)
                 *nested = 1;
-            if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(oid))
+            if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(id))
                 continue; /* devices, service principals: no accounts */
+            char oid[37];
+            lower_guid(id, oid);
             json_t *entry = NULL;
             if ((st = read_user(o, gid, &entry, err)) != AAD_OK)
                 break;
@@ -255,11 +268,13 @@ static enum aad_status delta_read(struct aad_sync_graph *g, const char *gid, con
                 continue;
             json_array_foreach(json_object_get(grp, "members@delta"), j, m) {
                 const char *type = aad_json_string(m, "@odata.type");
-                const char *oid = aad_json_string(m, "id");
+                const char *member_id = aad_json_string(m, "id");
                 if (type != NULL && strcmp(type, GROUP_TYPE) == 0)
                     *nested = 1;
-                if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(oid))
+                if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(member_id))
                     continue;
+                char oid[37];
+                lower_guid(member_id, oid);
                 if (json_object_get(m, "@removed") != NULL) {
                     json_object_del(members, oid);
                     json_object_del(added, oid);
@@ -339,9 +354,12 @@ static enum aad_status disabled_read(struct aad_sync_graph *g, const char *gid, 
         size_t i;
         json_t *o;
         json_array_foreach(st == AAD_OK ? json_object_get(page, "value") : NULL, i, o) {
-            const char *oid = aad_json_string(o, "id");
-            if (aad_is_guid(oid))
+            const char *id = aad_json_string(o, "id");
+            char oid[37];
+            if (aad_is_guid(id)) {
+                lower_guid(id, oid);
                 json_object_set_new(disabled, oid, json_true());
+            }
         }
         const char *next = NULL;
         if (st == AAD_OK && (st = next_link(g, page, "@odata.nextLink", &next, err)) == AAD_OK &&
@@ -353,25 +371,6 @@ static enum aad_status disabled_read(struct aad_sync_graph *g, const char *gid, 
     return st;
 }
 
-/* GUIDs are compared and stored in lower case. */
-static void lower_keys(json_t *obj)
-{
-    json_t *copy = json_object();
-    const char *k;
-    json_t *v;
-    json_object_foreach(obj, k, v) {
-        char key[40];
-        size_t i = 0;
-        for (; k[i] != '\0' && i + 1 < sizeof(key); i++)
-            key[i] = (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]);
-        key[i] = '\0';
-        json_object_set(copy, key, v);
-    }
-    json_object_clear(obj);
-    json_object_update(obj, copy);
-    json_decref(copy);
-}
-
 enum aad_status aad_sync_graph_read_group(struct aad_sync_graph *g, const char *gid,
                                           json_t *group, json_t *directory, long long now,
                                           struct aad_error *err)
@@ -381,15 +380,15 @@ enum aad_status aad_sync_graph_read_group(struct aad_sync_graph *g, const char *
     int nested = json_is_true(json_object_get(group, "nested"));
     int full = link == NULL || nested || now - full_at >= AAD_SYNC_FULL_READ_EVERY ||
                now < full_at;
-    json_t *members = full ? json_object() : json_deep_copy(json_object_get(group, "members"));
+    /* A copy, so that a failure leaves the state as it was (the values are
+     * the shared `true`: a shallow copy is a whole one). */
+    json_t *members = full ? json_object() : json_copy(json_object_get(group, "members"));
     json_t *users = json_object(), *added = json_object(), *disabled = json_object();
     char *new_link = NULL;
     enum aad_status st = members ? AAD_OK : aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "out of memory");
     if (st == AAD_OK && !full) {
         int expired = 0;
         st = delta_read(g, gid, link, members, added, &nested, &new_link, &expired, err);
-        lower_keys(added);
-        lower_keys(members);
         if (st == AAD_OK && (expired || nested)) {
             aad_log(g->log, LOG_NOTICE, "group %s: %s: reading all its members", gid,
                     expired ? "Microsoft Graph no longer knows the delta link"
@@ -403,16 +402,13 @@ enum aad_status aad_sync_graph_read_group(struct aad_sync_graph *g, const char *
             st = read_added(g, gid, members, added, users, err);
         if (st == AAD_OK && !full)
             st = disabled_read(g, gid, disabled, err);
-        lower_keys(disabled);
     }
     if (st == AAD_OK && full) {
         nested = 0;
         st = latest_delta_link(g, gid, &new_link, err);
         if (st == AAD_OK)
             st = full_read(g, gid, members, users, &nested, err);
-        lower_keys(members);
     }
-    lower_keys(users);
     if (st == AAD_OK) {
         /* Commit: the group's entry and its members' directory entries. */
         const char *oid;

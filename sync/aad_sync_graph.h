@@ -44,6 +44,7 @@ struct aad_sync_graph {
     int64_t deadline_ms;     /* aad_monotonic_ms() by which the run ends */
     const struct aad_log *log;
     long requests;           /* made so far */
+    int64_t graph_ms;        /* spent in them (Graph's share of the run) */
 };
 
 /* Reads group gid: its entry of the state's "groups" (members, delta link,

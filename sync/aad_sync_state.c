@@ -95,7 +95,7 @@ enum aad_status aad_sync_state_save(const char *dir, const json_t *state, struct
     int dfd = aad_sync_open_dir(dir, 1, err);
     if (dfd < 0)
         return err->status;
-    char *text = json_dumps(state, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = json_dumps(state, JSON_COMPACT);
     enum aad_status st = text == NULL ? aad_fail(err, AAD_UNAVAILABLE, "out of memory")
                                       : aad_sync_replace(dfd, dir, AAD_SYNC_STATE_FILE, text,
                                                          strlen(text), 0600, (gid_t)-1, err);

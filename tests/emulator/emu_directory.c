@@ -42,6 +42,8 @@ struct emu_directory {
     json_t *groups; /* group id -> {oid: true, ...} in the order added */
     struct change *changes;
     size_t nchanges, cap;
+    json_t *group_log;           /* group id -> [indices into changes]: a delta costs its changes */
+    json_t *disabled;            /* oid -> true for accounts disabled: the filter costs their number */
     size_t generated;            /* users made by "generate" so far */
     bool group_read, user_read;  /* the application's Graph permissions */
 };
@@ -53,6 +55,8 @@ struct emu_directory *directory_new(void)
         return NULL;
     d->users = json_object();
     d->groups = json_object();
+    d->group_log = json_object();
+    d->disabled = json_object();
     d->group_read = d->user_read = true;
     return d;
 }
@@ -63,6 +67,8 @@ void directory_free(struct emu_directory *d)
         return;
     json_decref(d->users);
     json_decref(d->groups);
+    json_decref(d->group_log);
+    json_decref(d->disabled);
     free(d->changes);
     free(d);
 }
@@ -89,7 +95,26 @@ static int log_change(struct emu_directory *d, const char *group, const char *oi
     snprintf(c->group, sizeof c->group, "%.36s", group);
     snprintf(c->oid, sizeof c->oid, "%.36s", oid);
     c->removed = removed;
-    return 0;
+    json_t *log = json_object_get(d->group_log, group);
+    if (!log) {
+        log = json_array();
+        json_object_set_new(d->group_log, group, log);
+    }
+    return json_array_append_new(log, json_integer((json_int_t)(d->nchanges - 1)));
+}
+
+/* The first position in a group's log whose change is at or after seq. */
+static size_t log_position(const json_t *log, size_t seq)
+{
+    size_t lo = 0, hi = json_array_size(log);
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)json_integer_value(json_array_get(log, mid)) < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* ------------------------------------------------------------ the answers */
@@ -167,10 +192,13 @@ static enum MHD_Result transitive_members(struct graph_call *g, const char *gid,
     size_t seen = 0, total = 0;
     const char *oid;
     json_t *v;
+    /* The disabled members through the index of disabled users, as Graph's
+     * own index answers the advanced query. */
+    const json_t *walk = disabled_only ? d->disabled : members;
     if (members) {
-        json_object_foreach((json_t *)members, oid, v) {
+        json_object_foreach((json_t *)walk, oid, v) {
             const json_t *user = json_object_get(d->users, oid);
-            if (disabled_only && !json_is_false(json_object_get(user, "accountEnabled")))
+            if (disabled_only && !json_object_get(members, oid))
                 continue;
             total++;
             if (seen++ < offset || json_array_size(value) >= (size_t)top)
@@ -275,11 +303,13 @@ static enum MHD_Result groups_delta(struct graph_call *g)
         json_object_foreach(json_object_get(d->groups, gid), oid, v)
             json_object_set_new(net, oid, json_false());
     } else {
-        for (size_t i = round - 1; i < to; i++) {
-            if (!strcmp(d->changes[i].group, gid)) {
-                json_object_del(net, d->changes[i].oid); /* keeps the order of the last */
-                json_object_set_new(net, d->changes[i].oid, json_boolean(d->changes[i].removed));
-            }
+        const json_t *log = json_object_get(d->group_log, gid);
+        for (size_t p = log_position(log, round - 1); p < json_array_size(log); p++) {
+            size_t i = (size_t)json_integer_value(json_array_get(log, p));
+            if (i >= to)
+                break;
+            json_object_del(net, d->changes[i].oid); /* keeps the order of the last */
+            json_object_set_new(net, d->changes[i].oid, json_boolean(d->changes[i].removed));
         }
     }
     pthread_mutex_unlock(&g->emu->lock);
@@ -415,6 +445,10 @@ static int put_user(struct emu_directory *d, const json_t *spec, char *oid_out, 
         json_object_set(user, "userPrincipalName", upn);
     if (enabled)
         json_object_set(user, "accountEnabled", enabled);
+    if (json_is_false(json_object_get(user, "accountEnabled")))
+        json_object_set_new(d->disabled, oid_out, json_true());
+    else
+        json_object_del(d->disabled, oid_out);
     return 0;
 }
 
@@ -554,6 +588,7 @@ static int edit_user(struct emulator *emu, const json_t *body, char *err, size_t
             }
         }
         json_object_del(d->users, oid);
+        json_object_del(d->disabled, oid);
         *answer = json_pack("{s:s,s:b}", "id", oid, "deleted", 1);
         return 0;
     }
