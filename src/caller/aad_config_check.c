@@ -130,8 +130,10 @@ static enum aad_status check_provisioning(const struct aad_config *cfg, struct a
                         "%s: 'provision_uid_min' (%ld) is below 'min_uid' (%ld): pam_aad would "
                         "not log in to the accounts the sync makes", p, cfg->provision_uid_min,
                         cfg->min_uid);
-    if (cfg->provision_shell[0] != '/')
-        return aad_fail(err, AAD_CONFIG_ERROR, "%s: 'provision_shell' must be an absolute path", p);
+    /* It becomes a field of a passwd line. */
+    if (cfg->provision_shell[0] != '/' || strpbrk(cfg->provision_shell, ": \t") != NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'provision_shell' must be an absolute path (no ':' or spaces)", p);
     return AAD_OK;
 }
 
