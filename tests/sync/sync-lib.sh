@@ -69,10 +69,10 @@ run_sync() {
 
 graph_requests() { emu_ctl GET /control/stats | jq .requests.graph; }
 
-check() { # DESCRIPTION COMMAND...
+check() { # DESCRIPTION COMMAND... (its output is not shown)
     _d=$1
     shift
-    if "$@"; then echo "ok   - $_d"; else echo "FAIL - $_d"; failures=$((failures + 1)); fi
+    if "$@" >/dev/null; then echo "ok   - $_d"; else echo "FAIL - $_d"; failures=$((failures + 1)); fi
 }
 
 sync_finish() {

@@ -88,6 +88,30 @@ run_sync >"$T/out" 2>"$T/err"
 check "a 410 on the delta query falls back to a full read" grep -q "no longer knows the delta link" "$T/err"
 check "and the sync succeeds" test "$RC" = 0
 
+echo "# the emulator's Graph answers as Graph does (shapes the sync relies on)"
+APP_TOKEN=$("$AAD_LOGIN" token --app --config "$T/pam_aad.conf" --scope "$GRAPH_URL/.default")
+graph() { # PATH [CURL-ARGS...]: GET as the application
+    _p=$1
+    shift
+    curl -sS --noproxy '*' -m 30 --cacert "$CA_FILE" -H "Authorization: Bearer $APP_TOKEN" "$@" "$GRAPH_URL$_p"
+}
+graph "/v1.0/groups/$GROUP/transitiveMembers?\$top=1" >"$T/page1"
+check "transitiveMembers pages by @odata.nextLink (\$top=1)" \
+    jq -e '(.value | length) == 1 and (.["@odata.nextLink"] | startswith("'"$GRAPH_URL"'"))' "$T/page1"
+graph "$(jq -r '.["@odata.nextLink"]' "$T/page1" | sed "s|^$GRAPH_URL||")" >"$T/page2"
+check "the next page holds the next member" \
+    jq -e --slurpfile p1 "$T/page1" '.value[0].id != $p1[0].value[0].id' "$T/page2"
+graph "/v1.0/groups/$GROUP/transitiveMembers/microsoft.graph.user?\$filter=accountEnabled%20eq%20false&\$count=true" >"$T/adv"
+check "an advanced query without ConsistencyLevel: 400 Request_UnsupportedQuery" \
+    jq -e '.error.code == "Request_UnsupportedQuery"' "$T/adv"
+graph "/v1.0/groups/delta?\$filter=id%20eq%20'$GROUP'&\$select=members&\$deltatoken=latest" >"$T/latest"
+check "delta with \$deltatoken=latest: no members, a deltaLink" \
+    jq -e '(.value | length) == 0 and (.["@odata.deltaLink"] | test("deltatoken="))' "$T/latest"
+sync_remove "$OID_DAVE"
+graph "$(jq -r '.["@odata.deltaLink"]' "$T/latest" | sed "s|^$GRAPH_URL||")" >"$T/delta"
+check "the delta since then: the removal, with @removed" \
+    jq -e '.value[0]["members@delta"] == [{"@odata.type":"#microsoft.graph.user","id":"'"$OID_DAVE"'","@removed":{"reason":"deleted"}}]' "$T/delta"
+
 echo "# the bearer token goes to graph_endpoint only"
 emu_ctl POST /control/fault '{"endpoint":"graph","merge":{"@odata.deltaLink":"https://evil.example/graph/v1.0/x"}}' >/dev/null
 run_sync -o provision_groups=$GROUP2 >"$T/out" 2>"$T/err"
