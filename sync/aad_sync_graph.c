@@ -173,52 +173,36 @@ static enum aad_status latest_delta_link(struct aad_sync_graph *g, const char *g
     return st;
 }
 
-/* Every transitive member: members (oid -> true) and users (oid -> entry). */
-static enum aad_status full_read(struct aad_sync_graph *g, const char *gid, json_t *members,
-                                 json_t *users, int *nested, struct aad_error *err)
+/* Calls fn for each object of every page, from first through
+ * @odata.nextLink; what names the query in messages. */
+typedef enum aad_status (*item_fn)(void *ctx, const json_t *item, struct aad_error *err);
+
+static enum aad_status each_item(struct aad_sync_graph *g, const char *gid, const char *first,
+                                 int advanced, const char *permission, const char *what,
+                                 item_fn fn, void *ctx, struct aad_error *err)
 {
-    char first[URL_MAX];
-    snprintf(first, sizeof(first),
-             "%s/v1.0/groups/%s/transitiveMembers?$select=id,userPrincipalName,accountEnabled"
-             "&$top=999", g->cfg->graph_endpoint, gid);
     char *url = strdup(first);
     enum aad_status st = url ? AAD_OK : aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "out of memory");
     for (int pages = 0; st == AAD_OK && url != NULL; pages++) {
         json_t *page = NULL;
         long status = 0;
         if (pages >= PAGES_MAX) {
-            st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "group %s has more than %d pages",
-                             gid, PAGES_MAX);
+            st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "%s of group %s has more than %d pages",
+                             what, gid, PAGES_MAX);
             break;
         }
-        st = get_json(g, url, 0, PERM_GROUPS, &page, &status, err);
+        st = get_json(g, url, advanced, permission, &page, &status, err);
         free(url);
         url = NULL;
         if (st == AAD_OK && page == NULL)
             st = status == 404 ? no_group(gid, err)
                                : aad_fail_as(err, AAD_FAILURE_UNAVAILABLE,
-                                             "Microsoft Graph answered HTTP %ld", status);
+                                             "Microsoft Graph refused %s (HTTP %ld)", what, status);
         size_t i;
-        json_t *o;
-        json_array_foreach(st == AAD_OK ? json_object_get(page, "value") : NULL, i, o) {
-            const char *type = aad_json_string(o, "@odata.type");
-            const char *id = aad_json_string(o, "id");
-            if (type != NULL && strcmp(type, GROUP_TYPE) == 0)
-                *nested = 1;
-            if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(id))
-                continue; /* devices, service principals: no accounts */
-            char oid[37];
-            lower_guid(id, oid);
-            json_t *entry = NULL;
-            if ((st = read_user(o, gid, &entry, err)) != AAD_OK)
+        json_t *item;
+        json_array_foreach(st == AAD_OK ? json_object_get(page, "value") : NULL, i, item) {
+            if ((st = fn(ctx, item, err)) != AAD_OK)
                 break;
-            json_object_set_new(users, oid, entry);
-            json_object_set_new(members, oid, json_true());
-            if (json_object_size(users) > AAD_SYNC_MAX_MEMBERS) {
-                st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "more than %d members",
-                                 AAD_SYNC_MAX_MEMBERS);
-                break;
-            }
         }
         const char *next = NULL;
         if (st == AAD_OK && (st = next_link(g, page, "@odata.nextLink", &next, err)) == AAD_OK &&
@@ -228,6 +212,48 @@ static enum aad_status full_read(struct aad_sync_graph *g, const char *gid, json
     }
     free(url);
     return st;
+}
+
+struct full_read {
+    const char *gid;
+    json_t *members; /* oid -> true */
+    json_t *users;   /* oid -> {upn, enabled} */
+    int *nested;
+};
+
+static enum aad_status full_item(void *ctx, const json_t *o, struct aad_error *err)
+{
+    struct full_read *r = ctx;
+    const char *type = aad_json_string(o, "@odata.type");
+    const char *id = aad_json_string(o, "id");
+    if (type != NULL && strcmp(type, GROUP_TYPE) == 0)
+        *r->nested = 1;
+    if (type == NULL || strcmp(type, USER_TYPE) != 0 || !aad_is_guid(id))
+        return AAD_OK; /* devices, service principals: no accounts */
+    char oid[37];
+    lower_guid(id, oid);
+    json_t *entry = NULL;
+    enum aad_status st = read_user(o, r->gid, &entry, err);
+    if (st != AAD_OK)
+        return st;
+    json_object_set_new(r->users, oid, entry);
+    json_object_set_new(r->members, oid, json_true());
+    if (json_object_size(r->users) > AAD_SYNC_MAX_MEMBERS)
+        return aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "more than %d members",
+                           AAD_SYNC_MAX_MEMBERS);
+    return AAD_OK;
+}
+
+/* Every transitive member: members (oid -> true) and users (oid -> entry). */
+static enum aad_status full_read(struct aad_sync_graph *g, const char *gid, json_t *members,
+                                 json_t *users, int *nested, struct aad_error *err)
+{
+    char first[URL_MAX];
+    snprintf(first, sizeof(first),
+             "%s/v1.0/groups/%s/transitiveMembers?$select=id,userPrincipalName,accountEnabled"
+             "&$top=999", g->cfg->graph_endpoint, gid);
+    struct full_read r = {gid, members, users, nested};
+    return each_item(g, gid, first, 0, PERM_GROUPS, "the list of members", full_item, &r, err);
 }
 
 /* The changes since the group's delta link: members updated, added users
@@ -246,8 +272,8 @@ static enum aad_status delta_read(struct aad_sync_graph *g, const char *gid, con
         json_t *page = NULL;
         long status = 0;
         if (pages >= PAGES_MAX) {
-            st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "the delta of group %s has more "
-                             "than %d pages", gid, PAGES_MAX);
+            st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "%s of group %s has more than %d pages",
+                             "the delta query", gid, PAGES_MAX);
             break;
         }
         st = get_json(g, url, 0, PERM_GROUPS, &page, &status, err);
@@ -329,6 +355,18 @@ static enum aad_status read_added(struct aad_sync_graph *g, const char *gid, jso
     return AAD_OK;
 }
 
+static enum aad_status disabled_item(void *ctx, const json_t *o, struct aad_error *err)
+{
+    (void)err;
+    const char *id = aad_json_string(o, "id");
+    char oid[37];
+    if (aad_is_guid(id)) {
+        lower_guid(id, oid);
+        json_object_set_new(ctx, oid, json_true());
+    }
+    return AAD_OK;
+}
+
 /* The members whose account is disabled, into disabled (oid -> true). */
 static enum aad_status disabled_read(struct aad_sync_graph *g, const char *gid, json_t *disabled,
                                      struct aad_error *err)
@@ -338,37 +376,8 @@ static enum aad_status disabled_read(struct aad_sync_graph *g, const char *gid, 
              "%s/v1.0/groups/%s/transitiveMembers/microsoft.graph.user"
              "?$filter=accountEnabled%%20eq%%20false&$count=true&$select=id&$top=999",
              g->cfg->graph_endpoint, gid);
-    char *url = strdup(first);
-    enum aad_status st = url ? AAD_OK : aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "out of memory");
-    for (int pages = 0; st == AAD_OK && url != NULL && pages < PAGES_MAX; pages++) {
-        json_t *page = NULL;
-        long status = 0;
-        st = get_json(g, url, 1, PERM_GROUPS, &page, &status, err);
-        free(url);
-        url = NULL;
-        if (st == AAD_OK && page == NULL)
-            st = status == 404 ? no_group(gid, err)
-                               : aad_fail_as(err, AAD_FAILURE_UNAVAILABLE,
-                                             "Microsoft Graph refused the query of disabled "
-                                             "members (HTTP %ld)", status);
-        size_t i;
-        json_t *o;
-        json_array_foreach(st == AAD_OK ? json_object_get(page, "value") : NULL, i, o) {
-            const char *id = aad_json_string(o, "id");
-            char oid[37];
-            if (aad_is_guid(id)) {
-                lower_guid(id, oid);
-                json_object_set_new(disabled, oid, json_true());
-            }
-        }
-        const char *next = NULL;
-        if (st == AAD_OK && (st = next_link(g, page, "@odata.nextLink", &next, err)) == AAD_OK &&
-            next != NULL && (url = strdup(next)) == NULL)
-            st = aad_fail_as(err, AAD_FAILURE_UNAVAILABLE, "out of memory");
-        json_decref(page);
-    }
-    free(url);
-    return st;
+    return each_item(g, gid, first, 1, PERM_GROUPS, "the query of disabled members",
+                     disabled_item, disabled, err);
 }
 
 enum aad_status aad_sync_graph_read_group(struct aad_sync_graph *g, const char *gid,
