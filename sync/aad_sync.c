@@ -179,13 +179,15 @@ static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state
         const char *gid, *oid;
         json_t *group, *v;
         if (json_object_size(groups) == 1) {
-            json_object_foreach(groups, gid, group)
+            json_object_foreach(groups, gid, group) {
                 members = json_incref(json_object_get(group, "members"));
+            }
         } else {
             members = json_object();
             json_object_foreach(groups, gid, group) {
-                json_object_foreach(json_object_get(group, "members"), oid, v)
+                json_object_foreach(json_object_get(group, "members"), oid, v) {
                     json_object_set_new(members, oid, json_true());
+                }
             }
         }
         json_t *tmp;

@@ -123,8 +123,9 @@ static enum aad_status stage_one(int dir_fd, const char *dir, enum file_kind kin
     enum aad_status st = keep_others(dir_fd, dir, names[kind], managed, &t, err);
     const char *oid;
     json_t *acct;
-    json_object_foreach((json_t *)accounts, oid, acct)
+    json_object_foreach((json_t *)accounts, oid, acct) {
         account_line(kind, acct, shell, &t);
+    }
     if (st == AAD_OK && t.failed)
         st = aad_fail(err, AAD_UNAVAILABLE, "out of memory");
     if (st == AAD_OK) {

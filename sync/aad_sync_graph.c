@@ -41,7 +41,7 @@ static void graph_words(const json_t *body, char *out, size_t size)
 static void lower_guid(const char *in, char out[37])
 {
     size_t i = 0;
-    for (; in[i] != '\0' && i < 36; i++)
+    for (; i < 36 && in[i] != '\0'; i++)
         out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
     out[i] = '\0';
 }
@@ -422,8 +422,9 @@ enum aad_status aad_sync_graph_read_group(struct aad_sync_graph *g, const char *
         /* Commit: the group's entry and its members' directory entries. */
         const char *oid;
         json_t *v;
-        json_object_foreach(users, oid, v)
+        json_object_foreach(users, oid, v) {
             json_object_set(directory, oid, v);
+        }
         if (!full) {
             json_object_foreach(members, oid, v) {
                 json_t *entry = json_object_get(directory, oid);

@@ -300,8 +300,9 @@ static enum MHD_Result groups_delta(struct graph_call *g)
     } else if (round == 0) {
         const char *oid;
         json_t *v;
-        json_object_foreach(json_object_get(d->groups, gid), oid, v)
+        json_object_foreach(json_object_get(d->groups, gid), oid, v) {
             json_object_set_new(net, oid, json_false());
+        }
     } else {
         const json_t *log = json_object_get(d->group_log, gid);
         for (size_t p = log_position(log, round - 1); p < json_array_size(log); p++) {
@@ -608,8 +609,9 @@ int directory_control(struct emulator *emu, const char *url, const json_t *body,
         json_t *groups = json_object();
         const char *gid;
         json_t *members;
-        json_object_foreach(d->groups, gid, members)
+        json_object_foreach(d->groups, gid, members) {
             json_object_set_new(groups, gid, json_integer((json_int_t)json_object_size(members)));
+        }
         *answer = json_pack("{s:I,s:o,s:I,s:b,s:b}", "users",
                             (json_int_t)json_object_size(d->users), "groups", groups, "changes",
                             (json_int_t)d->nchanges, "GroupMember.Read.All", d->group_read,
