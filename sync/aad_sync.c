@@ -65,14 +65,16 @@ static int exit_of(const struct aad_error *err)
     }
 }
 
-/* --dry-run: one line a change, on stdout. */
+/* --dry-run: one line a change on stdout, its reason indented below. */
 static void print_change(const struct aad_sync_change *c)
 {
-    char uid[24] = "-";
+    char uid[32] = "";
     if (c->uid != 0)
-        snprintf(uid, sizeof(uid), "%lu", c->uid);
-    printf("would %-6s %-20s uid %-10s %s%s%s\n", aad_sync_change_name(c->kind),
-           c->name[0] ? c->name : "-", uid, c->upn, c->why[0] ? ": " : "", c->why);
+        snprintf(uid, sizeof(uid), "uid %lu", c->uid);
+    printf("%-7s %-16s %-15s %s\n", aad_sync_change_name(c->kind), c->name[0] ? c->name : "-",
+           uid, c->upn);
+    if (c->why[0] != '\0')
+        printf("        %s\n", c->why);
 }
 
 /* A run: one log line a change (the journal of the timer's service). */
@@ -225,6 +227,8 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
     int loaded = st == AAD_OK;
     if (st == AAD_OK)
         st = read_and_plan(cfg, state, &log, now, &plan, &requests, &graph_ms, &err);
+    if (st == AAD_OK && o->dry_run)
+        printf("Changes a sync would make (dry run: nothing is written):\n");
     for (size_t i = 0; st == AAD_OK && i < plan.count; i++) {
         if (o->dry_run)
             print_change(&plan.items[i]);
@@ -254,9 +258,9 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
         long counts[AAD_SYNC_SKIP + 1] = {0};
         for (size_t i = 0; i < plan.count; i++)
             counts[plan.items[i].kind]++;
-        printf("%s%zu accounts: %ld added, %ld locked, %ld unlocked, %ld removed, %ld skipped; "
+        printf("%s%zu accounts: %ld added, %ld locked, %ld unlocked, %ld removed, %ld skipped;\n"
                "%ld Graph requests (%.3f s) in %.3f s\n",
-               o->dry_run ? "dry run, nothing written: " : "",
+               o->dry_run ? "After it: " : "",
                json_object_size(json_object_get(state, "accounts")), counts[AAD_SYNC_ADD],
                counts[AAD_SYNC_LOCK], counts[AAD_SYNC_UNLOCK], counts[AAD_SYNC_REMOVE],
                counts[AAD_SYNC_SKIP], requests, (double)graph_ms / 1000.0,

@@ -215,8 +215,8 @@ static enum aad_status add_member(const struct aad_config *cfg, const char *oid,
     } else if ((known = names->name_known(names->ctx, name)) != 0) {
         snprintf(why, sizeof(why),
                  known < 0 ? "the name service failed to look up %s"
-                           : "%s already exists (in /etc/passwd or another name service source): "
-                             "it is not shadowed",
+                           : "%s already exists on this host (/etc/passwd or another source): "
+                             "not shadowed",
                  name);
     } else {
         uid = choose_uid(cfg, oid, held, names, &tries, why, sizeof(why));
