@@ -25,7 +25,7 @@ sync_add "$OID_CAROL" "carol@$DOMAIN" true
 cp "$T/files/passwd" "$T/passwd.before"; cp "$T/state/sync.json" "$T/state.before"
 run_sync --dry-run >"$T/out" 2>"$T/err"
 check "dry run exits 0" test "$RC" = 0
-check "dry run prints the addition" grep -q "^would add    carol " "$T/out"
+check "dry run prints the addition" grep -q "^add     carol  *uid [0-9]*  *carol@$DOMAIN" "$T/out"
 check "dry run leaves passwd as it was" cmp -s "$T/passwd.before" "$T/files/passwd"
 check "dry run leaves the state as it was" cmp -s "$T/state.before" "$T/state/sync.json"
 
