@@ -88,6 +88,18 @@ run_sync >"$T/out" 2>"$T/err"
 check "a 410 on the delta query falls back to a full read" grep -q "no longer knows the delta link" "$T/err"
 check "and the sync succeeds" test "$RC" = 0
 
+echo "# exit codes: usage, configuration, another sync running"
+run_sync --no-such-option >"$T/out" 2>&1
+check "an unknown option: exit 2 and the usage" sh -c "[ $RC = 2 ] && grep -q '^Usage: aad-login sync' '$T/out'"
+run_sync -o provision_groups= >"$T/out" 2>&1
+check "no provision_groups: exit 4, and what to set" sh -c "[ $RC = 4 ] && grep -q 'set provision_groups' '$T/out'"
+flock "$T/state/sync.lock" sleep 3 &
+holder=$!
+sleep 0.5
+run_sync >"$T/out" 2>&1
+check "another sync holding the lock: exit 3 at once" sh -c "[ $RC = 3 ] && grep -q 'another sync is running' '$T/out'"
+wait $holder
+
 echo "# the emulator's Graph answers as Graph does (shapes the sync relies on)"
 APP_TOKEN=$("$AAD_LOGIN" token --app --config "$T/pam_aad.conf" --scope "$GRAPH_URL/.default")
 graph() { # PATH [CURL-ARGS...]: GET as the application
