@@ -33,13 +33,15 @@
 /* One change of a group's membership; its sequence number is its index + 1. */
 struct change {
     char group[37];
-    char oid[37];
+    char oid[37];            /* a user's, or a nested group's id */
     bool removed;
+    bool nested_group;       /* the member is a group */
 };
 
 struct emu_directory {
     json_t *users;  /* oid -> {"id","userPrincipalName","accountEnabled"} */
     json_t *groups; /* group id -> {oid: true, ...} in the order added */
+    json_t *subgroups;           /* group id -> {nested group id: true} */
     struct change *changes;
     size_t nchanges, cap;
     json_t *group_log;           /* group id -> [indices into changes]: a delta costs its changes */
@@ -57,6 +59,7 @@ struct emu_directory *directory_new(void)
     d->groups = json_object();
     d->group_log = json_object();
     d->disabled = json_object();
+    d->subgroups = json_object();
     d->group_read = d->user_read = true;
     return d;
 }
@@ -69,6 +72,7 @@ void directory_free(struct emu_directory *d)
     json_decref(d->groups);
     json_decref(d->group_log);
     json_decref(d->disabled);
+    json_decref(d->subgroups);
     free(d->changes);
     free(d);
 }
@@ -81,7 +85,8 @@ static void lower_copy(char *dst, size_t n, const char *src)
     dst[i] = '\0';
 }
 
-static int log_change(struct emu_directory *d, const char *group, const char *oid, bool removed)
+static int log_change(struct emu_directory *d, const char *group, const char *oid, bool removed,
+                      bool nested_group)
 {
     if (d->nchanges == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 256;
@@ -95,6 +100,7 @@ static int log_change(struct emu_directory *d, const char *group, const char *oi
     snprintf(c->group, sizeof c->group, "%.36s", group);
     snprintf(c->oid, sizeof c->oid, "%.36s", oid);
     c->removed = removed;
+    c->nested_group = nested_group;
     json_t *log = json_object_get(d->group_log, group);
     if (!log) {
         log = json_array();
@@ -157,6 +163,53 @@ static enum MHD_Result unsupported_query(struct graph_call *g)
     return graph_error(g, 400, "Request_UnsupportedQuery", "Unsupported Query.");
 }
 
+/* The users of gid and of the groups nested in it (each once) into users,
+ * those groups into groups (lock held). */
+static void closure(struct emu_directory *d, const char *gid, json_t *users, json_t *groups)
+{
+    json_t *todo = json_pack("[s]", gid);
+    while (json_array_size(todo) > 0) {
+        char g[37];
+        snprintf(g, sizeof g, "%.36s", json_string_value(json_array_get(todo, 0)));
+        json_array_remove(todo, 0);
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(d->groups, g), k, v) {
+            json_object_set_new(users, k, json_true());
+        }
+        json_object_foreach(json_object_get(d->subgroups, g), k, v) {
+            if (strcmp(k, gid) && !json_object_get(groups, k)) {
+                json_object_set_new(groups, k, json_true());
+                json_array_append_new(todo, json_string(k));
+            }
+        }
+    }
+    json_decref(todo);
+}
+
+/* A group with nested groups: its members as Graph lists them (the nested
+ * groups first unless cast to users, then every user once), lock held. */
+static json_t *nested_listing(struct emu_directory *d, const char *gid, bool cast,
+                              bool disabled_only)
+{
+    json_t *users = json_object(), *groups = json_object(), *list = json_array();
+    closure(d, gid, users, groups);
+    const char *k;
+    json_t *v;
+    if (!cast) {
+        json_object_foreach(groups, k, v) {
+            json_array_append_new(list, json_pack("{s:s,s:s}", "@odata.type", GROUP_TYPE, "id", k));
+        }
+    }
+    json_object_foreach(users, k, v) {
+        if (!disabled_only || json_object_get(d->disabled, k))
+            json_array_append_new(list, member_object(json_object_get(d->users, k), k, d->user_read));
+    }
+    json_decref(users);
+    json_decref(groups);
+    return list;
+}
+
 static enum MHD_Result transitive_members(struct graph_call *g, const char *gid, bool cast)
 {
     struct emu_directory *d = g->emu->directory;
@@ -195,7 +248,17 @@ static enum MHD_Result transitive_members(struct graph_call *g, const char *gid,
     /* The disabled members through the index of disabled users, as Graph's
      * own index answers the advanced query. */
     const json_t *walk = disabled_only ? d->disabled : members;
-    if (members) {
+    if (members && json_object_size(json_object_get(d->subgroups, gid)) > 0) {
+        json_t *list = nested_listing(d, gid, cast, disabled_only);
+        size_t i;
+        json_array_foreach(list, i, v) {
+            total++;
+            if (seen++ < offset || json_array_size(value) >= (size_t)top)
+                continue;
+            json_array_append(value, v);
+        }
+        json_decref(list);
+    } else if (members) {
         json_object_foreach((json_t *)walk, oid, v) {
             const json_t *user = json_object_get(d->users, oid);
             if (disabled_only && !json_object_get(members, oid))
@@ -301,7 +364,10 @@ static enum MHD_Result groups_delta(struct graph_call *g)
         const char *oid;
         json_t *v;
         json_object_foreach(json_object_get(d->groups, gid), oid, v) {
-            json_object_set_new(net, oid, json_false());
+            json_object_set_new(net, oid, json_integer(0));
+        }
+        json_object_foreach(json_object_get(d->subgroups, gid), oid, v) {
+            json_object_set_new(net, oid, json_integer(2));
         }
     } else {
         const json_t *log = json_object_get(d->group_log, gid);
@@ -310,7 +376,9 @@ static enum MHD_Result groups_delta(struct graph_call *g)
             if (i >= to)
                 break;
             json_object_del(net, d->changes[i].oid); /* keeps the order of the last */
-            json_object_set_new(net, d->changes[i].oid, json_boolean(d->changes[i].removed));
+            json_object_set_new(net, d->changes[i].oid,
+                                json_integer((d->changes[i].removed ? 1 : 0) |
+                                             (d->changes[i].nested_group ? 2 : 0)));
         }
     }
     pthread_mutex_unlock(&g->emu->lock);
@@ -323,12 +391,14 @@ static enum MHD_Result groups_delta(struct graph_call *g)
     json_t *members = json_array();
     size_t seen = 0;
     const char *oid;
-    json_t *removed;
-    json_object_foreach(net, oid, removed) {
+    json_t *kind;
+    json_object_foreach(net, oid, kind) {
         if (seen++ < offset || json_array_size(members) >= (size_t)top)
             continue;
-        json_t *m = json_pack("{s:s,s:s}", "@odata.type", USER_TYPE, "id", oid);
-        if (json_is_true(removed))
+        json_int_t bits = json_integer_value(kind);
+        json_t *m = json_pack("{s:s,s:s}", "@odata.type", bits & 2 ? GROUP_TYPE : USER_TYPE,
+                              "id", oid);
+        if (bits & 1)
             json_object_set_new(m, "@removed", json_pack("{s:s}", "reason", "deleted"));
         json_array_append_new(members, m);
     }
@@ -458,7 +528,7 @@ static int group_add(struct emu_directory *d, json_t *members, const char *gid, 
     if (json_object_get(members, oid))
         return 0;
     json_object_set_new(members, oid, json_true());
-    return log_change(d, gid, oid, false);
+    return log_change(d, gid, oid, false, false);
 }
 
 static int group_remove(struct emu_directory *d, json_t *members, const char *gid, const char *oid)
@@ -466,7 +536,7 @@ static int group_remove(struct emu_directory *d, json_t *members, const char *gi
     if (!json_object_get(members, oid))
         return 0;
     json_object_del(members, oid);
-    return log_change(d, gid, oid, true);
+    return log_change(d, gid, oid, true, false);
 }
 
 static int edit_group(struct emulator *emu, const json_t *body, char *err, size_t errlen,
@@ -551,6 +621,40 @@ static int edit_group(struct emulator *emu, const json_t *body, char *err, size_
         if (group_add(d, members, gid, oid) != 0) {
             snprintf(err, errlen, "out of memory");
             return -1;
+        }
+    }
+    /* Nested groups: a group as a member of this one. */
+    json_t *subs = json_object_get(d->subgroups, gid);
+    json_array_foreach(json_object_get(body, "add_groups"), i, v) {
+        char child[37];
+        if (!is_guid_text(json_string_value(v))) {
+            snprintf(err, errlen, "'add_groups' takes group ids (GUIDs)");
+            return -1;
+        }
+        lower_copy(child, sizeof child, json_string_value(v));
+        if (!json_object_get(d->groups, child))
+            json_object_set_new(d->groups, child, json_object());
+        if (!subs) {
+            subs = json_object();
+            json_object_set_new(d->subgroups, gid, subs);
+        }
+        if (!json_object_get(subs, child)) {
+            json_object_set_new(subs, child, json_true());
+            if (log_change(d, gid, child, false, true) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+    }
+    json_array_foreach(json_object_get(body, "remove_groups"), i, v) {
+        char child[37];
+        lower_copy(child, sizeof child, json_is_string(v) ? json_string_value(v) : "");
+        if (subs && json_object_get(subs, child)) {
+            json_object_del(subs, child);
+            if (log_change(d, gid, child, true, true) != 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
         }
     }
     json_array_foreach(json_object_get(body, "remove"), i, v) {

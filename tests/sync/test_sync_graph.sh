@@ -100,6 +100,32 @@ run_sync >"$T/out" 2>&1
 check "another sync holding the lock: exit 3 at once" sh -c "[ $RC = 3 ] && grep -q 'another sync is running' '$T/out'"
 wait $holder
 
+echo "# nested groups: the parent's delta does not show their changes: read whole"
+PARENT=0b7e1e38-7f0e-4a55-9c55-3c1c7d1a00a1
+CHILD=0b7e1e38-7f0e-4a55-9c55-3c1c7d1a00c1
+mkdir -p "$T/files_n" "$T/state_n"
+chmod 700 "$T/state_n"
+run_nested() {
+    RC=0
+    "$AAD_LOGIN" sync --config "$T/pam_aad.conf" -o provision_groups=$PARENT \
+        --state-dir "$T/state_n" --files-dir "$T/files_n" >"$T/out" 2>"$T/err" || RC=$?
+}
+member() { printf '{"id":"%s","userPrincipalName":"%s@%s","accountEnabled":true}' "$1" "$2" "$DOMAIN"; }
+emu_ctl POST /control/graph/directory "{\"group\":\"$PARENT\",\"add\":[$(member e1e10000-0000-4000-8000-0000000000e1 erin)]}" >/dev/null
+emu_ctl POST /control/graph/directory "{\"group\":\"$CHILD\",\"add\":[$(member f4a40000-0000-4000-8000-0000000000f1 frank)]}" >/dev/null
+run_nested
+check "a flat group: erin added" grep -q "^erin:x:" "$T/files_n/passwd"
+emu_ctl POST /control/graph/directory "{\"group\":\"$PARENT\",\"add_groups\":[\"$CHILD\"]}" >/dev/null
+run_nested
+check "a group nested since: seen in the delta, read whole" grep -q "it holds a nested group: reading all its members" "$T/err"
+check "the nested group's member frank is added" grep -q "^frank:x:" "$T/files_n/passwd"
+emu_ctl POST /control/graph/directory "{\"group\":\"$CHILD\",\"add\":[$(member 9a9a0000-0000-4000-8000-0000000000a9 gina)]}" >/dev/null
+run_nested
+check "a member added to the nested group is seen at the next run" grep -q "^gina:x:" "$T/files_n/passwd"
+emu_ctl POST /control/graph/directory "{\"group\":\"$CHILD\",\"remove\":[\"f4a40000-0000-4000-8000-0000000000f1\"]}" >/dev/null
+run_nested
+check "and one removed from it is locked" grep -q "^frank:x:.*/usr/sbin/nologin$" "$T/files_n/passwd"
+
 echo "# the emulator's Graph answers as Graph does (shapes the sync relies on)"
 APP_TOKEN=$("$AAD_LOGIN" token --app --config "$T/pam_aad.conf" --scope "$GRAPH_URL/.default")
 graph() { # PATH [CURL-ARGS...]: GET as the application
