@@ -135,6 +135,14 @@ static int review_accounts(const struct aad_config *cfg, json_t *accounts, json_
         unsigned long uid = (unsigned long)json_integer_value(json_object_get(acct, "uid"));
         long long since = json_integer_value(json_object_get(acct, "locked_since"));
         struct aad_sync_change *c = NULL;
+        /* A renamed person keeps the account's name (files, sudoers and
+         * user_map name it); the comment field shows the new UPN. */
+        const char *now_upn = aad_json_string(entry, "upn");
+        if (active && now_upn != NULL && aad_is_printable_token(now_upn, 256) &&
+            (upn == NULL || strcmp(upn, now_upn) != 0)) {
+            json_object_set_new(acct, "upn", json_string(now_upn));
+            upn = aad_json_string(acct, "upn");
+        }
         if (active && since != 0) {
             if ((c = record(plan, AAD_SYNC_UNLOCK, oid, name, upn, uid)) == NULL)
                 return -1;

@@ -369,6 +369,27 @@ static void test_retired_uid_is_never_given_to_another_person(void **state)
     aad_config_free(cfg);
 }
 
+static void test_renamed_person_keeps_the_account_name(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = config_with(NULL);
+    const char *before[] = {OID_ALICE " alice@contoso.example 1", NULL};
+    const char *after[] = {OID_ALICE " alice.jones@contoso.example 1", NULL};
+    json_t *st = state_with(before);
+    struct fake_names names = {{NULL}, {0}, 0};
+    struct aad_sync_plan plan = {0};
+    plan_at(cfg, st, &names, NOW, &plan);
+    set_members(st, after);
+    plan_at(cfg, st, &names, NOW + 60, &plan);
+    assert_int_equal(plan.count, 0);
+    json_t *acct = json_object_get(json_object_get(st, "accounts"), OID_ALICE);
+    assert_string_equal(json_string_value(json_object_get(acct, "name")), "alice");
+    assert_string_equal(json_string_value(json_object_get(acct, "upn")), "alice.jones@contoso.example");
+    aad_sync_plan_clear(&plan);
+    json_decref(st);
+    aad_config_free(cfg);
+}
+
 static void test_disabled_newcomer_gets_no_account(void **state)
 {
     (void)state;
@@ -451,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_disabled_member_is_locked_and_unlocked_when_enabled),
         cmocka_unit_test(test_removed_member_is_locked_then_removed_after_the_grace_period),
         cmocka_unit_test(test_retired_uid_is_never_given_to_another_person),
+        cmocka_unit_test(test_renamed_person_keeps_the_account_name),
         cmocka_unit_test(test_disabled_newcomer_gets_no_account),
         cmocka_unit_test(test_files_hold_locked_passwords_and_keep_other_lines),
     };
