@@ -227,19 +227,20 @@ static int run(const struct aad_config *cfg, const struct sync_options *o)
     int loaded = st == AAD_OK;
     if (st == AAD_OK)
         st = read_and_plan(cfg, state, &log, now, &plan, &requests, &graph_ms, &err);
-    if (st == AAD_OK && o->dry_run)
+    if (st == AAD_OK && o->dry_run) {
         printf("Changes a sync would make (dry run: nothing is written):\n");
-    for (size_t i = 0; st == AAD_OK && i < plan.count; i++) {
-        if (o->dry_run)
+        for (size_t i = 0; i < plan.count; i++)
             print_change(&plan.items[i]);
-        else
-            log_change(&log, &plan.items[i]);
     }
     if (st == AAD_OK && !o->dry_run) {
-        /* The files are made from the state: saved first, a failed write
-         * is made good by the next run. */
+        /* The files are made from the state, so the state is saved first:
+         * with the files first, the next run would find its own new lines
+         * in the name service and take them for someone else's. A failed
+         * write of the files is made good by the next run. */
         record_run(state, now, &plan, &err, requests);
         st = aad_sync_state_save(o->state_dir, state, &err);
+        for (size_t i = 0; st == AAD_OK && i < plan.count; i++)
+            log_change(&log, &plan.items[i]);
         if (st == AAD_OK)
             st = aad_sync_files_write(o->files_dir, json_object_get(state, "accounts"), &plan,
                                       cfg->provision_shell, &err);
