@@ -69,6 +69,13 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
  * module stops waiting for it. */
 long aad_config_login_bound_s(const struct aad_config *cfg);
 
+/* True when uid is in the range aad-login sync gives accounts
+ * (provision_uid_min..provision_uid_max) and provision_groups is set: the
+ * range of people for this host, as UID_MIN..UID_MAX of login.defs is for
+ * useradd (the account check lets such a uid in although it is above
+ * UID_MAX). */
+int aad_config_is_provisioned_uid(const struct aad_config *cfg, unsigned long uid);
+
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);
 

@@ -137,6 +137,12 @@ static enum aad_status check_provisioning(const struct aad_config *cfg, struct a
     return AAD_OK;
 }
 
+int aad_config_is_provisioned_uid(const struct aad_config *cfg, unsigned long uid)
+{
+    return cfg->provision_groups.count > 0 && uid >= (unsigned long)cfg->provision_uid_min &&
+           uid <= (unsigned long)cfg->provision_uid_max;
+}
+
 enum aad_status aad_config_check(struct aad_config *cfg, struct aad_error *err)
 {
     const char *p = cfg->path;

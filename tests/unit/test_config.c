@@ -1082,6 +1082,21 @@ static void test_provision_uid_range_is_checked(void **state)
     expect_refused_with("provision_grace_days = 4000", "'provision_grace_days' must be a whole number");
 }
 
+static void test_provisioned_uids_are_the_range_with_provision_groups(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("min_uid = 1000");
+    assert_false(aad_config_is_provisioned_uid(cfg, 1950000000)); /* no provision_groups */
+    aad_config_free(cfg);
+    cfg = load_with(CERT_LINES "provision_groups = " GROUP_ID "\nmin_uid = 1000");
+    assert_true(aad_config_is_provisioned_uid(cfg, 1900000000));
+    assert_true(aad_config_is_provisioned_uid(cfg, 2099999999));
+    assert_false(aad_config_is_provisioned_uid(cfg, 1899999999));
+    assert_false(aad_config_is_provisioned_uid(cfg, 2100000000));
+    assert_false(aad_config_is_provisioned_uid(cfg, 1000));
+    aad_config_free(cfg);
+}
+
 static void test_provision_shell_is_an_absolute_path(void **state)
 {
     (void)state;
@@ -1172,6 +1187,7 @@ int main(void)
         cmocka_unit_test(test_provision_groups_takes_object_ids),
         cmocka_unit_test(test_provision_groups_needs_the_certificate),
         cmocka_unit_test(test_provision_uid_range_is_checked),
+        cmocka_unit_test(test_provisioned_uids_are_the_range_with_provision_groups),
         cmocka_unit_test(test_provision_shell_is_an_absolute_path),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
