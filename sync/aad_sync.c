@@ -144,7 +144,8 @@ static enum aad_status read_and_plan(const struct aad_config *cfg, json_t *state
                                      struct aad_sync_plan *plan, long *requests,
                                      int64_t *graph_ms, struct aad_error *err)
 {
-    struct aad_http_options ho = {cfg->ca_file, cfg->proxy, cfg->http_timeout, NULL, NULL};
+    struct aad_http_options ho = {.ca_file = cfg->ca_file, .proxy = cfg->proxy,
+                                  .timeout_s = cfg->http_timeout};
     struct aad_http *http = NULL;
     enum aad_status st = aad_http_new(&ho, &http, err);
     char scope[600];
