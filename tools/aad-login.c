@@ -4,6 +4,7 @@
  *                                          without a user (tools/aad_check.c)
  *   aad-login [--config FILE] [-o key=value]... USER   a whole device-code login
  *   aad-login token [--app] --scope SCOPE...   an access token for a script (aad_token.c)
+ *   aad-login sync [--dry-run]            Entra group members as local accounts (sync/)
  *
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
  * declined, expired), 2 usage, 3 the service is unavailable, 4 configuration
@@ -27,6 +28,7 @@
 #include "aad_config.h"
 #include "aad_login.h"
 #include "aad_refusal.h"
+#include "aad_sync.h"
 #include "aad_token.h"
 #include "group_preview.h"
 
@@ -104,6 +106,8 @@ static void usage(FILE *f)
             "       aad-login --check [--json] [--sshd-config FILE] [--config FILE]\n"
             "                 [-o key=value]... [--debug]\n"
             "       aad-login token [--app] [--json] --scope SCOPE...  (aad-login token --help)\n"
+            "       aad-login sync [--dry-run]  Entra group members as local accounts\n"
+            "                                   (aad-login sync --help)\n"
             "Signs USER in with Microsoft Entra ID exactly as pam_aad.so would, or (--check)\n"
             "checks what can be checked without a user: the configuration, the tenant, client\n"
             "and scope (a device code is requested and discarded), the signing keys, the\n"
@@ -206,22 +210,26 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     if (argc > 1 && strcmp(argv[1], "token") == 0)
         return aad_token_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "sync") == 0)
+        return aad_sync_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     static const struct option long_opts[] = {
         {"check", no_argument, NULL, 'c'},     {"config", required_argument, NULL, 'f'},
         {"option", required_argument, NULL, 'o'}, {"debug", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},      {"version", no_argument, NULL, 'V'},
         {"json", no_argument, NULL, 'j'},      {"sshd-config", required_argument, NULL, 's'},
+        {"state-dir", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     const char *args[MAX_OVERRIDES + 2];
     int nargs = 0, check = 0, json = 0, opt;
-    const char *sshd_config = NULL;
+    const char *sshd_config = NULL, *sync_state_dir = AAD_DEFAULT_SYNC_STATE_DIR;
     char config_arg[4096 + 8] = "";
     while ((opt = getopt_long(argc, argv, "cf:o:dhV", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'c': check = 1; break;
         case 'j': json = 1; break;
         case 's': sshd_config = optarg; break;
+        case 'S': sync_state_dir = optarg; break;
         case 'f':
             /* Added after the -o options, so that they are numbered from 1. */
             snprintf(config_arg, sizeof(config_arg), "config=%s", optarg);
@@ -254,8 +262,9 @@ int main(int argc, char **argv)
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, nargs, args, &cfg, &err);
     if (check) {
-        struct aad_check_options o = {json, t.color, AAD_DEFAULT_HELPER, "/usr/sbin/sshd",
-                                      sshd_config, "/etc/pam.d/sshd"};
+        struct aad_check_options o = {json,        t.color,           AAD_DEFAULT_HELPER,
+                                      "/usr/sbin/sshd", sshd_config, "/etc/pam.d/sshd",
+                                      sync_state_dir, "/etc/nsswitch.conf"};
         if (cfg != NULL && cfg->debug && !json)
             aad_config_describe(cfg, print_setting, NULL);
         st = aad_check_run(cfg, &err, ms_since(start), &o);

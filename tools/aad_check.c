@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aad_check_report.h"
+#include "aad_check_sync.h"
 #include "aad_check_sshd.h"
 #include "aad_devflow.h"
 #include "aad_http.h"
@@ -423,6 +424,7 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
     check_mapping(&r, cfg);
     check_helper(&r, cfg, opt->helper);
     check_sshd(&r, cfg, opt);
+    aad_check_sync(&r, cfg, opt->sync_state_dir, opt->nsswitch);
     json_t *unseen = json_array();
     for (size_t i = 0; i < sizeof(not_checked) / sizeof(not_checked[0]); i++) {
         note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);

@@ -27,7 +27,8 @@ enum aad_status aad_account_check(const struct aad_config *cfg, const struct aad
         snprintf(outside, sizeof(outside), "below min_uid %ld", cfg->min_uid);
     else if (account->uid == (unsigned long)cfg->overflow_uid)
         snprintf(outside, sizeof(outside), "the overflow uid (nobody's)");
-    else if (account->uid > (unsigned long)cfg->uid_max)
+    else if (account->uid > (unsigned long)cfg->uid_max &&
+             !aad_config_is_provisioned_uid(cfg, account->uid)) /* aad-login sync's range */
         snprintf(outside, sizeof(outside), "above UID_MAX %ld", cfg->uid_max);
     if (outside[0] == '\0')
         return AAD_OK;

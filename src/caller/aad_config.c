@@ -106,8 +106,14 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->overflow_uid = overflow_uid();
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
-    if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||
-        !cfg->graph_endpoint || !cfg->runtime_dir)
+    /* Above systemd's container uids (524288-1879048191), below its
+     * foreign range (2147352576) and 2^31: see aad_sync_uid.h. */
+    cfg->provision_uid_min = 1900000000;
+    cfg->provision_uid_max = 2099999999;
+    cfg->provision_shell = strdup("/bin/bash");
+    cfg->provision_grace_days = 30;
+    if (!cfg->provision_shell || !cfg->path || !cfg->authority || !cfg->scope ||
+        !cfg->user_claim || !cfg->cache_dir || !cfg->graph_endpoint || !cfg->runtime_dir)
         return AAD_CONFIG_ERROR;
     return AAD_OK;
 }

@@ -53,6 +53,12 @@ struct aad_config {
     struct aad_strlist group_removal_refuses;
     long max_logins;          /* helpers at once on this host */
     long max_logins_per_user; /* ... started by one invoking (real) uid */
+    /* aad-login sync: the members of these Entra groups become local
+     * accounts (libnss-extrausers), with uids derived into the range. */
+    struct aad_strlist provision_groups;
+    long provision_uid_min, provision_uid_max;
+    char *provision_shell;
+    long provision_grace_days; /* locked accounts are removed after this */
     /* The files above, once aad_config_read_files has read them. */
     struct aad_preread_set preread;
 };
@@ -88,6 +94,13 @@ void aad_config_describe(const struct aad_config *cfg, void (*line)(void *ctx, c
  * exchanges before and after it. The helper ends itself then, and the
  * module stops waiting for it. */
 long aad_config_login_bound_s(const struct aad_config *cfg);
+
+/* True when uid is in the range aad-login sync gives accounts
+ * (provision_uid_min..provision_uid_max) and provision_groups is set: the
+ * range of people for this host, as UID_MIN..UID_MAX of login.defs is for
+ * useradd (the account check lets such a uid in although it is above
+ * UID_MAX). */
+int aad_config_is_provisioned_uid(const struct aad_config *cfg, unsigned long uid);
 
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);

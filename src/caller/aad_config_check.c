@@ -107,6 +107,42 @@ static int valid_host_label(const char *label)
     return 1;
 }
 
+/* aad-login sync: group IDs, a uid range that pam_aad logs in to, a shell. */
+static enum aad_status check_provisioning(const struct aad_config *cfg, struct aad_error *err)
+{
+    const char *p = cfg->path;
+    for (size_t i = 0; i < cfg->provision_groups.count; i++) {
+        if (!aad_is_guid(cfg->provision_groups.items[i]))
+            return aad_fail(err, AAD_CONFIG_ERROR,
+                            "%s: 'provision_groups' takes group object IDs (GUIDs), not '%.64s'",
+                            p, cfg->provision_groups.items[i]);
+    }
+    if (cfg->provision_groups.count > 0 && cfg->client_certificate == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'provision_groups' needs 'client_certificate' and 'client_key' (the "
+                        "sync reads Microsoft Graph as the application)", p);
+    if (cfg->provision_uid_min > cfg->provision_uid_max)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'provision_uid_min' (%ld) is above 'provision_uid_max' (%ld)", p,
+                        cfg->provision_uid_min, cfg->provision_uid_max);
+    if (cfg->provision_uid_min < cfg->min_uid)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'provision_uid_min' (%ld) is below 'min_uid' (%ld): pam_aad would "
+                        "not log in to the accounts the sync makes", p, cfg->provision_uid_min,
+                        cfg->min_uid);
+    /* It becomes a field of a passwd line. */
+    if (cfg->provision_shell[0] != '/' || strpbrk(cfg->provision_shell, ": \t") != NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'provision_shell' must be an absolute path (no ':' or spaces)", p);
+    return AAD_OK;
+}
+
+int aad_config_is_provisioned_uid(const struct aad_config *cfg, unsigned long uid)
+{
+    return cfg->provision_groups.count > 0 && uid >= (unsigned long)cfg->provision_uid_min &&
+           uid <= (unsigned long)cfg->provision_uid_max;
+}
+
 enum aad_status aad_config_check(struct aad_config *cfg, struct aad_error *err)
 {
     const char *p = cfg->path;
@@ -179,5 +215,5 @@ enum aad_status aad_config_check(struct aad_config *cfg, struct aad_error *err)
         (cfg->client_certificate[0] != '/' || cfg->client_key[0] != '/'))
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'client_certificate' and 'client_key' must be absolute paths", p);
-    return AAD_OK;
+    return check_provisioning(cfg, err);
 }

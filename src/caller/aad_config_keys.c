@@ -57,6 +57,11 @@ static const struct key_spec keys[] = {
     {"group_removal_refuses", K_LIST, OFF(group_removal_refuses), 0, 0},
     {"max_logins", K_NUMBER, OFF(max_logins), 1, 4096},
     {"max_logins_per_user", K_NUMBER, OFF(max_logins_per_user), 1, 4096},
+    {"provision_groups", K_LIST, OFF(provision_groups), 0, 0},
+    {"provision_uid_min", K_NUMBER, OFF(provision_uid_min), 1, AAD_CONFIG_MAX_UID},
+    {"provision_uid_max", K_NUMBER, OFF(provision_uid_max), 1, AAD_CONFIG_MAX_UID},
+    {"provision_shell", K_STRING, OFF(provision_shell), 0, 0},
+    {"provision_grace_days", K_NUMBER, OFF(provision_grace_days), 0, 3650},
 };
 #undef OFF
 

@@ -223,29 +223,54 @@ static void free_secret_headers(struct curl_slist *headers)
     curl_slist_free_all(headers);
 }
 
-enum aad_status aad_http_post_json(struct aad_http *http, const char *url, const char *bearer,
-                                   const char *json, struct aad_http_response *resp,
-                                   struct aad_error *err)
+/* "Authorization: Bearer <bearer>" and the extra header, if any: a list
+ * the caller frees with free_secret_headers. NULL when out of memory. */
+static struct curl_slist *bearer_headers(const char *bearer, const char *extra)
 {
     size_t auth_size = strlen(bearer) + 32;
     char *auth = malloc(auth_size);
     if (auth == NULL)
-        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+        return NULL;
     snprintf(auth, auth_size, "Authorization: Bearer %s", bearer);
     struct curl_slist *headers = curl_slist_append(NULL, auth);
     aad_free_secret(auth);
-    struct curl_slist *more = headers ? curl_slist_append(headers, "Content-Type: application/json") : NULL;
-    if (more == NULL) {
+    if (headers == NULL || extra == NULL)
+        return headers;
+    struct curl_slist *more = curl_slist_append(headers, extra);
+    if (more == NULL)
         free_secret_headers(headers);
+    return more;
+}
+
+enum aad_status aad_http_post_json(struct aad_http *http, const char *url, const char *bearer,
+                                   const char *json, struct aad_http_response *resp,
+                                   struct aad_error *err)
+{
+    struct curl_slist *headers = bearer_headers(bearer, "Content-Type: application/json");
+    if (headers == NULL)
         return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
-    }
-    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, more);
+    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, json);
     curl_easy_setopt(http->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(json));
     enum aad_status st = perform(http, url, resp, err);
     curl_easy_setopt(http->curl, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
-    free_secret_headers(more);
+    free_secret_headers(headers);
+    return st;
+}
+
+enum aad_status aad_http_get_bearer(struct aad_http *http, const char *url, const char *bearer,
+                                    const char *header, struct aad_http_response *resp,
+                                    struct aad_error *err)
+{
+    struct curl_slist *headers = bearer_headers(bearer, header);
+    if (headers == NULL)
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(http->curl, CURLOPT_HTTPGET, 1L);
+    enum aad_status st = perform(http, url, resp, err);
+    curl_easy_setopt(http->curl, CURLOPT_HTTPHEADER, NULL);
+    free_secret_headers(headers);
     return st;
 }
 

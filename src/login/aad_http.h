@@ -57,6 +57,13 @@ enum aad_status aad_http_post_json(struct aad_http *http, const char *url, const
                                    const char *json, struct aad_http_response *resp,
                                    struct aad_error *err);
 
+/* GET url with "Authorization: Bearer <bearer>" and one more header line
+ * ("ConsistencyLevel: eventual"), or none when header is NULL (Microsoft
+ * Graph). The bearer token is wiped from the request headers afterwards. */
+enum aad_status aad_http_get_bearer(struct aad_http *http, const char *url, const char *bearer,
+                                    const char *header, struct aad_http_response *resp,
+                                    struct aad_error *err);
+
 /* Wipes and frees the body. */
 void aad_http_response_clear(struct aad_http_response *resp);
 

@@ -33,17 +33,19 @@ static enum aad_status from_domains(const struct aad_config *cfg, const char *up
     return AAD_OK;
 }
 
-enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_account *account,
-                                 const char *upn, const char *oid, char **local_out,
-                                 struct aad_error *err)
+/* Rules 1-3 and the user_map reservations: the name, and whether it came
+ * from `domains`. */
+static enum aad_status map_name(const struct aad_config *cfg, const char *upn, const char *oid,
+                                char local[ACCOUNT_NAME_MAX + 1], int *by_domains,
+                                struct aad_error *err)
 {
     if (upn != NULL && (strlen(upn) > UPN_MAX || !aad_is_printable_token(upn, UPN_MAX)))
         return aad_fail(err, AAD_DENIED, "the token's %s is not a plain ASCII name",
                         cfg->user_claim);
     struct aad_user_map r;
-    char local[ACCOUNT_NAME_MAX + 1] = "";
-    int by_domains = 0;
     enum aad_status st = AAD_OK;
+    local[0] = '\0';
+    *by_domains = 0;
     memset(&r, 0, sizeof(r));
     if (cfg->user_map != NULL)
         st = aad_user_map_read(cfg, upn, oid, &r, err);
@@ -51,11 +53,11 @@ enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_
         st = aad_fail(err, AAD_DENIED, "user_map maps this identity to more than one account");
     if (st == AAD_OK) {
         if (r.by_oid[0] != '\0')
-            snprintf(local, sizeof(local), "%s", r.by_oid);
+            snprintf(local, ACCOUNT_NAME_MAX + 1, "%s", r.by_oid);
         else if (r.by_upn[0] != '\0')
-            snprintf(local, sizeof(local), "%s", r.by_upn);
+            snprintf(local, ACCOUNT_NAME_MAX + 1, "%s", r.by_upn);
         else if ((st = from_domains(cfg, upn, local, err)) == AAD_OK)
-            by_domains = 1;
+            *by_domains = 1;
     }
     if (st == AAD_OK && !aad_is_valid_account_name(local))
         st = aad_fail(err, AAD_DENIED, "'%.64s' is not a valid local account name", local);
@@ -63,19 +65,40 @@ enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_
     if (st == AAD_OK && r.by_oid[0] == '\0' && aad_strlist_contains(&r.pinned, local, 0))
         st = aad_fail(err, AAD_DENIED, "account %s is pinned to another object ID in user_map", local);
     /* An account named in user_map is for the identities listed there. */
-    if (st == AAD_OK && by_domains && aad_strlist_contains(&r.named, local, 0))
+    if (st == AAD_OK && *by_domains && aad_strlist_contains(&r.named, local, 0))
         st = aad_fail(err, AAD_DENIED, "account %s is reserved in user_map for other identities",
                       local);
+    aad_user_map_clear(&r);
+    return st;
+}
+
+enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_account *account,
+                                 const char *upn, const char *oid, char **local_out,
+                                 struct aad_error *err)
+{
+    char local[ACCOUNT_NAME_MAX + 1];
+    int by_domains = 0;
+    enum aad_status st = map_name(cfg, upn, oid, local, &by_domains, err);
     /* System accounts: only a user_map line reaches them. */
     if (st == AAD_OK && by_domains && strcmp(local, account->name) == 0 &&
         account->uid < (unsigned long)cfg->min_uid)
         st = aad_fail(err, AAD_DENIED,
                       "account %s has uid %lu, below min_uid %ld: only a user_map line can map to it",
                       local, account->uid, cfg->min_uid);
-    aad_user_map_clear(&r);
     if (st != AAD_OK)
         return st;
     if ((*local_out = strdup(local)) == NULL)
         return aad_fail(err, AAD_DENIED, "out of memory");
     return AAD_OK;
+}
+
+enum aad_status aad_map_name(const struct aad_config *cfg, const char *upn, const char *oid,
+                             char *local, size_t size, struct aad_error *err)
+{
+    char name[ACCOUNT_NAME_MAX + 1];
+    int by_domains = 0;
+    enum aad_status st = map_name(cfg, upn, oid, name, &by_domains, err);
+    if (st == AAD_OK)
+        snprintf(local, size, "%s", name);
+    return st;
 }

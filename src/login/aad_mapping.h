@@ -30,4 +30,11 @@ enum aad_status aad_map_identity(const struct aad_config *cfg, const struct aad_
                                  const char *upn, const char *oid, char **local,
                                  struct aad_error *err);
 
+/* The account name rules 1-3 give an identity, before any account exists
+ * (aad-login sync creates the account it names): the same rules and
+ * user_map reservations as aad_map_identity, without the comparison with
+ * an account. local gets at most size - 1 characters. */
+enum aad_status aad_map_name(const struct aad_config *cfg, const char *upn, const char *oid,
+                             char *local, size_t size, struct aad_error *err);
+
 #endif

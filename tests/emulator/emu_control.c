@@ -476,6 +476,16 @@ static enum MHD_Result ctl_graph_members(struct emulator *emu,
     return send_obj(c, st, 200, answer);
 }
 
+static enum MHD_Result ctl_directory(struct emulator *emu, struct MHD_Connection *c,
+                                     unsigned *st, const char *url, const json_t *body)
+{
+    char err[160];
+    json_t *answer = NULL;
+    if (directory_control(emu, url, body, err, sizeof err, &answer) != 0)
+        return send_err(c, st, 400, err);
+    return send_obj(c, st, 200, answer);
+}
+
 static enum MHD_Result ctl_api(struct emulator *emu, struct MHD_Connection *c,
                               unsigned *st, const json_t *body)
 {
@@ -606,6 +616,9 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
         r = ctl_graph_settings(emu, c, &st, body);
     else if (get && !strcmp(url, "/control/graph"))
         r = ctl_graph_state(emu, c, &st);
+    else if ((post || get) && !strncmp(url, "/control/graph/", 15) &&
+             (!strcmp(url + 15, "directory") || (post && !strcmp(url + 15, "user"))))
+        r = ctl_directory(emu, c, &st, url, body);
     else if (post && !strcmp(url, "/control/shutdown")) {
         rq->shutdown_after = true; /* acted on once the answer is sent */
         r = send_obj(c, &st, 200, json_pack("{s:b}", "shutdown", 1));

@@ -40,8 +40,8 @@ static void lower(char *s)
         *s = (char)tolower((unsigned char)*s);
 }
 
-static enum MHD_Result send_graph(struct graph_call *g, unsigned status,
-                                  json_t *obj, bool auth_challenge)
+enum MHD_Result graph_send(struct graph_call *g, unsigned status, json_t *obj,
+                           bool auth_challenge)
 {
     g->status = status;
     if (g->merge && json_is_object(obj))
@@ -70,8 +70,8 @@ static enum MHD_Result send_graph(struct graph_call *g, unsigned status,
 }
 
 /* Graph's error shape: {"error":{"code","message","innerError":{…}}}. */
-static enum MHD_Result graph_error(struct graph_call *g, unsigned status,
-                                   const char *code, const char *message)
+enum MHD_Result graph_error(struct graph_call *g, unsigned status,
+                            const char *code, const char *message)
 {
     char date[32];
     time_t now = time(NULL);
@@ -84,7 +84,7 @@ static enum MHD_Result graph_error(struct graph_call *g, unsigned status,
     json_t *o = json_pack("{s:{s:s,s:s,s:o}}", "error", "code", code, "message",
                           message, "innerError", inner);
     snprintf(g->note, sizeof g->note, "%s", code);
-    return send_graph(g, status, o, status == 401);
+    return graph_send(g, status, o, status == 401);
 }
 
 enum MHD_Result graph_fault_error(struct graph_call *g, const struct fault *f)
@@ -194,7 +194,7 @@ static enum MHD_Result do_check(struct graph_call *g, const json_t *groups)
             json_array_append_new(value, json_string(id));
     }
     snprintf(g->note, sizeof g->note, "%zu of %zu", json_array_size(value), n);
-    r = send_graph(g, 200,
+    r = graph_send(g, 200,
                    json_pack("{s:s,s:o}", "@odata.context", CTX_STRINGS, "value",
                              value),
                    false);
@@ -223,7 +223,7 @@ static enum MHD_Result do_member_ids(struct graph_call *g, const json_t *groups)
             continue;
         json_array_append(value, json_object_get(grp, "id"));
     }
-    r = send_graph(g, 200,
+    r = graph_send(g, 200,
                    json_pack("{s:s,s:o}", "@odata.context", CTX_STRINGS, "value",
                              value),
                    false);
@@ -290,7 +290,7 @@ static enum MHD_Result do_transitive(struct graph_call *g, const json_t *groups)
                                          emu->graph_base, g->path, top,
                                          SKIP_PREFIX, i));
     snprintf(g->note, sizeof g->note, "%zu..%zu of %zu", offset, i, total);
-    return send_graph(g, 200, resp, false);
+    return graph_send(g, 200, resp, false);
 }
 
 /* Splits "/v1.0/me/op" or "/v1.0/users/{id}/op". */
@@ -343,12 +343,48 @@ static int route(const char *path, bool *me, char *id, size_t idlen,
     return 0;
 }
 
+/* The request's bearer token, among those the emulator issued and not
+ * expired: 0 and *t, or -1 with the 401 answer sent in *refused. */
+int graph_bearer(struct graph_call *g, struct graph_token *t, enum MHD_Result *refused)
+{
+    struct emulator *emu = g->emu;
+    const char *auth = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
+                                                   "Authorization");
+    const char *tok = NULL;
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+        tok = auth + 7;
+        while (*tok == ' ')
+            tok++;
+    }
+    if (!tok || !*tok) {
+        *refused = graph_error(g, 401, "InvalidAuthenticationToken",
+                               "Access token is empty.");
+        return -1;
+    }
+    pthread_mutex_lock(&emu->lock);
+    int found = tokens_find(emu, tok, t);
+    pthread_mutex_unlock(&emu->lock);
+    if (found != 0) {
+        *refused = graph_error(g, 401, "InvalidAuthenticationToken",
+                               "Access token validation failure. Invalid audience.");
+        return -1;
+    }
+    if (emu_now_ms() >= t->expires_ms) {
+        *refused = graph_error(g, 401, "InvalidAuthenticationToken",
+                               "Lifetime validation failed, the token is expired.");
+        return -1;
+    }
+    return 0;
+}
+
 enum MHD_Result graph_handle(struct graph_call *g)
 {
     struct emulator *emu = g->emu;
     if (g->too_large)
         return graph_error(g, 413, "Request_EntityTooLarge",
                            "The request body is too large.");
+    if (directory_serves(g->path))
+        return directory_handle(g);
     bool me = false;
     char id[64] = "", bad[192];
     enum graph_op op;
@@ -360,29 +396,13 @@ enum MHD_Result graph_handle(struct graph_call *g)
                            "Specified HTTP method is not allowed for the "
                            "request target.");
 
-    /* Bearer token. */
-    const char *auth = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
-                                                   "Authorization");
-    const char *tok = NULL;
-    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
-        tok = auth + 7;
-        while (*tok == ' ')
-            tok++;
-    }
-    if (!tok || !*tok)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Access token is empty.");
     struct graph_token t;
+    enum MHD_Result refused;
+    if (graph_bearer(g, &t, &refused) != 0)
+        return refused;
     pthread_mutex_lock(&emu->lock);
-    int found = tokens_find(emu, tok, &t);
     bool app_access = emu->graph_app_access;
     pthread_mutex_unlock(&emu->lock);
-    if (found != 0)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Access token validation failure. Invalid audience.");
-    if (emu_now_ms() >= t.expires_ms)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Lifetime validation failed, the token is expired.");
 
     /* Authorization. */
     const char *subject;

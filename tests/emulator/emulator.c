@@ -411,6 +411,7 @@ static void emulator_free(struct emulator *emu)
     crypto_free_key(&emu->rogue);
     X509_free(emu->client_cert);
     json_decref(emu->graph_members);
+    directory_free(emu->directory);
     for (size_t i = 0; i < emu->ncodes; i++)
         code_free(emu->codes[i]);
     faults_clear(emu);
@@ -433,6 +434,7 @@ int main(int argc, char **argv)
     emu.graph_members = json_object();
     emu.graph_page_size = 100;
     emu.graph_app_access = true;
+    emu.directory = directory_new();
     emu.api_consent = true;
     emu.api_app_role = true;
     if (emu.cfg.client_cert) {

@@ -191,6 +191,7 @@ struct emulator {
     json_t *graph_members;       /* {"<oid lowercase>":[{"id","displayName",...}]} */
     long graph_page_size;        /* default page of transitiveMemberOf */
     bool graph_app_access;       /* app tokens may read any user's groups */
+    struct emu_directory *directory; /* users, groups, their change log */
 
     /* The protected API: consent to its delegated permission, and its
      * application permission granted to the client. */
@@ -313,11 +314,29 @@ bool graph_scope_ok(const struct emulator *emu, const char *scope);
 
 /* ---- emu_graph.c: Microsoft Graph under /graph ---- */
 enum MHD_Result graph_handle(struct graph_call *g);
+/* Graph's JSON answer (obj is consumed), and its error shape. */
+enum MHD_Result graph_send(struct graph_call *g, unsigned status, json_t *obj,
+                           bool auth_challenge);
+enum MHD_Result graph_error(struct graph_call *g, unsigned status,
+                            const char *code, const char *message);
+/* The request's bearer token: 0, or -1 with the 401 answer in *refused. */
+int graph_bearer(struct graph_call *g, struct graph_token *t, enum MHD_Result *refused);
 enum MHD_Result graph_fault_error(struct graph_call *g, const struct fault *f);
 /* Control: members (oid + groups, or clear). Takes the lock. */
 int graph_set_members(struct emulator *emu, const json_t *body, char *err,
                       size_t errlen, json_t **answer);
 bool is_guid_text(const char *s);
+
+/* ---- emu_directory.c: Graph's users and groups, for aad-login sync ---- */
+struct emu_directory;
+struct emu_directory *directory_new(void);
+void directory_free(struct emu_directory *d);
+bool directory_serves(const char *path); /* /v1.0/groups/..., /v1.0/users/{id} */
+enum MHD_Result directory_handle(struct graph_call *g);
+/* Control: POST /control/graph/directory, /control/graph/user; GET
+ * /control/graph/directory. Take the lock. */
+int directory_control(struct emulator *emu, const char *url, const json_t *body,
+                      char *err, size_t errlen, json_t **answer);
 
 /* ---- emu_api.c: the protected API (EMU_API_URI) and GET /api/whoami ---- */
 bool api_scope_names(const char *scope);      /* a word is EMU_API_URI/... */

@@ -117,6 +117,10 @@ want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_helper
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_group_writer
 want -rw------- root/root etc/security/pam_aad.conf
 want drwx------ root/root var/cache/pam_aad/
+want drwx------ root/root var/lib/pam_aad/
+UNITDIR=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+want -rw-r--r-- root/root "${UNITDIR#/}/pam_aad-sync.service"
+want -rw-r--r-- root/root "${UNITDIR#/}/pam_aad-sync.timer"
 want -rw-r--r-- root/root usr/share/man/man8/pam_aad.8.gz
 want -rw-r--r-- root/root usr/share/man/man5/pam_aad.conf.5.gz
 want -rw-r--r-- root/root usr/share/man/man1/aad-login.1.gz

@@ -3,7 +3,7 @@
 #
 #   groff -ww -z -man PAGE      prints nothing (no warnings at all)
 #   mandoc -T lint -W warning   reports no warnings or errors
-# and, against the sources: every key of src/caller/aad_config_keys.c is documented in
+# and, against the sources (src/, sync/, pam/): every key of src/caller/aad_config_keys.c is documented in
 # pam_aad.conf(5), every exit code of tools/aad-login.c in aad-login(1),
 # every PAM return code of pam/pam_aad.c in pam_aad(8), and the version in
 # each .TH line is the one in configure.ac; and doc/admin-guide.md lists
@@ -89,7 +89,7 @@ else
                     }
                 }
             }
-        }' "$guide" "$top_srcdir"/src/*/*.c "$top_srcdir/pam/pam_aad.c")
+        }' "$guide" "$top_srcdir"/src/*/*.c "$top_srcdir"/sync/*.c "$top_srcdir/pam/pam_aad.c")
     if [ -n "$missing" ]; then
         fail "messages missing from the troubleshooting table of doc/admin-guide.md:
 $missing"

@@ -1027,6 +1027,83 @@ static void test_describe_masks_the_proxy_password(void **state)
     aad_config_free(cfg);
 }
 
+#define CERT_LINES "client_certificate = /etc/security/app.pem\nclient_key = /etc/security/app.key\n"
+#define GROUP_ID "4b0c3a5e-1f2d-4e6a-9b8c-7d1e2f3a4b5c"
+
+static void test_provisioning_defaults(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("min_uid = 1000");
+    assert_int_equal(cfg->provision_groups.count, 0);
+    assert_int_equal(cfg->provision_uid_min, 1900000000);
+    assert_int_equal(cfg->provision_uid_max, 2099999999);
+    assert_string_equal(cfg->provision_shell, "/bin/bash");
+    assert_int_equal(cfg->provision_grace_days, 30);
+    aad_config_free(cfg);
+}
+
+static void test_provisioning_keys_are_read(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with(CERT_LINES "provision_groups = " GROUP_ID
+                                       "\nprovision_uid_min = 200000\nprovision_uid_max = 299999"
+                                       "\nprovision_shell = /bin/zsh\nprovision_grace_days = 0"
+                                       "\nmin_uid = 1000");
+    assert_int_equal(cfg->provision_groups.count, 1);
+    assert_string_equal(cfg->provision_groups.items[0], GROUP_ID);
+    assert_int_equal(cfg->provision_uid_min, 200000);
+    assert_int_equal(cfg->provision_uid_max, 299999);
+    assert_string_equal(cfg->provision_shell, "/bin/zsh");
+    assert_int_equal(cfg->provision_grace_days, 0);
+    aad_config_free(cfg);
+}
+
+static void test_provision_groups_takes_object_ids(void **state)
+{
+    (void)state;
+    expect_refused_with(CERT_LINES "provision_groups = Linux admins",
+                        "'provision_groups' takes group object IDs (GUIDs), not 'Linux'");
+}
+
+static void test_provision_groups_needs_the_certificate(void **state)
+{
+    (void)state;
+    expect_refused_with("provision_groups = " GROUP_ID,
+                        "'provision_groups' needs 'client_certificate' and 'client_key'");
+}
+
+static void test_provision_uid_range_is_checked(void **state)
+{
+    (void)state;
+    expect_refused_with("provision_uid_min = 300000\nprovision_uid_max = 200000\nmin_uid = 1000",
+                        "'provision_uid_min' (300000) is above 'provision_uid_max' (200000)");
+    expect_refused_with("provision_uid_min = 500\nmin_uid = 1000",
+                        "'provision_uid_min' (500) is below 'min_uid' (1000)");
+    expect_refused_with("provision_grace_days = 4000", "'provision_grace_days' must be a whole number");
+}
+
+static void test_provisioned_uids_are_the_range_with_provision_groups(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = load_with("min_uid = 1000");
+    assert_false(aad_config_is_provisioned_uid(cfg, 1950000000)); /* no provision_groups */
+    aad_config_free(cfg);
+    cfg = load_with(CERT_LINES "provision_groups = " GROUP_ID "\nmin_uid = 1000");
+    assert_true(aad_config_is_provisioned_uid(cfg, 1900000000));
+    assert_true(aad_config_is_provisioned_uid(cfg, 2099999999));
+    assert_false(aad_config_is_provisioned_uid(cfg, 1899999999));
+    assert_false(aad_config_is_provisioned_uid(cfg, 2100000000));
+    assert_false(aad_config_is_provisioned_uid(cfg, 1000));
+    aad_config_free(cfg);
+}
+
+static void test_provision_shell_is_an_absolute_path(void **state)
+{
+    (void)state;
+    expect_refused_with("provision_shell = bash", "'provision_shell' must be an absolute path");
+    expect_refused_with("provision_shell = /bin/sh:x", "'provision_shell' must be an absolute path");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1105,6 +1182,13 @@ int main(void)
         cmocka_unit_test(test_file_owned_by_another_user_is_refused),
         cmocka_unit_test(test_describe_lists_every_setting),
         cmocka_unit_test(test_describe_masks_the_proxy_password),
+        cmocka_unit_test(test_provisioning_defaults),
+        cmocka_unit_test(test_provisioning_keys_are_read),
+        cmocka_unit_test(test_provision_groups_takes_object_ids),
+        cmocka_unit_test(test_provision_groups_needs_the_certificate),
+        cmocka_unit_test(test_provision_uid_range_is_checked),
+        cmocka_unit_test(test_provisioned_uids_are_the_range_with_provision_groups),
+        cmocka_unit_test(test_provision_shell_is_an_absolute_path),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
