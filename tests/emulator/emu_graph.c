@@ -343,12 +343,98 @@ static int route(const char *path, bool *me, char *id, size_t idlen,
     return 0;
 }
 
+/* The request's bearer token, known and alive; else the 401 is sent (its
+ * result in *sent) and -1 returned. */
+static int bearer_token(struct graph_call *g, struct graph_token *t,
+                        bool *app_access, enum MHD_Result *sent)
+{
+    struct emulator *emu = g->emu;
+    const char *auth = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
+                                                   "Authorization");
+    const char *tok = NULL;
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+        tok = auth + 7;
+        while (*tok == ' ')
+            tok++;
+    }
+    if (!tok || !*tok) {
+        *sent = graph_error(g, 401, "InvalidAuthenticationToken", "Access token is empty.");
+        return -1;
+    }
+    pthread_mutex_lock(&emu->lock);
+    int found = tokens_find(emu, tok, t);
+    *app_access = emu->graph_app_access;
+    pthread_mutex_unlock(&emu->lock);
+    if (found != 0) {
+        *sent = graph_error(g, 401, "InvalidAuthenticationToken",
+                            "Access token validation failure. Invalid audience.");
+        return -1;
+    }
+    if (emu_now_ms() >= t->expires_ms) {
+        *sent = graph_error(g, 401, "InvalidAuthenticationToken",
+                            "Lifetime validation failed, the token is expired.");
+        return -1;
+    }
+    return 0;
+}
+
+/* "/v1.0/users/$count" or "/v1.0/applications/$count": 1 or 2, else 0. */
+static int count_route(const char *path)
+{
+    if (!strcasecmp(path, "/v1.0/users/$count"))
+        return 1;
+    if (!strcasecmp(path, "/v1.0/applications/$count"))
+        return 2;
+    return 0;
+}
+
+/* GET users/$count, applications/$count: an advanced query, answered only
+ * with "ConsistencyLevel: eventual", as text/plain holding the number. */
+static enum MHD_Result do_count(struct graph_call *g, bool apps)
+{
+    if (strcmp(g->method, "GET"))
+        return graph_error(g, 405, "Request_BadRequest",
+                           "Specified HTTP method is not allowed for the "
+                           "request target.");
+    struct graph_token t;
+    bool app_access;
+    enum MHD_Result sent;
+    if (bearer_token(g, &t, &app_access, &sent) != 0)
+        return sent;
+    bool allowed = t.app ? app_access : (apps ? t.count_apps : t.count_users);
+    if (!allowed)
+        return graph_error(g, 403, "Authorization_RequestDenied",
+                           "Insufficient privileges to complete the operation.");
+    const char *level = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
+                                                    "ConsistencyLevel");
+    if (!level || strcasecmp(level, "eventual"))
+        return graph_error(g, 400, "Request_BadRequest",
+                           "Count is not currently supported.");
+    pthread_mutex_lock(&g->emu->lock);
+    long n = apps ? g->emu->graph_apps_count : g->emu->graph_users_count;
+    pthread_mutex_unlock(&g->emu->lock);
+    char text[32];
+    int len = snprintf(text, sizeof text, "%ld", n);
+    json_t *h = g->extra_headers ? json_deep_copy(g->extra_headers) : json_object();
+    json_object_set_new(h, "request-id", json_string(g->request_id));
+    json_object_set_new(h, "client-request-id", json_string(g->client_request_id));
+    g->status = 200;
+    snprintf(g->note, sizeof g->note, "%s $count = %ld", apps ? "applications" : "users", n);
+    enum MHD_Result r = http_send(g->c, 200, "text/plain;charset=utf-8", text,
+                                  (size_t)len, h);
+    json_decref(h);
+    return r;
+}
+
 enum MHD_Result graph_handle(struct graph_call *g)
 {
     struct emulator *emu = g->emu;
     if (g->too_large)
         return graph_error(g, 413, "Request_EntityTooLarge",
                            "The request body is too large.");
+    int counted = count_route(g->path);
+    if (counted)
+        return do_count(g, counted == 2);
     bool me = false;
     char id[64] = "", bad[192];
     enum graph_op op;
@@ -360,30 +446,11 @@ enum MHD_Result graph_handle(struct graph_call *g)
                            "Specified HTTP method is not allowed for the "
                            "request target.");
 
-    /* Bearer token. */
-    const char *auth = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
-                                                   "Authorization");
-    const char *tok = NULL;
-    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
-        tok = auth + 7;
-        while (*tok == ' ')
-            tok++;
-    }
-    if (!tok || !*tok)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Access token is empty.");
     struct graph_token t;
-    pthread_mutex_lock(&emu->lock);
-    int found = tokens_find(emu, tok, &t);
-    bool app_access = emu->graph_app_access;
-    pthread_mutex_unlock(&emu->lock);
-    if (found != 0)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Access token validation failure. Invalid audience.");
-    if (emu_now_ms() >= t.expires_ms)
-        return graph_error(g, 401, "InvalidAuthenticationToken",
-                           "Lifetime validation failed, the token is expired.");
-
+    bool app_access;
+    enum MHD_Result sent;
+    if (bearer_token(g, &t, &app_access, &sent) != 0)
+        return sent;
     /* Authorization. */
     const char *subject;
     if (me) {

@@ -413,6 +413,7 @@ static void emulator_free(struct emulator *emu)
     json_decref(emu->graph_members);
     for (size_t i = 0; i < emu->ncodes; i++)
         code_free(emu->codes[i]);
+    refresh_free_all(emu);
     faults_clear(emu);
     approval_free(&emu->auto_appr);
     free(emu->jwks_override);
@@ -433,6 +434,8 @@ int main(int argc, char **argv)
     emu.graph_members = json_object();
     emu.graph_page_size = 100;
     emu.graph_app_access = true;
+    emu.graph_users_count = 128;
+    emu.graph_apps_count = 17;
     emu.api_consent = true;
     emu.api_app_role = true;
     if (emu.cfg.client_cert) {
