@@ -62,6 +62,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->user_claim = strdup("preferred_username");
     cfg->cache_dir = strdup(AAD_DEFAULT_CACHE_DIR);
     cfg->graph_endpoint = strdup("https://graph.microsoft.com");
+    cfg->token_store = strdup("auto");
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
@@ -69,7 +70,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
     if (!cfg->path || !cfg->authority || !cfg->scope || !cfg->user_claim || !cfg->cache_dir ||
-        !cfg->graph_endpoint)
+        !cfg->graph_endpoint || !cfg->token_store)
         return AAD_CONFIG_ERROR;
     return AAD_OK;
 }
@@ -124,8 +125,9 @@ static enum aad_status parse_file(struct aad_config *cfg, const char *path, stru
     return st;
 }
 
-enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
-                                struct aad_config **out, struct aad_error *err)
+/* path NULL (token mode only): no file; the settings are the arguments. */
+static enum aad_status load(const char *default_path, int argc, const char **argv,
+                            int for_tokens, struct aad_config **out, struct aad_error *err)
 {
     const char *path = default_path;
     for (int i = 0; i < argc; i++) {
@@ -136,10 +138,11 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
     struct aad_config *cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL)
         return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
-    enum aad_status st = set_defaults(cfg, path);
+    cfg->for_tokens = for_tokens;
+    enum aad_status st = set_defaults(cfg, path != NULL ? path : "(command line)");
     if (st != AAD_OK)
         aad_fail(err, st, "out of memory");
-    if (st == AAD_OK)
+    if (st == AAD_OK && path != NULL)
         st = parse_file(cfg, path, err);
 
     char where[64];
@@ -177,6 +180,20 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
     }
     *out = cfg;
     return AAD_OK;
+}
+
+enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
+                                struct aad_config **out, struct aad_error *err)
+{
+    if (default_path == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "no configuration file");
+    return load(default_path, argc, argv, 0, out, err);
+}
+
+enum aad_status aad_config_load_for_tokens(const char *path, int argc, const char **argv,
+                                           struct aad_config **out, struct aad_error *err)
+{
+    return load(path, argc, argv, 1, out, err);
 }
 
 long aad_config_login_bound_s(const struct aad_config *cfg)

@@ -42,6 +42,10 @@ struct aad_config {
     char *graph_endpoint;     /* https://graph.microsoft.com or a national cloud's */
     char *client_certificate; /* PEM certificate registered for the app */
     char *client_key;         /* its private key: root-only */
+    /* aad-login token: where a user's sign-in is kept ("auto",
+     * "persistent", "user" or "none"; tools/token_store.h). */
+    char *token_store;
+    int for_tokens; /* loaded for aad-login token: no account is mapped */
 };
 
 /* Loads the configuration: the file named by a `config=PATH` argument (or
@@ -51,6 +55,12 @@ struct aad_config {
  * released with aad_config_free. */
 enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
                                 struct aad_config **out, struct aad_error *err);
+
+/* The same for `aad-login token`, which maps no account: `domains` and
+ * `user_map` are not required. path NULL reads no file at all (every
+ * setting from argv, the rest the defaults). */
+enum aad_status aad_config_load_for_tokens(const char *path, int argc, const char **argv,
+                                           struct aad_config **out, struct aad_error *err);
 
 void aad_config_free(struct aad_config *cfg);
 

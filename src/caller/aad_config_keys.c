@@ -53,6 +53,7 @@ static const struct key_spec keys[] = {
     {"graph_endpoint", K_STRING, OFF(graph_endpoint), 0, 0},
     {"client_certificate", K_STRING, OFF(client_certificate), 0, 0},
     {"client_key", K_STRING, OFF(client_key), 0, 0},
+    {"token_store", K_STRING, OFF(token_store), 0, 0},
 };
 #undef OFF
 
