@@ -26,10 +26,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +47,8 @@
 #include "aad_qr.h"
 #include "aad_refresh.h"
 #include "aad_trust.h"
+#include "token_args.h"
+#include "token_kept.h"
 #include "token_output.h"
 #include "token_store.h"
 
@@ -56,37 +56,14 @@
 #define AAD_DEFAULT_CACHE_DIR "/var/cache/pam_aad"
 #endif
 
-#define MAX_OVERRIDES 32
-#define MAX_SCOPE_TEXT 1024
-#define MAX_SCOPE_WORD 256
 #define MAX_CLAIM 256
-#define DEFAULT_SUFFIX "/.default"
-#define MIN_LEFT_S 300        /* a token with less left is never handed out */
 #define MAX_THROTTLED_TRIES 3 /* 429 answers waited out, within timeout */
 /* Entra's answer to a refresh token already redeemed: with rotation, the
  * sign of another run of the same user refreshing at the same moment. */
 #define RACE_AADSTS 70000
 #define RACE_WAIT_MS 2000
 #define MAX_RACES 8
-#define USER_CONFIG "/.config/pam_aad/token.conf"
 #define USER_CACHE "/.cache/pam_aad"
-
-enum token_exit {
-    TOKEN_OK = 0,
-    TOKEN_REFUSED = 1,
-    TOKEN_USAGE = 2,
-    TOKEN_UNAVAILABLE = 3,
-    TOKEN_CONFIG = 4,
-    TOKEN_SIGN_IN_NEEDED = 7,
-};
-
-struct token_request {
-    int app;
-    int sign_in;
-    int sign_out;
-    enum token_format format;
-    char scope[MAX_SCOPE_TEXT]; /* the requested scopes, space-separated */
-};
 
 /* Where the person sees the code: stderr, or the terminal itself when
  * stderr is not one (a script's 2>log must not swallow the code). */
@@ -147,66 +124,6 @@ static int exit_of(enum aad_status st)
     return TOKEN_REFUSED;
 }
 
-static void usage(FILE *f, const char *default_config)
-{
-    fprintf(f,
-            "Usage: aad-login token [OPTIONS] [--json|--az-json] --scope SCOPE...\n"
-            "       aad-login token [OPTIONS] --sign-in [--scope SCOPE...]\n"
-            "       aad-login token [OPTIONS] --sign-out\n"
-            "       aad-login token [OPTIONS] --app [--certificate FILE --key FILE]\n"
-            "                       [--json|--az-json] --scope RESOURCE/.default\n"
-            "Options: --config FILE, --tenant TENANT, --client-id ID, -o key=value, --debug\n"
-            "Prints an access token for SCOPE on stdout. As the user: signed in once (the\n"
-            "code is shown on stderr or /dev/tty), later runs refresh silently from the\n"
-            "kernel keyring; without a terminal and without a sign-in it fails at once.\n"
-            "As the application (--app): with its certificate.\n"
-            "Configuration: --config FILE, else ~" USER_CONFIG ", else %s\n"
-            "(without a readable file, --tenant and --client-id suffice).\n"
-            "Exit: 0 success, 1 refused, 2 usage, 3 service unavailable, 4 configuration error,\n"
-            "      7 a sign-in is needed: run 'aad-login token --sign-in' in a terminal.\n",
-            default_config);
-}
-
-/* Adds the space-separated words of arg to the request; each must be
- * printable ASCII (it is shown on the terminal and sent in a form). */
-static int add_scopes(struct token_request *req, const char *arg)
-{
-    for (const char *p = arg; *p != '\0';) {
-        size_t n = strcspn(p, " ");
-        if (n > MAX_SCOPE_WORD)
-            return -1;
-        for (size_t i = 0; i < n; i++) {
-            if (p[i] <= ' ' || p[i] > '~')
-                return -1;
-        }
-        size_t used = strlen(req->scope);
-        if (n > 0 && used + n + 2 > sizeof(req->scope))
-            return -1;
-        if (n > 0)
-            snprintf(req->scope + used, sizeof(req->scope) - used, "%s%.*s", used ? " " : "",
-                     (int)n, p);
-        p += n;
-        while (*p == ' ')
-            p++;
-    }
-    return 0;
-}
-
-/* "key=" + an absolute form of path (the configuration's rule for
- * credential files: the file rules themselves stay those of the key). */
-static int credential_override(char *out, size_t size, const char *key, const char *path)
-{
-    char cwd[PATH_MAX];
-    int n;
-    if (path[0] == '/')
-        n = snprintf(out, size, "%s=%s", key, path);
-    else if (getcwd(cwd, sizeof(cwd)) != NULL)
-        n = snprintf(out, size, "%s=%s/%s", key, cwd, path);
-    else
-        return -1;
-    return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
 static void log_to_stderr(void *ctx, int priority, const char *message)
 {
     struct screen *s = ctx;
@@ -259,11 +176,6 @@ static char *dup_claim(const json_t *claims, const char *name)
     return v != NULL && aad_is_printable_token(v, MAX_CLAIM) ? strdup(v) : NULL;
 }
 
-static char *dup_member(const json_t *record, const char *name)
-{
-    const char *v = aad_json_string(record, name);
-    return v != NULL ? strdup(v) : NULL;
-}
 
 static enum aad_status http_of(struct token_run *run, struct aad_error *err)
 {
@@ -276,43 +188,22 @@ static enum aad_status http_of(struct token_run *run, struct aad_error *err)
 
 /* ---- what the keyring keeps -------------------------------------------- */
 
-/* A kept access token for scope with more than MIN_LEFT_S left, into out. */
+/* A kept access token for the scope, into out (logged for --debug). */
 static int reuse_token(struct token_run *run, enum token_record what, struct token_result *out)
 {
-    json_t *rec = token_store_get(&run->store, what, run->req->scope);
-    json_int_t expires_on = json_integer_value(json_object_get(rec, "expires_on"));
-    int usable = rec != NULL && aad_json_string(rec, "access_token") != NULL &&
-                 expires_on - (json_int_t)time(NULL) > MIN_LEFT_S;
-    if (usable) {
-        out->access_token = dup_member(rec, "access_token");
-        out->expires_on = (time_t)expires_on;
-        out->scope = dup_member(rec, "scope");
-        out->upn = dup_member(rec, "upn");
-        out->oid = dup_member(rec, "oid");
-        out->tenant = dup_member(rec, "tenant");
-        usable = out->access_token != NULL;
-        aad_log(&run->log, LOG_DEBUG, "a kept token for %s, %lld s left (%s)", run->req->scope,
-                (long long)(expires_on - (json_int_t)time(NULL)), token_store_name(&run->store));
-    }
-    token_record_free(rec);
-    return usable;
+    if (!token_kept_get(&run->store, what, run->req->scope, out))
+        return 0;
+    aad_log(&run->log, LOG_DEBUG, "a kept token for %s, %lld s left (%s)", run->req->scope,
+            (long long)(out->expires_on - time(NULL)), token_store_name(&run->store));
+    return 1;
 }
 
-/* Keeps the token until MIN_LEFT_S before it expires (the kernel then
- * drops it by itself). */
 static void keep_token(struct token_run *run, enum token_record what,
                        const struct token_result *r)
 {
-    long lifetime = (long)(r->expires_on - time(NULL)) - MIN_LEFT_S;
-    if (run->store.kind == TOKEN_STORE_NONE || lifetime <= 0)
-        return;
-    json_t *rec = json_pack("{s:s, s:I, s:s*, s:s*, s:s*, s:s*}", "access_token", r->access_token,
-                            "expires_on", (json_int_t)r->expires_on, "scope", r->scope, "upn",
-                            r->upn, "oid", r->oid, "tenant", r->tenant);
-    if (rec == NULL || token_store_put(&run->store, what, run->req->scope, rec, lifetime) != 0)
+    if (token_kept_put(&run->store, what, run->req->scope, r) < 0)
         aad_log(&run->log, LOG_DEBUG, "the token is not kept in the %s: %s",
                 token_store_name(&run->store), strerror(errno));
-    token_record_free(rec);
 }
 
 /* The sign-in: the refresh token and the identity it was verified as. */
@@ -364,7 +255,7 @@ static enum aad_status refresh_user_token(struct token_run *run, struct token_re
         run->sign_in_needed = 1;
         return aad_fail(err, AAD_DENIED, "no sign-in is kept for this user");
     }
-    char scope[MAX_SCOPE_TEXT + 32];
+    char scope[TOKEN_MAX_SCOPE_TEXT + 32];
     snprintf(scope, sizeof(scope), "%s offline_access", run->req->scope);
     enum aad_status st = http_of(run, err);
     struct aad_refreshed r = {0};
@@ -412,9 +303,9 @@ static enum aad_status refresh_user_token(struct token_run *run, struct token_re
         r.access_token = NULL;
         out->expires_on = time(NULL) + r.expires_in;
         out->scope = strdup(r.scope != NULL ? r.scope : run->req->scope);
-        out->upn = dup_member(sign_in, "upn");
-        out->oid = dup_member(sign_in, "oid");
-        out->tenant = dup_member(sign_in, "tenant");
+        out->upn = token_record_string(sign_in, "upn");
+        out->oid = token_record_string(sign_in, "oid");
+        out->tenant = token_record_string(sign_in, "tenant");
         aad_log(&run->log, LOG_DEBUG, "refreshed silently for %s", run->req->scope);
     } else if (st == AAD_DENIED) {
         /* Dead for good: forgotten, so that the next run asks at once. */
@@ -435,7 +326,7 @@ static enum aad_status sign_in_user(struct token_run *run, struct token_result *
 {
     struct aad_config *cfg = run->cfg;
     const char *keep = run->store.kind != TOKEN_STORE_NONE ? " offline_access" : "";
-    char scope[MAX_SCOPE_TEXT + 64];
+    char scope[TOKEN_MAX_SCOPE_TEXT + 64];
     snprintf(scope, sizeof(scope), "openid profile%s%s%s", keep, run->req->scope[0] ? " " : "",
              run->req->scope);
     char *login_scope = cfg->scope;
@@ -589,52 +480,13 @@ static enum aad_status app_token(struct token_run *run, struct token_result *out
 
 /* ---- configuration for a person, not only for root --------------------- */
 
-static const char *home_dir(void)
-{
-    const struct passwd *pw = getpwuid(geteuid());
-    return pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
-}
-
-/* Which file: --config; else the user's own; else the system's when
- * readable; else none when --tenant and --client-id say enough. *path
- * NULL: no file. Returns 0, or -1 with a sentence in why. */
-static int choose_config(const char *given, int has_app_ids, const char *system_path,
-                         char *buf, size_t size, const char **path, char *why, size_t why_size)
-{
-    struct stat st;
-    const char *home = home_dir();
-    *path = given;
-    if (given != NULL)
-        return 0;
-    if (home != NULL && (size_t)snprintf(buf, size, "%s%s", home, USER_CONFIG) < size &&
-        lstat(buf, &st) == 0) {
-        *path = buf;
-        return 0;
-    }
-    if (access(system_path, R_OK) == 0) {
-        *path = system_path;
-        return 0;
-    }
-    int unreadable = errno;
-    if (has_app_ids) {
-        *path = NULL;
-        return 0;
-    }
-    snprintf(why, why_size,
-             "%s %s. Give --tenant and --client-id (the application's), or write them in your "
-             "own ~" USER_CONFIG " (see aad-login(1), TOKENS FOR SCRIPTS).",
-             system_path,
-             unreadable == ENOENT ? "does not exist" : "is readable by root only");
-    return -1;
-}
-
 /* An ordinary user cannot write the system's key cache: their own, made
  * with its parents (a fresh account has no ~/.cache). */
 static void prepare_cache_dir(struct aad_config *cfg)
 {
     if (geteuid() == 0)
         return;
-    const char *home = home_dir();
+    const char *home = token_home_dir();
     if (strcmp(cfg->cache_dir, AAD_DEFAULT_CACHE_DIR) == 0 && access(cfg->cache_dir, W_OK) != 0 &&
         home != NULL) {
         char *mine = malloc(strlen(home) + sizeof(USER_CACHE));
@@ -657,33 +509,6 @@ static void prepare_cache_dir(struct aad_config *cfg)
     }
     if (mkdir(path, 0700) != 0 && errno != EEXIST)
         return;
-}
-
-/* The application's grant takes exactly one RESOURCE/.default. */
-static int app_scope_ok(const char *scope)
-{
-    size_t n = strlen(scope), k = strlen(DEFAULT_SUFFIX);
-    return strchr(scope, ' ') == NULL && n > k && strcmp(scope + n - k, DEFAULT_SUFFIX) == 0;
-}
-
-static const char *problem_of(const struct token_request *req, const char *cert_path,
-                              const char *key_path)
-{
-    if (req->sign_in + req->sign_out + req->app > 1)
-        return "--sign-in, --sign-out and --app exclude each other";
-    if (req->sign_out && (req->scope[0] != '\0' || req->format != TOKEN_FORMAT_PLAIN))
-        return "--sign-out takes no --scope and prints nothing";
-    if (req->sign_in && req->format != TOKEN_FORMAT_PLAIN)
-        return "--sign-in prints nothing";
-    if (req->scope[0] == '\0' && !req->sign_in && !req->sign_out)
-        return "--scope is required";
-    if ((cert_path != NULL || key_path != NULL) && !req->app)
-        return "--certificate and --key are for --app";
-    if ((cert_path == NULL) != (key_path == NULL))
-        return "give both --certificate and --key, or neither";
-    if (req->app && !app_scope_ok(req->scope))
-        return "--app takes exactly one scope, RESOURCE/.default";
-    return NULL;
 }
 
 /* The sign-out: every record of this application forgotten. Entra ID has
@@ -739,87 +564,26 @@ static int run_token(struct token_run *run, struct aad_error *err)
 
 int aad_token_main(int argc, char **argv, const char *default_config)
 {
-    static const struct option long_opts[] = {
-        {"scope", required_argument, NULL, 's'},       {"app", no_argument, NULL, 'a'},
-        {"certificate", required_argument, NULL, 'C'}, {"key", required_argument, NULL, 'K'},
-        {"json", no_argument, NULL, 'j'},              {"az-json", no_argument, NULL, 'z'},
-        {"sign-in", no_argument, NULL, 'I'},           {"sign-out", no_argument, NULL, 'O'},
-        {"tenant", required_argument, NULL, 'T'},      {"client-id", required_argument, NULL, 'c'},
-        {"config", required_argument, NULL, 'f'},      {"option", required_argument, NULL, 'o'},
-        {"debug", no_argument, NULL, 'd'},             {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct token_request req = {0};
-    const char *args[MAX_OVERRIDES + 5];
-    char cert_arg[PATH_MAX + 32] = "", key_arg[PATH_MAX + 32] = "";
-    char tenant_arg[300] = "", client_arg[64] = "";
-    const char *cert_path = NULL, *key_path = NULL, *config_path = NULL;
-    int nargs = 0, opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "s:f:o:dh", long_opts, NULL)) != -1) {
-        switch (opt) {
-        case 's':
-            if (add_scopes(&req, optarg) != 0) {
-                fprintf(stderr, "aad-login: --scope: printable words of at most %d characters, "
-                                "%d in all\n", MAX_SCOPE_WORD, MAX_SCOPE_TEXT - 1);
-                return TOKEN_USAGE;
-            }
-            break;
-        case 'a': req.app = 1; break;
-        case 'j': req.format = TOKEN_FORMAT_JSON; break;
-        case 'z': req.format = TOKEN_FORMAT_AZ; break;
-        case 'I': req.sign_in = 1; break;
-        case 'O': req.sign_out = 1; break;
-        case 'C': cert_path = optarg; break;
-        case 'K': key_path = optarg; break;
-        case 'f': config_path = optarg; break;
-        case 'T': snprintf(tenant_arg, sizeof(tenant_arg), "tenant=%.256s", optarg); break;
-        case 'c': snprintf(client_arg, sizeof(client_arg), "client_id=%.40s", optarg); break;
-        case 'o':
-        case 'd':
-            if (nargs >= MAX_OVERRIDES) {
-                fprintf(stderr, "aad-login: too many -o or -d options (at most %d)\n",
-                        MAX_OVERRIDES);
-                return TOKEN_USAGE;
-            }
-            args[nargs++] = opt == 'o' ? optarg : "debug";
-            break;
-        case 'h': usage(stdout, default_config); return TOKEN_OK;
-        default: usage(stderr, default_config); return TOKEN_USAGE;
-        }
+    struct token_args a;
+    int rc = token_args_parse(argc, argv, default_config, &a, stderr);
+    if (rc != TOKEN_OK)
+        return rc;
+    if (a.help) {
+        token_args_usage(stdout, default_config);
+        return TOKEN_OK;
     }
-    const char *problem = optind != argc ? "unexpected argument" : problem_of(&req, cert_path, key_path);
-    if (problem == NULL && cert_path != NULL &&
-        (credential_override(cert_arg, sizeof(cert_arg), "client_certificate", cert_path) != 0 ||
-         credential_override(key_arg, sizeof(key_arg), "client_key", key_path) != 0))
-        problem = "--certificate or --key: path too long";
-    if (problem != NULL) {
-        fprintf(stderr, "aad-login token: %s\n", problem);
-        usage(stderr, default_config);
-        return TOKEN_USAGE;
-    }
-    if (cert_arg[0] != '\0') {
-        args[nargs++] = cert_arg;
-        args[nargs++] = key_arg;
-    }
-    if (tenant_arg[0] != '\0')
-        args[nargs++] = tenant_arg;
-    if (client_arg[0] != '\0')
-        args[nargs++] = client_arg;
-
     char user_config[PATH_MAX], why[PATH_MAX + 256];
     const char *path = NULL;
-    if (choose_config(config_path, tenant_arg[0] && client_arg[0], default_config, user_config,
-                      sizeof(user_config), &path, why, sizeof(why)) != 0) {
+    if (token_args_config(&a, default_config, user_config, sizeof(user_config), &path, why,
+                          sizeof(why)) != 0) {
         fprintf(stderr, "aad-login token: %s\n", why);
         return TOKEN_CONFIG;
     }
     struct screen s;
     screen_open(&s);
-    struct token_run run = {.req = &req, .screen = &s};
+    struct token_run run = {.req = &a.req, .screen = &s};
     struct aad_error err = {0};
-    int rc;
-    if (aad_config_load_for_tokens(path, nargs, args, &run.cfg, &err) != AAD_OK) {
+    if (aad_config_load_for_tokens(path, a.noverrides, a.overrides, &run.cfg, &err) != AAD_OK) {
         fprintf(stderr, "aad-login token: %s: %s\n", aad_status_name(err.status), err.message);
         rc = TOKEN_CONFIG;
     } else {

@@ -88,6 +88,12 @@ static key_serial_t find(const struct token_store *s, const char *description)
     return key < 0 ? -1 : (key_serial_t)key;
 }
 
+char *token_record_string(const json_t *record, const char *name)
+{
+    const char *v = json_string_value(json_object_get(record, name));
+    return v != NULL ? strdup(v) : NULL;
+}
+
 void token_record_free(json_t *record)
 {
     const char *name;

@@ -64,6 +64,9 @@ int token_store_put(const struct token_store *s, enum token_record what, const c
 int token_store_forget(const struct token_store *s, enum token_record what, const char *scope,
                        int all);
 
+/* A copy of a record's string member (malloc'd), or NULL. */
+char *token_record_string(const json_t *record, const char *name);
+
 /* Wipes the string members of a record (tokens) and releases it. */
 void token_record_free(json_t *record);
 
