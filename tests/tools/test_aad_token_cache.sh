@@ -6,6 +6,8 @@
 #   sign_in_prints_nothing_on_stdout (--sign-in on a terminal);
 #   second_and_hundredth_run_make_no_device_code_request (a new scope: one
 #     refresh; then 0 device-code and 0 token requests for 99 more runs);
+#   kept_token_is_served_by_the_front_alone (aad-login without the core
+#     beside it, and without libcurl or OpenSSL);
 #   az_json_prints_exactly_the_fields_of_az (accessToken, expiresOn,
 #     expires_on, tenant, tokenType);
 #   token_with_less_than_5_minutes_left_is_never_printed;
@@ -129,6 +131,25 @@ if [ "$st" = 0 ] && [ -s "$out/run2.out" ] && [ "$after2" = "0 0 1 0" ] && [ -z 
     ok "second_and_hundredth_run_make_no_device_code_request (2nd: one refresh; 3rd..100th: no request)"
 else
     fail "second_and_hundredth_run_make_no_device_code_request: exit $st, after the 2nd '$after2', after the 100th '$after100', bad runs:$bad $(cat "$out/run2.err")"
+fi
+
+# --- kept_token_is_served_by_the_front_alone -----------------------------------
+# aad-login's front (no libcurl, no OpenSSL) hands out a kept token without
+# the core: a copy of it with no aad-login-core beside it still serves one.
+mkdir -p "$work/front"
+cp "$AAD_LOGIN" "$work/front/aad-login"
+"$work/front/aad-login" token --config "$work/pam_aad.conf" --scope "$GRAPH/User.Read.All" \
+    </dev/null >"$out/front.out" 2>"$out/front.err"
+st=$?
+"$work/front/aad-login" token --config "$work/pam_aad.conf" --scope "$GRAPH/Not.Kept" \
+    </dev/null >"$out/front2.out" 2>"$out/front2.err"
+st2=$?
+if [ "$st" = 0 ] && cmp -s "$out/front.out" "$out/run2.out" && [ "$st2" != 0 ] &&
+    grep -q "cannot run .*aad-login-core" "$out/front2.err" &&
+    ! ldd "$AAD_LOGIN" | grep -q -e libcurl -e libcrypto; then
+    ok "kept_token_is_served_by_the_front_alone (no libcurl or libcrypto in aad-login; the core for the rest)"
+else
+    fail "kept_token_is_served_by_the_front_alone: exits $st/$st2: $(cat "$out/front.err" "$out/front2.err")"
 fi
 
 # --- az_json_prints_exactly_the_fields_of_az --------------------------------------
