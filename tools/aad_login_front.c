@@ -13,7 +13,7 @@
  *
  * Where it runs: in aad-login, the administrator's command, with the rights
  * of whoever runs it. */
-#include "config.h"
+#include "config.h" /* _GNU_SOURCE: memrchr */
 
 #include <errno.h>
 #include <limits.h>
@@ -63,18 +63,19 @@ static int serve_kept_token(int argc, char **argv)
     return served;
 }
 
-/* The core next to this program (the build tree), else the installed one. */
+/* The core next to this program (the build tree), else where the install
+ * puts it beside this program (a tree unpacked elsewhere: dpkg-deb -x), else
+ * its configured path. */
 static const char *core_path(char *buf, size_t size)
 {
-    ssize_t n = readlink("/proc/self/exe", buf, size - sizeof(CORE_NAME) - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash != NULL) {
-            strcpy(slash + 1, CORE_NAME);
-            if (access(buf, X_OK) == 0)
-                return buf;
-        }
+    static const char *const beside[] = {CORE_NAME, "../libexec/pam_aad/" CORE_NAME};
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    char *slash = n > 0 ? memrchr(self, '/', (size_t)n) : NULL;
+    for (size_t i = 0; slash != NULL && i < sizeof(beside) / sizeof(beside[0]); i++) {
+        int len = snprintf(buf, size, "%.*s/%s", (int)(slash - self), self, beside[i]);
+        if (len > 0 && (size_t)len < size && access(buf, X_OK) == 0)
+            return buf;
     }
     return AAD_LOGIN_CORE;
 }
