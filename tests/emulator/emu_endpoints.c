@@ -679,6 +679,18 @@ static char *make_access_token(struct emulator *emu, const json_t *claims,
     return out;
 }
 
+/* A new lifetime (1 h) and new per-token values: for a sign-in's claims,
+ * and for those of each refresh. */
+static void stamp_claims(json_t *claims, time_t now)
+{
+    json_object_set_new(claims, "iat", json_integer(now));
+    json_object_set_new(claims, "nbf", json_integer(now));
+    json_object_set_new(claims, "exp", json_integer(now + 3600));
+    char *r = random_b64url(16);
+    json_object_set_new(claims, "uti", json_string(r ? r : ""));
+    free(r);
+}
+
 static json_t *default_claims(struct emulator *emu, const struct device_code *dc,
                               time_t now)
 {
@@ -687,9 +699,7 @@ static json_t *default_claims(struct emulator *emu, const struct device_code *dc
     json_object_set_new(c, "aud", json_string(dc->client_id));
     json_object_set_new(c, "iss", json_sprintf("%s/%s/v2.0", emu->authority,
                                                emu->cfg.tenant));
-    json_object_set_new(c, "iat", json_integer(now));
-    json_object_set_new(c, "nbf", json_integer(now));
-    json_object_set_new(c, "exp", json_integer(now + 3600));
+    stamp_claims(c, now);
     char *r = random_b64url(72);
     json_object_set_new(c, "aio", json_string(r ? r : ""));
     free(r);
@@ -707,9 +717,6 @@ static json_t *default_claims(struct emulator *emu, const struct device_code *dc
     sha256_b64url(seed, sub);
     json_object_set_new(c, "sub", json_string(sub));
     json_object_set_new(c, "tid", json_string(emu->cfg.tenant));
-    r = random_b64url(16);
-    json_object_set_new(c, "uti", json_string(r ? r : ""));
-    free(r);
     json_object_set_new(c, "ver", json_string("2.0"));
     return c;
 }
@@ -830,17 +837,6 @@ static json_t *token_success(struct call *k, struct device_code *dc,
     return o;
 }
 
-/* The ID-token claims of a refresh: the sign-in's, with a new lifetime and
- * new per-token values. */
-static void refresh_claims(json_t *claims, time_t now)
-{
-    json_object_set_new(claims, "iat", json_integer(now));
-    json_object_set_new(claims, "nbf", json_integer(now));
-    json_object_set_new(claims, "exp", json_integer(now + 3600));
-    char *r = random_b64url(16);
-    json_object_set_new(claims, "uti", json_string(r ? r : ""));
-    free(r);
-}
 
 /* grant_type=refresh_token (protocol.md §12): a new access token for the
  * scope asked (any the app may have; default the sign-in's), a new ID token
@@ -871,7 +867,7 @@ static enum MHD_Result do_refresh(struct call *k, const char *client_id)
     if (!failed && api_consent_refused(emu, scope, client_id, &e) != 0)
         failed = -1;
     if (!failed) {
-        refresh_claims(claims, time(NULL));
+        stamp_claims(claims, time(NULL));
         ok = token_answer(k, client_id, scope, granted, NULL, claims,
                           ci && !strcmp(ci, "1"));
         if (ok)

@@ -390,17 +390,10 @@ static int count_route(const char *path)
 
 /* GET users/$count, applications/$count: an advanced query, answered only
  * with "ConsistencyLevel: eventual", as text/plain holding the number. */
-static enum MHD_Result do_count(struct graph_call *g, bool apps)
+static enum MHD_Result do_count(struct graph_call *g, bool apps,
+                                const struct graph_token *tok, bool app_access)
 {
-    if (strcmp(g->method, "GET"))
-        return graph_error(g, 405, "Request_BadRequest",
-                           "Specified HTTP method is not allowed for the "
-                           "request target.");
-    struct graph_token t;
-    bool app_access;
-    enum MHD_Result sent;
-    if (bearer_token(g, &t, &app_access, &sent) != 0)
-        return sent;
+    struct graph_token t = *tok;
     bool allowed = t.app ? app_access : (apps ? t.count_apps : t.count_users);
     if (!allowed)
         return graph_error(g, 403, "Authorization_RequestDenied",
@@ -433,14 +426,12 @@ enum MHD_Result graph_handle(struct graph_call *g)
         return graph_error(g, 413, "Request_EntityTooLarge",
                            "The request body is too large.");
     int counted = count_route(g->path);
-    if (counted)
-        return do_count(g, counted == 2);
     bool me = false;
     char id[64] = "", bad[192];
-    enum graph_op op;
-    if (route(g->path, &me, id, sizeof id, &op, bad, sizeof bad) != 0)
+    enum graph_op op = OP_TRANSITIVE;
+    if (!counted && route(g->path, &me, id, sizeof id, &op, bad, sizeof bad) != 0)
         return graph_error(g, 400, "BadRequest", bad);
-    const char *want = op == OP_TRANSITIVE ? "GET" : "POST";
+    const char *want = counted || op == OP_TRANSITIVE ? "GET" : "POST";
     if (strcmp(g->method, want))
         return graph_error(g, 405, "Request_BadRequest",
                            "Specified HTTP method is not allowed for the "
@@ -451,6 +442,8 @@ enum MHD_Result graph_handle(struct graph_call *g)
     enum MHD_Result sent;
     if (bearer_token(g, &t, &app_access, &sent) != 0)
         return sent;
+    if (counted)
+        return do_count(g, counted == 2, &t, app_access);
     /* Authorization. */
     const char *subject;
     if (me) {

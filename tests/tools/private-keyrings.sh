@@ -35,3 +35,23 @@ in_private_keyrings() {
     rm -f "$_pk_fifo"
     wait "$_pk_pid"
 }
+
+# reexec_in_private_keyrings SCRIPT ARGS...: for a test that needs them:
+# skips (exit 77) when not root or without unshare/setpriv/setsid; runs
+# SCRIPT again inside private keyrings (marked by
+# AAD_TOKEN_IN_PRIVATE_KEYRINGS) and exits with its status; returns when
+# already inside. top_srcdir and builddir go along.
+reexec_in_private_keyrings() {
+    [ -n "${AAD_TOKEN_IN_PRIVATE_KEYRINGS:-}" ] && return 0
+    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (private user namespace with several uids)"; exit 77; }
+    for _pk_t in unshare setpriv setsid; do
+        command -v "$_pk_t" >/dev/null 2>&1 || { echo "SKIP: $_pk_t is not installed"; exit 77; }
+    done
+    _pk_script=$1
+    shift
+    AAD_TOKEN_IN_PRIVATE_KEYRINGS=1 top_srcdir=$top_srcdir builddir=$builddir \
+        in_private_keyrings sh "$_pk_script" "$@"
+    _pk_rc=$?
+    [ "$_pk_rc" = 125 ] && echo "SKIP: no private user namespace here" && exit 77
+    exit "$_pk_rc"
+}

@@ -38,18 +38,11 @@ top_srcdir=$(cd "$top_srcdir" && pwd)
 builddir=$(cd "$builddir" && pwd)
 AAD_LOGIN="$builddir/tools/aad-login"
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (private user namespace with several uids)"; exit 77; }
-for t in jq script setpriv setsid unshare; do
+for t in jq script; do
     command -v "$t" >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
 done
-if [ -z "${AAD_TOKEN_IN_PRIVATE_KEYRINGS:-}" ]; then
-    . "$top_srcdir/tests/tools/private-keyrings.sh"
-    AAD_TOKEN_IN_PRIVATE_KEYRINGS=1 top_srcdir=$top_srcdir builddir=$builddir \
-        in_private_keyrings sh "$0" "$@"
-    rc=$?
-    [ "$rc" = 125 ] && echo "SKIP: no private user namespace here" && exit 77
-    exit "$rc"
-fi
+. "$top_srcdir/tests/tools/private-keyrings.sh"
+reexec_in_private_keyrings "$0" "$@"
 
 . "$top_srcdir/tests/emulator/emu.sh"
 rc=0
