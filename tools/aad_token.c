@@ -549,7 +549,9 @@ static int run_token(struct token_run *run, struct aad_error *err)
     if (st == AAD_OK && !req->sign_in)
         st = token_output_write(STDOUT_FILENO, &result, req->format, err);
     if (st == AAD_OK && req->sign_in)
-        fprintf(stderr, "aad-login token: signed in as %s; kept in the %s.\n",
+        fprintf(stderr,
+                "aad-login token: signed in as %s.\n"
+                "Later runs get their tokens without a sign-in (kept in the %s).\n",
                 result.upn ? result.upn : "(unknown)", token_store_name(&run->store));
     int rc = exit_of(st);
     if (st != AAD_OK && run->sign_in_needed) {
