@@ -308,8 +308,10 @@ static enum aad_status refresh_user_token(struct token_run *run, struct token_re
         out->tenant = token_record_string(sign_in, "tenant");
         aad_log(&run->log, LOG_DEBUG, "refreshed silently for %s", run->req->scope);
     } else if (st == AAD_DENIED) {
-        /* Dead for good: forgotten, so that the next run asks at once. */
+        /* Dead for good: forgotten, so that the next run asks at once, and
+         * so are the tokens it got (the account may be disabled). */
         token_store_forget(&run->store, TOKEN_RECORD_SIGN_IN, NULL, 0);
+        token_store_forget(&run->store, TOKEN_RECORD_ACCESS, NULL, 1);
         run->sign_in_needed = 1;
         run->kept_refused = 1;
     }
@@ -374,6 +376,9 @@ static enum aad_status sign_in_user(struct token_run *run, struct token_result *
         out->expires_on = time(NULL) + tokens.expires_in;
         out->scope = strdup(tokens.scope ? tokens.scope : run->req->scope);
         if (run->store.kind != TOKEN_STORE_NONE) {
+            /* A new sign-in may be another account: no token of the
+             * previous one may be handed out after it. */
+            token_store_forget(&run->store, TOKEN_RECORD_ACCESS, NULL, 1);
             if (tokens.refresh_token == NULL)
                 aad_log(&run->log, LOG_WARNING,
                         "Entra ID sent no refresh token: the next run signs in again");

@@ -21,7 +21,9 @@
 #   another_uid_cannot_use_the_sign_in;
 #   ordinary_user_with_tenant_and_client_id (no system file readable, a
 #     fresh home: its key cache is made, domains not needed);
-#   unreadable_system_file_says_what_to_do;
+#   unreadable_system_file_says_what_to_do (and an explicit
+#     cache_dir=$HOME/.cache/pam_aad on a fresh account is made);
+#   a_new_sign_in_as_another_account_drops_the_old_tokens;
 #   user_keyring_keeps_the_sign_in (token_store = user);
 #   no_store_signs_in_every_time_and_says_so_once (token_store = none);
 #   app_token_is_reused_until_5_minutes_before_expiry;
@@ -338,6 +340,36 @@ chown -R 4242:4242 "$work/home/.config"
 st=$(AS_USER="$AS_SCRIPTER" cron ownfile --scope "$GRAPH/User.Read")
 [ "$st" = 0 ] && ok "the user's own ~/.config/pam_aad/token.conf is read (no domains in it)" ||
     fail "own token.conf: exit $st: $(cat "$out/ownfile.err")"
+
+# An explicit cache_dir under a fresh home (no ~/.cache yet) is made.
+rm -rf "$work/home/.cache"
+script -q -e -c "$AS_SCRIPTER '$AAD_LOGIN' token $USER_OPTS -o cache_dir=$work/home/.cache/pam_aad --sign-in </dev/null >/dev/null; echo \$? >'$out/freshcache.rc'" \
+    "$out/freshcache.tty" </dev/null >/dev/null 2>&1
+if [ "$(cat "$out/freshcache.rc" 2>/dev/null)" = 0 ] && [ -n "$(ls "$work/home/.cache/pam_aad" 2>/dev/null)" ] &&
+    ! grep -a -q -i "warning" "$out/freshcache.tty"; then
+    ok "an explicit cache_dir=\$HOME/.cache/pam_aad is made on a fresh account"
+else
+    fail "explicit cache_dir on a fresh account: $(tr -d '\r' <"$out/freshcache.tty" | tail -3)"
+fi
+
+# --- a_new_sign_in_as_another_account_drops_the_old_tokens ----------------------------
+# shellcheck disable=SC2086
+tty_run alice $C --sign-in >/dev/null
+# shellcheck disable=SC2086
+cron alice_token $C --json --scope "$GRAPH/People.Read" >/dev/null
+emu_ctl POST /control/auto-approve '{"cancel":true}' >/dev/null
+emu_ctl POST /control/auto-approve '{"delay_ms":300,"count":1,"claims":{"preferred_username":"bob@'"$DOMAIN"'","oid":"2b2b2b2b-3333-4444-8555-666677778888"}}' >/dev/null
+# shellcheck disable=SC2086
+st1=$(tty_run bob $C --sign-in)
+emu_ctl POST /control/auto-approve '{"delay_ms":300,"count":-1}' >/dev/null
+# shellcheck disable=SC2086
+st2=$(cron bob_token $C --json --scope "$GRAPH/People.Read")
+if [ "$st1" = 0 ] && [ "$st2" = 0 ] && [ "$(jq -r .upn "$out/alice_token.out")" = "alice@$DOMAIN" ] &&
+    [ "$(jq -r .upn "$out/bob_token.out")" = "bob@$DOMAIN" ]; then
+    ok "a_new_sign_in_as_another_account_drops_the_old_tokens (alice's kept token is not handed out for bob)"
+else
+    fail "a_new_sign_in_as_another_account_drops_the_old_tokens: exits $st1/$st2, upn $(jq -r .upn "$out/bob_token.out" 2>/dev/null)"
+fi
 
 # --- user_keyring_keeps_the_sign_in ---------------------------------------------------
 # shellcheck disable=SC2086
