@@ -1,6 +1,7 @@
 /* fuzz_devflow.c - libFuzzer target: the device-flow answer parsers
  * (aad_devflow_parse_code for the device-code answer, then a sequence of
- * token-endpoint answers through aad_poller_take_answer).
+ * token-endpoint answers through aad_poller_take_answer, each also judged
+ * as the answer of a refresh-token grant, aad_refresh_take_answer).
  * Input: byte 0 = HTTP status selector, byte 1 = flags (bit 0: JSON content
  * type, bits 1-7: Retry-After), then the body; several answers are
  * separated by "\n--\n". The first answer goes to the device-code parser. */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "aad_devflow.h"
+#include "aad_refresh.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)aad_poller_take_answer(&poller, status, is_json, body, len, retry_after, &tokens,
                                          &wait_s, &err);
             aad_tokens_clear(&tokens);
+            struct aad_refreshed refreshed;
+            (void)aad_refresh_take_answer(status, is_json, body, len, &refreshed, &err);
+            aad_refreshed_clear(&refreshed);
         }
         free(body);
         p = sep ? sep + 4 : end;

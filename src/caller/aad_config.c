@@ -99,6 +99,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
         if (aad_strlist_add(&cfg->group_removal_refuses, holding[i], strlen(holding[i])) != 0)
             return AAD_CONFIG_ERROR;
     }
+    cfg->token_store = strdup("auto");
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
@@ -113,7 +114,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->provision_shell = strdup("/bin/bash");
     cfg->provision_grace_days = 30;
     if (!cfg->provision_shell || !cfg->path || !cfg->authority || !cfg->scope ||
-        !cfg->user_claim || !cfg->cache_dir || !cfg->graph_endpoint || !cfg->runtime_dir)
+        !cfg->user_claim || !cfg->cache_dir || !cfg->graph_endpoint || !cfg->runtime_dir || !cfg->token_store)
         return AAD_CONFIG_ERROR;
     return AAD_OK;
 }
@@ -182,8 +183,9 @@ static enum aad_status program_argument(char **field, const char *arg, const cha
     return AAD_OK;
 }
 
-enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
-                                struct aad_config **out, struct aad_error *err)
+/* path NULL (token mode only): no file; the settings are the arguments. */
+static enum aad_status load(const char *default_path, int argc, const char **argv,
+                            int for_tokens, struct aad_config **out, struct aad_error *err)
 {
     const char *path = default_path;
     for (int i = 0; i < argc; i++) {
@@ -194,10 +196,11 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
     struct aad_config *cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL)
         return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
-    enum aad_status st = set_defaults(cfg, path);
+    cfg->for_tokens = for_tokens;
+    enum aad_status st = set_defaults(cfg, path != NULL ? path : "(command line)");
     if (st != AAD_OK)
         aad_fail(err, st, "out of memory");
-    if (st == AAD_OK)
+    if (st == AAD_OK && path != NULL)
         st = parse_file(cfg, path, err);
 
     char where[64];
@@ -234,6 +237,20 @@ enum aad_status aad_config_load(const char *default_path, int argc, const char *
     }
     *out = cfg;
     return AAD_OK;
+}
+
+enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
+                                struct aad_config **out, struct aad_error *err)
+{
+    if (default_path == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "no configuration file");
+    return load(default_path, argc, argv, 0, out, err);
+}
+
+enum aad_status aad_config_load_for_tokens(const char *path, int argc, const char **argv,
+                                           struct aad_config **out, struct aad_error *err)
+{
+    return load(path, argc, argv, 1, out, err);
 }
 
 long aad_config_login_bound_s(const struct aad_config *cfg)

@@ -59,6 +59,10 @@ struct aad_config {
     long provision_uid_min, provision_uid_max;
     char *provision_shell;
     long provision_grace_days; /* locked accounts are removed after this */
+    /* aad-login token: where a user's sign-in is kept ("auto",
+     * "persistent", "user" or "none"; tools/token_store.h). */
+    char *token_store;
+    int for_tokens; /* loaded for aad-login token: no account is mapped */
     /* The files above, once aad_config_read_files has read them. */
     struct aad_preread_set preread;
 };
@@ -76,6 +80,12 @@ struct aad_config {
  * released with aad_config_free. */
 enum aad_status aad_config_load(const char *default_path, int argc, const char **argv,
                                 struct aad_config **out, struct aad_error *err);
+
+/* The same for `aad-login token`, which maps no account: `domains` and
+ * `user_map` are not required. path NULL reads no file at all (every
+ * setting from argv, the rest the defaults). */
+enum aad_status aad_config_load_for_tokens(const char *path, int argc, const char **argv,
+                                           struct aad_config **out, struct aad_error *err);
 
 void aad_config_free(struct aad_config *cfg);
 

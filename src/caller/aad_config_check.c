@@ -190,8 +190,13 @@ enum aad_status aad_config_check(struct aad_config *cfg, struct aad_error *err)
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'user_claim' must be preferred_username, upn or email, not '%.64s'", p,
                         cfg->user_claim);
-    if (cfg->domains.count == 0 && cfg->user_map == NULL)
+    if (cfg->domains.count == 0 && cfg->user_map == NULL && !cfg->for_tokens)
         return aad_fail(err, AAD_CONFIG_ERROR, "%s: set 'domains' or 'user_map'", p);
+    if (strcmp(cfg->token_store, "auto") && strcmp(cfg->token_store, "persistent") &&
+        strcmp(cfg->token_store, "user") && strcmp(cfg->token_store, "none"))
+        return aad_fail(err, AAD_CONFIG_ERROR,
+                        "%s: 'token_store' must be auto, persistent, user or none, not '%.64s'", p,
+                        cfg->token_store);
     if (cfg->host_label != NULL && !valid_host_label(cfg->host_label))
         return aad_fail(err, AAD_CONFIG_ERROR,
                         "%s: 'host_label' must be 1 to %d printable characters", p,

@@ -62,6 +62,7 @@ static const struct key_spec keys[] = {
     {"provision_uid_max", K_NUMBER, OFF(provision_uid_max), 1, AAD_CONFIG_MAX_UID},
     {"provision_shell", K_STRING, OFF(provision_shell), 0, 0},
     {"provision_grace_days", K_NUMBER, OFF(provision_grace_days), 0, 3650},
+    {"token_store", K_STRING, OFF(token_store), 0, 0},
 };
 #undef OFF
 

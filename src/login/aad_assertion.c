@@ -223,6 +223,7 @@ void aad_app_token_clear(struct aad_app_token *t)
     aad_free_secret(t->access_token);
     t->access_token = NULL;
     t->expires_in = 0;
+    t->retry_after = -1;
 }
 
 enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_http *http,
@@ -230,6 +231,7 @@ enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_h
                                       struct aad_app_token *out, struct aad_error *err)
 {
     memset(out, 0, sizeof(*out));
+    out->retry_after = -1;
     char url[1024];
     snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", cfg->authority, cfg->tenant);
     char *assertion = NULL;
@@ -260,6 +262,8 @@ enum aad_status aad_assertion_request(const struct aad_config *cfg, struct aad_h
         return aad_fail(err, AAD_UNAVAILABLE, "no application token for %s: %s", what, net.message);
     json_t *body = resp.is_json ? aad_json_parse_object(resp.body, resp.len, AAD_HTTP_MAX_BODY) : NULL;
     long status = resp.status;
+    if (status == 429 || status >= 500)
+        out->retry_after = resp.retry_after;
     aad_http_response_clear(&resp);
     const char *access = aad_json_string(body, "access_token");
     long long expires_in = 0;

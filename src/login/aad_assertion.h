@@ -23,7 +23,8 @@ enum aad_status aad_assertion_build(const struct aad_config *cfg, const char *au
 /* An application access token (a secret) and its lifetime in seconds. */
 struct aad_app_token {
     char *access_token;
-    long expires_in; /* 0 when the answer did not say */
+    long expires_in;  /* 0 when the answer did not say */
+    long retry_after; /* a refusal with 429 or 5xx: its Retry-After in seconds, else -1 */
 };
 void aad_app_token_clear(struct aad_app_token *t);
 

@@ -41,6 +41,7 @@ void aad_tokens_clear(struct aad_tokens *t)
 {
     free_secret_field(&t->id_token);
     free_secret_field(&t->access_token);
+    free_secret_field(&t->refresh_token);
     free(t->scope);
     t->scope = NULL;
     t->expires_in = 0;
@@ -184,6 +185,11 @@ static enum aad_status take_tokens(json_t *body, struct aad_tokens *out, struct 
                         "the token answer has no id_token (does scope contain openid?)");
     out->id_token = strdup(id_token);
     out->access_token = access_token && strlen(access_token) <= MAX_TOKEN ? strdup(access_token) : NULL;
+    /* Kept only when asked for (offline_access): aad-login token. */
+    const char *refresh_token = aad_json_string(body, "refresh_token");
+    out->refresh_token = refresh_token && aad_is_printable_token(refresh_token, MAX_TOKEN)
+                             ? strdup(refresh_token)
+                             : NULL;
     /* What the access token is good for, for aad-login token. */
     long long expires_in = 0;
     const char *scope = aad_json_string(body, "scope");

@@ -32,8 +32,9 @@ enum aad_status aad_devflow_parse_code(long status, int is_json, const char *bod
                                        struct aad_device_code *out, struct aad_error *err);
 
 struct aad_tokens {
-    char *id_token;     /* secret */
-    char *access_token; /* secret, may be NULL */
+    char *id_token;      /* secret */
+    char *access_token;  /* secret, may be NULL */
+    char *refresh_token; /* secret, NULL unless the scope held offline_access */
     long expires_in;    /* of the access token, seconds; 0 when not stated */
     char *scope;        /* the scopes granted to the access token, may be NULL */
 };

@@ -155,6 +155,7 @@ int cc_error_set(struct cc_error *e, unsigned status, const char *error, long co
     e->status = status;
     e->error = error;
     e->code = code;
+    e->suberror = NULL;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->text, sizeof e->text, fmt, ap);
@@ -408,7 +409,7 @@ out:
 /* --------------------------------------------------------- access tokens */
 
 void tokens_add(struct emulator *emu, const char *token, const char *oid,
-                bool app, bool user_read, long life_s)
+                bool app, unsigned rights, long life_s)
 {
     int64_t now = emu_now_ms();
     size_t w = 0;
@@ -426,7 +427,9 @@ void tokens_add(struct emulator *emu, const char *token, const char *oid,
     sha256_b64url(token, t->hash);
     snprintf(t->oid, sizeof t->oid, "%s", oid ? oid : "");
     t->app = app;
-    t->user_read = user_read;
+    t->user_read = rights & GRAPH_READ_MEMBERS;
+    t->count_users = rights & GRAPH_COUNT_USERS;
+    t->count_apps = rights & GRAPH_COUNT_APPS;
     t->expires_ms = now + (int64_t)life_s * 1000;
 }
 
@@ -464,11 +467,10 @@ static bool graph_scope_is(const struct emulator *emu, const char *p, size_t n,
     return false;
 }
 
-/* Delegated scopes that let a user read their own group memberships. */
-bool scope_grants_graph_read(const struct emulator *emu, const char *scope)
+/* A delegated scope list holds one of rights (or Graph's .default). */
+static bool scope_holds(const struct emulator *emu, const char *scope,
+                        const char *const *rights)
 {
-    static const char *const rights[] = {"User.Read", "GroupMember.Read.All",
-                                         "Directory.Read.All", NULL};
     const char *p = scope;
     while (p && *p) {
         while (*p == ' ')
@@ -482,6 +484,29 @@ bool scope_grants_graph_read(const struct emulator *emu, const char *scope)
         p += n;
     }
     return false;
+}
+
+/* Delegated scopes that let a user read their own group memberships. */
+bool scope_grants_graph_read(const struct emulator *emu, const char *scope)
+{
+    static const char *const rights[] = {"User.Read", "GroupMember.Read.All",
+                                         "Directory.Read.All", NULL};
+    return scope_holds(emu, scope, rights);
+}
+
+/* What a delegated token may do in the emulator's Graph (GRAPH_* bits):
+ * read the user's memberships; count users (users/$count needs
+ * User.ReadBasic.All, User.Read.All or Directory.Read.All); count app
+ * registrations (Application.Read.All or Directory.Read.All). */
+unsigned scope_graph_rights(const struct emulator *emu, const char *scope)
+{
+    static const char *const users[] = {"User.ReadBasic.All", "User.Read.All",
+                                        "Directory.Read.All", NULL};
+    static const char *const apps[] = {"Application.Read.All",
+                                       "Directory.Read.All", NULL};
+    return (scope_grants_graph_read(emu, scope) ? GRAPH_READ_MEMBERS : 0) |
+           (scope_holds(emu, scope, users) ? GRAPH_COUNT_USERS : 0) |
+           (scope_holds(emu, scope, apps) ? GRAPH_COUNT_APPS : 0);
 }
 
 /* client_credentials: exactly the Graph ".default" scope. */

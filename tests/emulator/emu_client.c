@@ -309,6 +309,15 @@ int emu_stat(struct emu *e, const char *name)
     json_t *v = json_object_get(root, name);
     if (!v)
         v = json_object_get(json_object_get(root, "requests"), name);
+    /* "grants.refresh_token.requests": a path of members. */
+    char path[128];
+    if (!v && strchr(name, '.') && strlen(name) < sizeof path) {
+        strcpy(path, name);
+        v = root;
+        char *save = NULL;
+        for (char *part = strtok_r(path, ".", &save); part && v; part = strtok_r(NULL, ".", &save))
+            v = json_object_get(v, part);
+    }
     int n = json_is_integer(v) ? (int)json_integer_value(v) : -1;
     json_decref(root);
     return n;

@@ -33,8 +33,10 @@ int emu_control(struct emu *e, const char *method, const char *path,
                 const char *json_body, char **response_out);
 
 /* A counter from GET /control/stats: "discovery", "keys", "devicecode",
- * "token", "other", "graph", "client_credentials" (request counts) or
- * "connections". -1 on error. */
+ * "token", "other", "graph", "client_credentials" (request counts),
+ * "connections", or a dotted path such as "grants.device_code.issued" or
+ * "grants.refresh_token.requests" (token requests by grant type). -1 on
+ * error. */
 int emu_stat(struct emu *e, const char *name);
 
 /* SIGTERM, wait (at most 5 s, then SIGKILL), remove the state dir, free.

@@ -141,6 +141,10 @@ int main(int argc, char **argv)
     CHECK(emu_stat(e, "discovery") == 1);
     CHECK(emu_stat(e, "devicecode") == 1);
     CHECK(emu_stat(e, "token") == 2);
+    CHECK(emu_stat(e, "grants.device_code.requests") == 2);
+    CHECK(emu_stat(e, "grants.device_code.issued") == 1);
+    CHECK(emu_stat(e, "grants.refresh_token.requests") == 0);
+    CHECK(emu_stat(e, "grants.nonsense.requests") == -1);
     CHECK(emu_stat(e, "nonsense") == -1);
     CHECK(emu_control(e, "GET", "/control/nonsense", NULL, NULL) == 404);
 

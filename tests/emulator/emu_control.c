@@ -435,14 +435,24 @@ static enum MHD_Result ctl_stats(struct emulator *emu, struct MHD_Connection *c,
 {
     json_t *req = json_object();
     pthread_mutex_lock(&emu->lock);
+    static const char *const grant_names[GRANT_COUNT] = {
+        "device_code", "refresh_token", "client_credentials"};
     if (reset) {
         memset(emu->requests, 0, sizeof emu->requests);
+        memset(emu->grant_requests, 0, sizeof emu->grant_requests);
+        memset(emu->grant_issued, 0, sizeof emu->grant_issued);
         emu->connections = 0;
     }
     for (size_t i = 0; i < EP_COUNT; i++)
         json_object_set_new(req, ep_names[i], json_integer((json_int_t)emu->requests[i]));
-    json_t *o = json_pack("{s:o,s:I}", "requests", req, "connections",
-                          (json_int_t)emu->connections);
+    json_t *grants = json_object();
+    for (size_t i = 0; i < GRANT_COUNT; i++)
+        json_object_set_new(grants, grant_names[i],
+                            json_pack("{s:I,s:I}", "requests",
+                                      (json_int_t)emu->grant_requests[i], "issued",
+                                      (json_int_t)emu->grant_issued[i]));
+    json_t *o = json_pack("{s:o,s:o,s:I}", "requests", req, "grants", grants,
+                          "connections", (json_int_t)emu->connections);
     pthread_mutex_unlock(&emu->lock);
     return send_obj(c, st, 200, o);
 }
@@ -496,10 +506,22 @@ static enum MHD_Result ctl_api(struct emulator *emu, struct MHD_Connection *c,
     return send_obj(c, st, 200, answer);
 }
 
+static enum MHD_Result ctl_refresh(struct emulator *emu, struct MHD_Connection *c,
+                                   unsigned *st, const json_t *body)
+{
+    char err[160];
+    json_t *answer = NULL;
+    if (refresh_control(emu, body, err, sizeof err, &answer) != 0)
+        return send_err(c, st, 400, err);
+    return send_obj(c, st, 200, answer);
+}
+
 static json_t *graph_settings(struct emulator *emu) /* lock held */
 {
-    return json_pack("{s:i,s:b}", "page_size", (int)emu->graph_page_size,
-                     "app_access", emu->graph_app_access);
+    return json_pack("{s:i,s:b,s:I,s:I}", "page_size", (int)emu->graph_page_size,
+                     "app_access", emu->graph_app_access, "users_count",
+                     (json_int_t)emu->graph_users_count, "applications_count",
+                     (json_int_t)emu->graph_apps_count);
 }
 
 static enum MHD_Result ctl_graph_settings(struct emulator *emu,
@@ -508,11 +530,20 @@ static enum MHD_Result ctl_graph_settings(struct emulator *emu,
 {
     json_t *ps = json_object_get(body, "page_size");
     json_t *aa = json_object_get(body, "app_access");
+    json_t *uc = json_object_get(body, "users_count");
+    json_t *ac = json_object_get(body, "applications_count");
     if ((ps && (!json_is_integer(ps) || json_integer_value(ps) < 1 ||
                 json_integer_value(ps) > EMU_GRAPH_MAX_TOP)) ||
-        (aa && !json_is_boolean(aa)))
-        return send_err(c, st, 400, "'page_size' must be 1..999, 'app_access' a boolean");
+        (aa && !json_is_boolean(aa)) ||
+        (uc && (!json_is_integer(uc) || json_integer_value(uc) < 0)) ||
+        (ac && (!json_is_integer(ac) || json_integer_value(ac) < 0)))
+        return send_err(c, st, 400, "'page_size' must be 1..999, 'app_access' a boolean, "
+                                    "'users_count' and 'applications_count' >= 0");
     pthread_mutex_lock(&emu->lock);
+    if (uc)
+        emu->graph_users_count = (long)json_integer_value(uc);
+    if (ac)
+        emu->graph_apps_count = (long)json_integer_value(ac);
     if (ps)
         emu->graph_page_size = (long)json_integer_value(ps);
     if (aa)
@@ -614,6 +645,10 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
         r = ctl_graph_members(emu, c, &st, body);
     else if (post && !strcmp(url, "/control/graph/settings"))
         r = ctl_graph_settings(emu, c, &st, body);
+    else if (post && !strcmp(url, "/control/refresh"))
+        r = ctl_refresh(emu, c, &st, body);
+    else if (get && !strcmp(url, "/control/refresh"))
+        r = send_obj(c, &st, 200, refresh_list(emu));
     else if (get && !strcmp(url, "/control/graph"))
         r = ctl_graph_state(emu, c, &st);
     else if ((post || get) && !strncmp(url, "/control/graph/", 15) &&

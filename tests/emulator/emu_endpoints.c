@@ -123,10 +123,11 @@ static enum MHD_Result reply(struct call *k, unsigned status, json_t *obj,
     return http_send_json(k->c, status, obj, cache, k->extra_headers);
 }
 
-/* The full Entra error JSON (protocol.md §3 and §10). */
-static enum MHD_Result entra_error(struct call *k, unsigned status,
-                                   const char *error, long code,
-                                   const char *text)
+/* The full Entra error JSON (protocol.md §3 and §10), with a suberror
+ * (MSAL's "basic_action" for MFA) when not NULL. */
+static enum MHD_Result entra_error_sub(struct call *k, unsigned status,
+                                       const char *error, long code,
+                                       const char *text, const char *suberror)
 {
     char ts[32], uri[128];
     utc_timestamp(ts);
@@ -145,8 +146,17 @@ static enum MHD_Result entra_error(struct call *k, unsigned status,
     json_object_set_new(o, "trace_id", json_string(k->trace_id));
     json_object_set_new(o, "correlation_id", json_string(k->correlation_id));
     json_object_set_new(o, "error_uri", json_string(uri));
+    if (suberror)
+        json_object_set_new(o, "suberror", json_string(suberror));
     snprintf(k->note, sizeof k->note, "%s", error);
     return reply(k, status, o, NULL);
+}
+
+static enum MHD_Result entra_error(struct call *k, unsigned status,
+                                   const char *error, long code,
+                                   const char *text)
+{
+    return entra_error_sub(k, status, error, code, text, NULL);
 }
 
 /* Known Entra errors: the fault shortcut "error" uses these. */
@@ -590,10 +600,13 @@ static void resolve_now(json_t *claims, time_t now)
     }
 }
 
-static char *make_id_token(struct emulator *emu, const struct device_code *dc,
+/* The ID token for claims; a (NULL: none) may forge or replace it. */
+static char *make_id_token(struct emulator *emu, const struct approval *a,
                            json_t *claims)
 {
-    const struct approval *a = &dc->appr;
+    static const struct approval plain = {.sign_with = "current"};
+    if (!a)
+        a = &plain;
     if (a->raw_id_token)
         return strdup(a->raw_id_token);
     struct signing_key *key = &emu->keys[emu->current_key];
@@ -666,6 +679,18 @@ static char *make_access_token(struct emulator *emu, const json_t *claims,
     return out;
 }
 
+/* A new lifetime (1 h) and new per-token values: for a sign-in's claims,
+ * and for those of each refresh. */
+static void stamp_claims(json_t *claims, time_t now)
+{
+    json_object_set_new(claims, "iat", json_integer(now));
+    json_object_set_new(claims, "nbf", json_integer(now));
+    json_object_set_new(claims, "exp", json_integer(now + 3600));
+    char *r = random_b64url(16);
+    json_object_set_new(claims, "uti", json_string(r ? r : ""));
+    free(r);
+}
+
 static json_t *default_claims(struct emulator *emu, const struct device_code *dc,
                               time_t now)
 {
@@ -674,9 +699,7 @@ static json_t *default_claims(struct emulator *emu, const struct device_code *dc
     json_object_set_new(c, "aud", json_string(dc->client_id));
     json_object_set_new(c, "iss", json_sprintf("%s/%s/v2.0", emu->authority,
                                                emu->cfg.tenant));
-    json_object_set_new(c, "iat", json_integer(now));
-    json_object_set_new(c, "nbf", json_integer(now));
-    json_object_set_new(c, "exp", json_integer(now + 3600));
+    stamp_claims(c, now);
     char *r = random_b64url(72);
     json_object_set_new(c, "aio", json_string(r ? r : ""));
     free(r);
@@ -694,9 +717,6 @@ static json_t *default_claims(struct emulator *emu, const struct device_code *dc
     sha256_b64url(seed, sub);
     json_object_set_new(c, "sub", json_string(sub));
     json_object_set_new(c, "tid", json_string(emu->cfg.tenant));
-    r = random_b64url(16);
-    json_object_set_new(c, "uti", json_string(r ? r : ""));
-    free(r);
     json_object_set_new(c, "ver", json_string("2.0"));
     return c;
 }
@@ -734,38 +754,44 @@ static char *granted_scope(const char *requested)
     return out;
 }
 
-static json_t *token_success(struct call *k, struct device_code *dc,
-                             bool client_info)
+/* The success answer of the token endpoint for a user: claims are the
+ * ID-token claims, asked the scope of this request, granted the scope of
+ * the sign-in (offline_access there gives a refresh token), appr the
+ * approval's forgeries (NULL for a refresh). Lock held. */
+static json_t *token_answer(struct call *k, const char *client_id,
+                            const char *asked, const char *granted,
+                            const struct approval *appr, json_t *claims,
+                            bool client_info)
 {
     struct emulator *emu = k->emu;
     time_t now = time(NULL);
-    json_t *claims = default_claims(emu, dc, now);
-    json_merge_nulldel(claims, dc->appr.claims);
-    resolve_now(claims, now);
-
     long life = 3600 + (long)(emu_now_ms() % 1800); /* Entra: 60–90 min */
-    bool api = api_scope_names(dc->scope); /* a token for the API, not Graph */
-    char *scope = api ? api_granted_scope(dc->scope) : granted_scope(dc->scope);
+    bool api = api_scope_names(asked); /* a token for the API, not Graph */
+    char *scope = api ? api_granted_scope(asked) : granted_scope(asked);
     json_t *o = json_object();
     json_object_set_new(o, "token_type", json_string("Bearer"));
     json_object_set_new(o, "scope", json_string(scope ? scope : ""));
     json_object_set_new(o, "expires_in", json_integer(life));
     json_object_set_new(o, "ext_expires_in", json_integer(life));
-    char *at = api ? api_user_token(emu, claims, dc->client_id, now, life)
+    char *at = api ? api_user_token(emu, claims, client_id, now, life)
                    : make_access_token(emu, claims, scope ? scope : "", now, life);
     json_object_set_new(o, "access_token", json_string(at ? at : ""));
     free(at);
     free(scope);
-    if (scope_has(dc->scope, "offline_access")) {
-        char *rt = random_b64url(300);
-        json_object_set_new(o, "refresh_token", json_sprintf("1.A%s", rt ? rt : ""));
+    if (scope_has(granted, "offline_access")) {
+        char *rt = refresh_issue(emu, client_id, granted, claims);
+        if (!rt) {
+            json_decref(o);
+            return NULL;
+        }
+        json_object_set_new(o, "refresh_token", json_string(rt));
+        memset(rt, 0, strlen(rt));
         free(rt);
     }
     /* id_token only for openid, as documented in [DC]. */
-    if (scope_has(dc->scope, "openid")) {
-        char *idt = make_id_token(emu, dc, claims);
+    if (scope_has(asked, "openid")) {
+        char *idt = make_id_token(emu, appr, claims);
         if (!idt) {
-            json_decref(claims);
             json_decref(o);
             return NULL;
         }
@@ -785,17 +811,87 @@ static json_t *token_success(struct call *k, struct device_code *dc,
         free(b);
         json_decref(ci);
     }
-    json_merge_nulldel(o, dc->appr.token_response);
+    if (appr)
+        json_merge_nulldel(o, appr->token_response);
     /* The emulator's Graph accepts the access token finally handed out, for
      * the expires_in finally stated (token_response may change both). */
     const char *at_final = json_string_value(json_object_get(o, "access_token"));
     json_t *ei = json_object_get(o, "expires_in");
     if (at_final && *at_final && !api)
         tokens_add(emu, at_final, json_string_value(json_object_get(claims, "oid")),
-                   false, scope_grants_graph_read(emu, dc->scope),
+                   false, scope_graph_rights(emu, asked),
                    json_is_integer(ei) ? (long)json_integer_value(ei) : life);
+    return o;
+}
+
+static json_t *token_success(struct call *k, struct device_code *dc,
+                             bool client_info)
+{
+    time_t now = time(NULL);
+    json_t *claims = default_claims(k->emu, dc, now);
+    json_merge_nulldel(claims, dc->appr.claims);
+    resolve_now(claims, now);
+    json_t *o = token_answer(k, dc->client_id, dc->scope, dc->scope, &dc->appr,
+                             claims, client_info);
     json_decref(claims);
     return o;
+}
+
+
+/* grant_type=refresh_token (protocol.md §12): a new access token for the
+ * scope asked (any the app may have; default the sign-in's), a new ID token
+ * when it holds openid, and a new refresh token; the old one is used up. */
+static enum MHD_Result do_refresh(struct call *k, const char *client_id)
+{
+    struct emulator *emu = k->emu;
+    char *token = form_get(k->body, "refresh_token");
+    char *asked = form_get(k->body, "scope");
+    char *ci = form_get(k->body, "client_info");
+    enum MHD_Result r;
+    struct cc_error e;
+    if (!token || !*token) {
+        r = missing_param(k, "refresh_token");
+        goto out;
+    }
+    if (asked && *asked && api_check_resource(emu, asked, &e) != 0) {
+        r = entra_error(k, e.status, e.error, e.code, e.text);
+        goto out;
+    }
+    pthread_mutex_lock(&emu->lock);
+    emu->grant_requests[GRANT_REFRESH_TOKEN]++;
+    json_t *claims = NULL;
+    char *granted = NULL;
+    json_t *ok = NULL;
+    int failed = refresh_redeem(emu, token, client_id, &claims, &granted, &e);
+    const char *scope = asked && *asked ? asked : granted;
+    if (!failed && api_consent_refused(emu, scope, client_id, &e) != 0)
+        failed = -1;
+    if (!failed) {
+        stamp_claims(claims, time(NULL));
+        ok = token_answer(k, client_id, scope, granted, NULL, claims,
+                          ci && !strcmp(ci, "1"));
+        if (ok)
+            emu->grant_issued[GRANT_REFRESH_TOKEN]++;
+    }
+    pthread_mutex_unlock(&emu->lock);
+    json_decref(claims);
+    free(granted);
+    if (failed)
+        r = entra_error_sub(k, e.status, e.error, e.code, e.text, e.suberror);
+    else if (!ok)
+        r = entra_error(k, 500, "server_error", 50000,
+                        "The emulator failed to sign the token.");
+    else {
+        snprintf(k->note, sizeof k->note, "refreshed tokens");
+        r = reply(k, 200, ok, NULL);
+    }
+out:
+    if (token)
+        memset(token, 0, strlen(token));
+    free(token);
+    free(asked);
+    free(ci);
+    return r;
 }
 
 /* An opaque, JWT-looking application token for Graph (never validated by
@@ -810,12 +906,12 @@ static char *make_app_token(struct emulator *emu, const char *client_id,
     json_t *h = json_pack("{s:s,s:s,s:s}", "typ", "JWT", "alg", "RS256", "kid",
                           emu->keys[emu->current_key].kid);
     json_t *p = json_pack(
-        "{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:[s,s],s:s,s:s,s:s}", "aud",
+        "{s:s,s:s,s:I,s:I,s:I,s:s,s:s,s:s,s:s,s:[s,s,s],s:s,s:s,s:s}", "aud",
         "https://graph.microsoft.com", "iss",
         "https://sts.windows.net/", "iat", (json_int_t)now,
         "nbf", (json_int_t)now, "exp", (json_int_t)(now + life), "appid",
         client_id, "appidacr", "2", "idtyp", "app", "oid", sp_oid, "roles",
-        "GroupMember.Read.All", "User.Read.All", "sub", sp_oid, "tid",
+        "GroupMember.Read.All", "User.Read.All", "Application.Read.All", "sub", sp_oid, "tid",
         emu->cfg.tenant, "ver", "1.0");
     json_object_set_new(p, "iss", json_sprintf("https://sts.windows.net/%s/",
                                                emu->cfg.tenant));
@@ -938,7 +1034,9 @@ static enum MHD_Result do_client_credentials(struct call *k,
     char *at = api ? api_app_token(emu, client_id, now, life)
                    : make_app_token(emu, client_id, now, life);
     if (at && !api)
-        tokens_add(emu, at, NULL, true, false, life);
+        tokens_add(emu, at, NULL, true, GRAPH_ALL_RIGHTS, life);
+    if (at)
+        emu->grant_issued[GRANT_CLIENT_CREDENTIALS]++;
     pthread_mutex_unlock(&emu->lock);
     if (!at) {
         r = entra_error(k, 500, "server_error", 50000,
@@ -976,7 +1074,8 @@ static enum MHD_Result do_token(struct call *k)
         r = missing_param(k, "grant_type");
         goto out;
     }
-    if (strcmp(grant, "urn:ietf:params:oauth:grant-type:device_code") &&
+    bool refresh = !strcmp(grant, "refresh_token");
+    if (!refresh && strcmp(grant, "urn:ietf:params:oauth:grant-type:device_code") &&
         strcmp(grant, "device_code")) {
         char text[256];
         snprintf(text, sizeof text,
@@ -992,12 +1091,17 @@ static enum MHD_Result do_token(struct call *k)
         r = unknown_client(k, client_id);
         goto out;
     }
+    if (refresh) {
+        r = do_refresh(k, client_id);
+        goto out;
+    }
     if (!device_code || !*device_code) {
         r = missing_param(k, "device_code");
         goto out;
     }
 
     pthread_mutex_lock(&emu->lock);
+    emu->grant_requests[GRANT_DEVICE_CODE]++;
     struct device_code *dc = NULL;
     for (size_t i = 0; i < emu->ncodes && !dc; i++)
         if (!strcmp(emu->codes[i]->device_code, device_code))
@@ -1027,8 +1131,10 @@ static enum MHD_Result do_token(struct call *k)
         dc->state = CODE_REDEEMED; /* the sign-in ended with the refusal */
     } else if (st == CODE_APPROVED) {
         ok = token_success(k, dc, ci && !strcmp(ci, "1"));
-        if (ok)
+        if (ok) {
             dc->state = CODE_REDEEMED; /* single use */
+            emu->grant_issued[GRANT_DEVICE_CODE]++;
+        }
     }
     char uc[16];
     memcpy(uc, dc->user_code, sizeof uc);
@@ -1168,6 +1274,7 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
             if (emu->requests[EP_TOKEN])
                 emu->requests[EP_TOKEN]--;
             emu->requests[EP_CLIENT_CREDENTIALS]++;
+            emu->grant_requests[GRANT_CLIENT_CREDENTIALS]++;
             pthread_mutex_unlock(&emu->lock);
             rq->ep = ep;
         }

@@ -377,20 +377,65 @@ int graph_bearer(struct graph_call *g, struct graph_token *t, enum MHD_Result *r
     return 0;
 }
 
+
+/* "/v1.0/users/$count" or "/v1.0/applications/$count": 1 or 2, else 0. */
+static int count_route(const char *path)
+{
+    if (!strcasecmp(path, "/v1.0/users/$count"))
+        return 1;
+    if (!strcasecmp(path, "/v1.0/applications/$count"))
+        return 2;
+    return 0;
+}
+
+/* GET users/$count, applications/$count: an advanced query, answered only
+ * with "ConsistencyLevel: eventual", as text/plain holding the number. */
+static enum MHD_Result do_count(struct graph_call *g, bool apps,
+                                const struct graph_token *tok, bool app_access)
+{
+    struct graph_token t = *tok;
+    bool allowed = t.app ? app_access : (apps ? t.count_apps : t.count_users);
+    if (!allowed)
+        return graph_error(g, 403, "Authorization_RequestDenied",
+                           "Insufficient privileges to complete the operation.");
+    const char *level = MHD_lookup_connection_value(g->c, MHD_HEADER_KIND,
+                                                    "ConsistencyLevel");
+    if (!level || strcasecmp(level, "eventual"))
+        return graph_error(g, 400, "Request_BadRequest",
+                           "Count is not currently supported.");
+    pthread_mutex_lock(&g->emu->lock);
+    long n = apps ? g->emu->graph_apps_count : g->emu->graph_users_count;
+    pthread_mutex_unlock(&g->emu->lock);
+    char text[32];
+    int len = snprintf(text, sizeof text, "%ld", n);
+    json_t *h = g->extra_headers ? json_deep_copy(g->extra_headers) : json_object();
+    json_object_set_new(h, "request-id", json_string(g->request_id));
+    json_object_set_new(h, "client-request-id", json_string(g->client_request_id));
+    g->status = 200;
+    snprintf(g->note, sizeof g->note, "%s $count = %ld", apps ? "applications" : "users", n);
+    enum MHD_Result r = http_send(g->c, 200, "text/plain;charset=utf-8", text,
+                                  (size_t)len, h);
+    json_decref(h);
+    return r;
+}
+
 enum MHD_Result graph_handle(struct graph_call *g)
 {
     struct emulator *emu = g->emu;
     if (g->too_large)
         return graph_error(g, 413, "Request_EntityTooLarge",
                            "The request body is too large.");
-    if (directory_serves(g->path))
+    /* users/$count and applications/$count first: the directory serves
+     * users/{id}. */
+    int counted = count_route(g->path);
+    if (!counted && directory_serves(g->path))
         return directory_handle(g);
     bool me = false;
     char id[64] = "", bad[192];
-    enum graph_op op;
-    if (route(g->path, &me, id, sizeof id, &op, bad, sizeof bad) != 0)
+    enum graph_op op = OP_TRANSITIVE;
+    if (!counted && route(g->path, &me, id, sizeof id, &op, bad, sizeof bad) != 0)
         return graph_error(g, 400, "BadRequest", bad);
-    const char *want = op == OP_TRANSITIVE ? "GET" : "POST";
+    const char *want = counted || op == OP_TRANSITIVE ? "GET" : "POST";
     if (strcmp(g->method, want))
         return graph_error(g, 405, "Request_BadRequest",
                            "Specified HTTP method is not allowed for the "
@@ -403,7 +448,8 @@ enum MHD_Result graph_handle(struct graph_call *g)
     pthread_mutex_lock(&emu->lock);
     bool app_access = emu->graph_app_access;
     pthread_mutex_unlock(&emu->lock);
-
+    if (counted)
+        return do_count(g, counted == 2, &t, app_access);
     /* Authorization. */
     const char *subject;
     if (me) {

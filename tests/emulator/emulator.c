@@ -414,6 +414,7 @@ static void emulator_free(struct emulator *emu)
     directory_free(emu->directory);
     for (size_t i = 0; i < emu->ncodes; i++)
         code_free(emu->codes[i]);
+    refresh_free_all(emu);
     faults_clear(emu);
     approval_free(&emu->auto_appr);
     free(emu->jwks_override);
@@ -435,6 +436,8 @@ int main(int argc, char **argv)
     emu.graph_page_size = 100;
     emu.graph_app_access = true;
     emu.directory = directory_new();
+    emu.graph_users_count = 128;
+    emu.graph_apps_count = 17;
     emu.api_consent = true;
     emu.api_app_role = true;
     if (emu.cfg.client_cert) {

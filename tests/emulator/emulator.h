@@ -32,6 +32,7 @@
 #define EMU_MAX_OVERSIZE  (256LL * 1024 * 1024)
 #define EMU_MAX_TOKENS    1024          /* Graph access tokens remembered */
 #define EMU_MAX_JTIS      4096          /* client-assertion jti values remembered */
+#define EMU_MAX_REFRESH   1024          /* refresh tokens remembered */
 #define EMU_GRAPH_MAX_TOP 999           /* largest $top / page_size */
 #define EMU_DEFAULT_OID   "4f6c2b1e-8d3a-4c7e-9b52-1a0e6d9c3f71"
 /* The protected API besides Graph (emu_api.c). */
@@ -52,6 +53,14 @@ enum emu_ep {
     EP_COUNT
 };
 #define EP_ANY EP_COUNT /* fault queue index that matches every endpoint */
+
+/* Grant types of the token endpoint, counted apart (GET /control/stats). */
+enum emu_grant {
+    GRANT_DEVICE_CODE = 0,
+    GRANT_REFRESH_TOKEN,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_COUNT
+};
 
 enum code_state {
     CODE_PENDING = 0,
@@ -97,7 +106,22 @@ struct graph_token {
     char oid[64];           /* signed-in user (delegated); "" for app tokens */
     bool app;               /* client-credentials (application) token */
     bool user_read;         /* delegated: may read the user's memberships */
+    bool count_users;       /* delegated: may read users/$count */
+    bool count_apps;        /* delegated: may read applications/$count */
     int64_t expires_ms;     /* monotonic */
+};
+
+/* A refresh token the emulator issued (emu_refresh.c). */
+enum refresh_state { RT_ACTIVE = 0, RT_USED, RT_REVOKED };
+struct refresh_token {
+    char *token;            /* the text (a test tool may show it) */
+    char client_id[128];
+    char oid[64];
+    json_t *claims;         /* the ID-token claims of the sign-in */
+    char *scope;            /* the scope of the original grant */
+    enum refresh_state state;
+    long aadsts;            /* RT_REVOKED: why, as Entra says it */
+    time_t issued;
 };
 
 /* A client-assertion jti already used (replay detection). */
@@ -177,6 +201,12 @@ struct emulator {
 
     unsigned long requests[EP_COUNT];
     unsigned long connections;
+    unsigned long grant_requests[GRANT_COUNT]; /* token requests by grant type */
+    unsigned long grant_issued[GRANT_COUNT];   /* of which answered with tokens */
+
+    /* Refresh tokens, oldest first. */
+    struct refresh_token refresh[EMU_MAX_REFRESH];
+    size_t nrefresh;
 
     /* Client credentials: the registered certificate (NULL = none). */
     X509 *client_cert;
@@ -192,6 +222,8 @@ struct emulator {
     long graph_page_size;        /* default page of transitiveMemberOf */
     bool graph_app_access;       /* app tokens may read any user's groups */
     struct emu_directory *directory; /* users, groups, their change log */
+    long graph_users_count;      /* answer of users/$count */
+    long graph_apps_count;       /* answer of applications/$count */
 
     /* The protected API: consent to its delegated permission, and its
      * application permission granted to the client. */
@@ -223,6 +255,7 @@ struct cc_error {
     const char *error;
     long code;
     char text[1024];
+    const char *suberror;        /* Entra's "suberror" member, or NULL */
 };
 
 /* Per-request context, allocated on the first access-handler call. */
@@ -294,9 +327,14 @@ void client_cert_info(struct emulator *emu, json_t *into); /* lock held */
  * Returns 0 if accepted, else fills *e. Takes the lock. */
 int assertion_verify(struct emulator *emu, const char *jwt,
                      const char *client_id, struct cc_error *e);
+/* What a Graph token may do (tokens_add's rights). */
+#define GRAPH_READ_MEMBERS 1u
+#define GRAPH_COUNT_USERS  2u
+#define GRAPH_COUNT_APPS   4u
+#define GRAPH_ALL_RIGHTS   7u
 /* Caller holds the lock. */
 void tokens_add(struct emulator *emu, const char *token, const char *oid,
-                bool app, bool user_read, long life_s);
+                bool app, unsigned rights, long life_s);
 int tokens_find(struct emulator *emu, const char *token,
                 struct graph_token *out);
 /* Fills *e (text from fmt) and returns -1. */
@@ -310,6 +348,7 @@ json_t *segment_json(const char *s, size_t len);
 bool verify_sig(EVP_PKEY *pub, bool pss, const char *input, size_t inlen,
                 const unsigned char *sig, size_t siglen);
 bool scope_grants_graph_read(const struct emulator *emu, const char *scope);
+unsigned scope_graph_rights(const struct emulator *emu, const char *scope);
 bool graph_scope_ok(const struct emulator *emu, const char *scope);
 
 /* ---- emu_graph.c: Microsoft Graph under /graph ---- */
@@ -360,6 +399,27 @@ bool api_is_path(const char *url);
 enum MHD_Result api_handle(struct emulator *emu, struct MHD_Connection *c,
                            const char *method, json_t *headers,
                            unsigned *status_out, char *note, size_t notelen);
+
+/* ---- emu_refresh.c: refresh tokens (rotation, revocation) ---- */
+/* Lock held: a new refresh token for a sign-in (claims are copied);
+ * malloc'd text or NULL. */
+char *refresh_issue(struct emulator *emu, const char *client_id,
+                    const char *scope, const json_t *claims);
+/* Lock held: redeems a refresh token for client_id. On success 0, with the
+ * sign-in's claims (*claims, a new reference) and original scope (*scope,
+ * malloc'd); the token is used up (rotation). Else -1 with Entra's error. */
+int refresh_redeem(struct emulator *emu, const char *token,
+                   const char *client_id, json_t **claims, char **scope,
+                   struct cc_error *e);
+/* The error Entra gives a refresh of a token revoked for code (lock not
+ * needed). */
+int refresh_refusal(long code, const char *oid, struct cc_error *e);
+/* Control: POST /control/refresh {"oid","aadsts"}; takes the lock. */
+int refresh_control(struct emulator *emu, const json_t *body, char *err,
+                    size_t errlen, json_t **answer);
+/* Control: GET /control/refresh; takes the lock. */
+json_t *refresh_list(struct emulator *emu);
+void refresh_free_all(struct emulator *emu);
 
 /* ---- emu_control.c ---- */
 enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,

@@ -115,6 +115,7 @@ want -rw-r--r-- root/root "usr/lib/$MA/security/pam_aad.so"
 want -rwxr-xr-x root/root usr/bin/aad-login
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_helper
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_group_writer
+want -rwxr-xr-x root/root usr/libexec/pam_aad/aad-login-core
 want -rw------- root/root etc/security/pam_aad.conf
 want drwx------ root/root var/cache/pam_aad/
 want drwx------ root/root var/lib/pam_aad/

@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_aad_token.sh - `aad-login token` as a script uses it, against the
+# test_aad_token.sh - `aad-login token` as a script uses it (token_store =
+# none: every run signs in; keeping the sign-in is test_aad_token_cache.sh), against the
 # emulator and its protected API (GET /api/whoami, which checks the bearer
 # token's signature, aud, iss, exp and permission):
 #   user_token_calls_the_protected_api: device code (the emulator approves),
@@ -56,8 +57,10 @@ emu_start --lifetime 240 --interval 0 --client-cert "$work/app.pem" || exit 99
 API=api://aad-emulator-api
 emu_ctl POST /control/auto-approve '{"delay_ms":1000,"count":-1}' >/dev/null || exit 99
 emu_write_config "$work/pam_aad.conf" "cache_dir = $work/cache" "qr = yes" "timeout = 30" \
+    "token_store = none" \
     "client_certificate = $work/app.pem" "client_key = $work/app.key"
-emu_write_config "$work/nocert.conf" "cache_dir = $work/cache" "qr = no" "timeout = 30"
+emu_write_config "$work/nocert.conf" "cache_dir = $work/cache" "qr = no" "timeout = 30" \
+    "token_store = none"
 
 # Every JWT the emulator signs (ID, access tokens) and every client
 # assertion starts with one of these headers, base64url-encoded.

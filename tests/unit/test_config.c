@@ -983,6 +983,67 @@ static void collect(void *ctx, const char *text)
     strncat(buf, "\n", 8191 - strlen(buf));
 }
 
+/* ---- aad-login token: no account is mapped -------------------------------------------------- */
+
+static void test_tokens_need_no_domains(void **state)
+{
+    (void)state;
+    write_file("tenant = contoso.com\nclient_id = " CLIENT "\n");
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_config_load_for_tokens(path, 0, NULL, &cfg, &err), AAD_OK, err);
+    assert_int_equal(cfg->domains.count, 0);
+    assert_string_equal(cfg->token_store, "auto");
+    aad_config_free(cfg);
+}
+
+static void test_tokens_need_no_file(void **state)
+{
+    (void)state;
+    const char *argv[] = {"tenant=contoso.com", "client_id=" CLIENT, "timeout=60"};
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_config_load_for_tokens(NULL, 3, argv, &cfg, &err), AAD_OK, err);
+    assert_string_equal(cfg->tenant, "contoso.com");
+    assert_int_equal(cfg->timeout, 60);
+    assert_string_equal(cfg->path, "(command line)");
+    aad_config_free(cfg);
+}
+
+static void test_tokens_without_a_file_still_need_tenant_and_client(void **state)
+{
+    (void)state;
+    const char *argv[] = {"tenant=contoso.com"};
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_config_load_for_tokens(NULL, 1, argv, &cfg, &err), AAD_CONFIG_ERROR, err);
+    assert_null(cfg);
+    assert_message_has(err, "'client_id' is required");
+}
+
+static void test_login_still_needs_a_file(void **state)
+{
+    (void)state;
+    struct aad_config *cfg = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_config_load(NULL, 0, NULL, &cfg, &err), AAD_CONFIG_ERROR, err);
+    assert_null(cfg);
+}
+
+static void test_token_store_takes_four_values(void **state)
+{
+    (void)state;
+    const char *const good[] = {"auto", "persistent", "user", "none"};
+    for (size_t i = 0; i < 4; i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "token_store = %s", good[i]);
+        struct aad_config *cfg = load_with(line);
+        assert_string_equal(cfg->token_store, good[i]);
+        aad_config_free(cfg);
+    }
+    expect_refused_with("token_store = file", "'token_store' must be auto, persistent, user or none");
+}
+
 static void test_describe_lists_every_setting(void **state)
 {
     (void)state;
@@ -1180,6 +1241,11 @@ int main(void)
         cmocka_unit_test(test_fifo_is_refused),
         cmocka_unit_test(test_oversized_file_is_refused),
         cmocka_unit_test(test_file_owned_by_another_user_is_refused),
+        cmocka_unit_test(test_tokens_need_no_domains),
+        cmocka_unit_test(test_tokens_need_no_file),
+        cmocka_unit_test(test_tokens_without_a_file_still_need_tenant_and_client),
+        cmocka_unit_test(test_login_still_needs_a_file),
+        cmocka_unit_test(test_token_store_takes_four_values),
         cmocka_unit_test(test_describe_lists_every_setting),
         cmocka_unit_test(test_describe_masks_the_proxy_password),
         cmocka_unit_test(test_provisioning_defaults),
