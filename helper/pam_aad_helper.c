@@ -37,12 +37,20 @@
 #define REQUEST_WAIT_MS 5000
 #define MAX_MODULE_ARGS (AAD_WIRE_MAX_FIELDS - 3)
 
-enum request_field { REQ_USER, REQ_UID, REQ_QR_OK, REQ_FIRST_ARG };
+/* aad_wire.h: AAD_MSG_REQUEST. */
+enum request_field {
+    REQ_USER, REQ_UID, REQ_QR_OK,
+    REQ_KEEP,          /* "1": keep a refresh token for the login session */
+    REQ_REFRESH_TOKEN, /* the session's sign-in to redeem, or "" */
+    REQ_EXPECT_OID, REQ_EXPECT_TID,
+    REQ_FIRST_ARG
+};
 
 static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
-                         const struct aad_identity *id)
+                         const struct aad_identity *id, const struct aad_login_session *session)
 {
     char status[16], kind[16], aadsts[24];
+    const char *kept = st == AAD_OK && session->new_refresh_token ? session->new_refresh_token : "";
     char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
     snprintf(status, sizeof(status), "%d", (int)st);
     snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
@@ -51,22 +59,31 @@ static void send_verdict(int fd, enum aad_status st, const struct aad_error *err
                             id->upn,     id->oid,
                             id->name,    id->tid,
                             id->local_user, kind,
-                            aadsts,      plan ? plan : ""};
+                            aadsts,      plan ? plan : "",
+                            kept,        session->refreshed ? "1" : "0"};
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
     free(plan);
 }
 
 static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
-                           struct aad_identity *id, struct aad_error *err)
+                           struct aad_identity *id, struct aad_login_session *session,
+                           struct aad_error *err)
 {
     struct aad_account account;
-    long uid = -1, qr_ok = 0;
+    long uid = -1, qr_ok = 0, keep = 0;
     memset(&account, 0, sizeof(account));
     if (req->count < REQ_FIRST_ARG || req->count - REQ_FIRST_ARG > MAX_MODULE_ARGS ||
         strlen(aad_wire_field(req, REQ_USER)) > AAD_ACCOUNT_NAME_MAX ||
         aad_wire_long(req, REQ_UID, 0, LONG_MAX, &uid) != 0 || (unsigned long)uid > 0xffffffffUL ||
-        aad_wire_long(req, REQ_QR_OK, 0, 1, &qr_ok) != 0)
+        aad_wire_long(req, REQ_QR_OK, 0, 1, &qr_ok) != 0 ||
+        aad_wire_long(req, REQ_KEEP, 0, 1, &keep) != 0)
         return aad_fail(err, AAD_UNAVAILABLE, "the module sent a malformed request");
+    session->keep = (int)keep;
+    if (aad_wire_field(req, REQ_REFRESH_TOKEN)[0] != '\0') {
+        session->refresh_token = aad_wire_field(req, REQ_REFRESH_TOKEN);
+        session->expect_oid = aad_wire_field(req, REQ_EXPECT_OID);
+        session->expect_tid = aad_wire_field(req, REQ_EXPECT_TID);
+    }
     snprintf(account.name, sizeof(account.name), "%s", aad_wire_field(req, REQ_USER));
     account.uid = (unsigned long)uid;
 
@@ -94,9 +111,12 @@ static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
                 confined.seccomp ? "allowlist loaded" : "not applied (not built, or no seccomp)",
                 confined.identity);
     }
+    /* A sign-in the login session keeps is asked for with offline_access. */
+    if (st == AAD_OK && (session->keep || session->refresh_token != NULL))
+        st = aad_config_add_scope(cfg, "offline_access", err);
     struct aad_ui ui = relay_ui(relay, (int)qr_ok);
     if (st == AAD_OK)
-        st = aad_login(cfg, &account, &ui, &log, id, NULL, err);
+        st = aad_login_with_session(cfg, &account, &ui, &log, id, NULL, session, err);
     aad_config_free(cfg);
     return st;
 }
@@ -126,9 +146,12 @@ int main(void)
     struct aad_error err = {0};
     struct aad_identity id;
     memset(&id, 0, sizeof(id));
-    enum aad_status st = run(&req, &relay, &id, &err);
-    aad_wire_msg_clear(&req);
-    send_verdict(relay.fd, st, &err, &id);
+    struct aad_login_session session;
+    memset(&session, 0, sizeof(session));
+    enum aad_status st = run(&req, &relay, &id, &session, &err);
+    send_verdict(relay.fd, st, &err, &id, &session);
+    aad_wire_msg_clear(&req); /* it held the session's refresh token */
+    aad_login_session_clear(&session);
     aad_identity_clear(&id);
     return 0;
 }

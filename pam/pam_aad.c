@@ -35,10 +35,9 @@
 
 #include "aad_account.h"
 #include "aad_config.h"
-#include "aad_group_apply.h"
-#include "aad_pending.h"
 #include "aad_refusal.h"
 #include "aad_slots.h"
+#include "session_phase.h"
 #include "aad_spawn.h"
 #include "aad_wire.h"
 
@@ -49,13 +48,7 @@
 #ifndef AAD_DEFAULT_HELPER
 #define AAD_DEFAULT_HELPER "/usr/libexec/pam_aad/pam_aad_helper"
 #endif
-#ifndef AAD_DEFAULT_GROUP_WRITER
-#define AAD_DEFAULT_GROUP_WRITER "/usr/libexec/pam_aad/pam_aad_group_writer"
-#endif
-/* pam_set_data name of the pending record's handle (the same process). */
-#define PENDING_HANDLE "pam_aad_pending"
-/* The most groups the session phase adds to the process's own list. */
-#define MAX_PROCESS_GROUPS 65536
+
 
 #define WAITING_NOTICE_EVERY_S 30
 /* The helper sends a message before each network exchange, which takes at
@@ -186,11 +179,6 @@ static void log_from_helper(pam_handle_t *pamh, int priority, const char *line)
     pam_syslog(pamh, priority < LOG_ERR ? LOG_ERR : priority, "%s", text);
 }
 
-static void syslog_line(void *ctx, int priority, const char *message)
-{
-    pam_syslog((pam_handle_t *)ctx, priority, "%s", message);
-}
-
 /* A value for the log line: the client chose PAM_USER and the tenant chose
  * the UPN, so neither may forge a line or a field (control characters,
  * spaces, "key=" look-alikes are replaced). */
@@ -223,9 +211,19 @@ struct verdict {
     enum aad_status status;
     struct aad_error err;
     char upn[257], oid[64];
-    char *group_plan; /* group_map's "+group:id -group:id" on success, or NULL */
-    int received;     /* the helper did send it */
+    char tid[64];
+    char *group_plan;    /* group_map's "+group:id -group:id" on success, or NULL */
+    char *refresh_token; /* secret: the session's sign-in to keep, or NULL */
+    int refreshed;       /* a silent refresh of the session's sign-in */
+    int received;        /* the helper did send it */
 };
+
+static void verdict_clear(struct verdict *v)
+{
+    free(v->group_plan);
+    aad_free_secret(v->refresh_token);
+    v->group_plan = v->refresh_token = NULL;
+}
 
 /* The kind and AADSTS code of a verdict. The status decides: a kind that
  * does not belong to it is replaced by the status's own. */
@@ -241,10 +239,11 @@ static void take_failure(const struct aad_wire_msg *msg, struct verdict *v)
     v->err.aadsts = aadsts;
 }
 
-/* Sends the request: the account's facts and the module arguments (the
- * helper reads the configuration itself, with the same arguments). */
-static int send_request(int fd, const struct aad_account *account, int qr_ok, int argc,
-                        const char **argv)
+/* Sends the request: the account's facts, what to do with the session's
+ * sign-in, and the module arguments (the helper reads the configuration
+ * itself, with the same arguments). */
+static int send_request(int fd, const struct aad_account *account, int qr_ok,
+                        const struct signin_choice *c, int argc, const char **argv)
 {
     const char *fields[AAD_WIRE_MAX_FIELDS];
     char uid[24];
@@ -253,6 +252,10 @@ static int send_request(int fd, const struct aad_account *account, int qr_ok, in
     fields[n++] = account->name;
     fields[n++] = uid;
     fields[n++] = qr_ok ? "1" : "0";
+    fields[n++] = c->keep ? "1" : "0";
+    fields[n++] = c->stored_found ? c->stored.refresh_token : "";
+    fields[n++] = c->stored_found && c->stored.oid ? c->stored.oid : "";
+    fields[n++] = c->stored_found && c->stored.tid ? c->stored.tid : "";
     if (argc < 0 || (size_t)argc > AAD_WIRE_MAX_FIELDS - n) {
         errno = E2BIG;
         return -1;
@@ -273,6 +276,7 @@ static enum aad_status take_verdict(const struct aad_wire_msg *msg,
     snprintf(v->err.message, sizeof(v->err.message), "%s", aad_wire_field(msg, 1));
     snprintf(v->upn, sizeof(v->upn), "%s", aad_wire_field(msg, 2));
     snprintf(v->oid, sizeof(v->oid), "%s", aad_wire_field(msg, 3));
+    snprintf(v->tid, sizeof(v->tid), "%s", aad_wire_field(msg, 5));
     v->err.status = v->status;
     take_failure(msg, v);
     /* Success names the account it is for: never another one. */
@@ -280,6 +284,10 @@ static enum aad_status take_verdict(const struct aad_wire_msg *msg,
         return aad_fail(&v->err, AAD_DENIED, "helper: success for another account");
     if (v->status == AAD_OK && (v->group_plan = strdup(aad_wire_field(msg, 9))) == NULL)
         return aad_fail(&v->err, AAD_UNAVAILABLE, "out of memory");
+    if (v->status == AAD_OK && aad_wire_field(msg, 10)[0] != '\0' &&
+        (v->refresh_token = strdup(aad_wire_field(msg, 10))) == NULL)
+        return aad_fail(&v->err, AAD_UNAVAILABLE, "out of memory");
+    v->refreshed = v->status == AAD_OK && strcmp(aad_wire_field(msg, 11), "1") == 0;
     return v->status;
 }
 
@@ -362,7 +370,8 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
  * whatever happened). */
 static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad_config *cfg,
                                             const struct aad_account *account, int silent,
-                                            int argc, const char **argv, struct verdict *v)
+                                            const struct signin_choice *choice, int argc,
+                                            const char **argv, struct verdict *v)
 {
     struct aad_helper_proc proc;
     const char *path = cfg->helper ? cfg->helper : AAD_DEFAULT_HELPER;
@@ -380,7 +389,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
     const void *last = NULL;
     if (pam_get_data(pamh, LAST_REFUSAL, &last) == PAM_SUCCESS)
         ui_ctx.last_refusal = last;
-    if (send_request(proc.fd, account, !silent, argc, argv) != 0)
+    if (send_request(proc.fd, account, !silent, choice, argc, argv) != 0)
         st = aad_fail(&v->err, AAD_UNAVAILABLE, "cannot send the request to the helper: %s",
                       strerror(errno));
     else
@@ -443,168 +452,6 @@ static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *a
         free(kept);
 }
 
-/* Keeps the grants for the session phase of this login (see the top). */
-static void keep_grants(pam_handle_t *pamh, const struct aad_config *cfg, const char *account,
-                        const struct aad_group_plan *grants)
-{
-    struct aad_pending p = {.created = (long long)time(NULL), .grants = aad_group_plan_format(grants)};
-    snprintf(p.account, sizeof(p.account), "%s", account);
-    char handle[AAD_PENDING_HANDLE_LEN + 1];
-    struct aad_error err = {0};
-    if (p.grants == NULL)
-        aad_fail(&err, AAD_UNAVAILABLE, "out of memory");
-    if (p.grants == NULL || aad_pending_put(cfg->runtime_dir, &p, handle, &err) != AAD_OK) {
-        pam_syslog(pamh, LOG_ERR, "group_map: the grants cannot be kept for the session: %s",
-                   err.message);
-        free(p.grants);
-        return;
-    }
-    free(p.grants);
-    char env[sizeof(AAD_PENDING_ENV) + AAD_PENDING_HANDLE_LEN + 1];
-    snprintf(env, sizeof(env), "%s=%s", AAD_PENDING_ENV, handle);
-    char *kept = strdup(handle);
-    if (kept != NULL && pam_set_data(pamh, PENDING_HANDLE, kept, free_kept) != PAM_SUCCESS)
-        free(kept);
-    /* sshd carries this from its authentication process to the session. */
-    pam_putenv(pamh, env);
-}
-
-/* The first group of plan that this process holds (its supplementary
- * groups: sudo's are the invoking session's), or NULL. */
-static const char *process_holds_one_of(const struct aad_group_plan *plan)
-{
-    gid_t held[MAX_PROCESS_GROUPS / 64];
-    int n = getgroups((int)(sizeof(held) / sizeof(held[0])), held);
-    for (size_t g = 0; n > 0 && g < plan->count; g++) {
-        struct group gr, *grp = NULL;
-        char buf[16384];
-        if (getgrnam_r(plan->wants[g].group, &gr, buf, sizeof(buf), &grp) != 0 || grp == NULL)
-            continue;
-        for (int i = 0; i < n; i++) {
-            if (held[i] == grp->gr_gid)
-                return plan->wants[g].group;
-        }
-    }
-    return NULL;
-}
-
-/* group_map, once the identity is verified: removals now, so that a
- * revoked right does not outlive this authentication - and a process that
- * already holds the old groups (sudo, su) would decide from them, so it is
- * refused, now and at every retry while it still holds one; grants once the
- * whole stack has accepted the login. */
-static enum aad_status apply_group_plan(pam_handle_t *pamh, const struct aad_config *cfg,
-                                        const char *account, const char *service, int argc,
-                                        const char **argv, struct verdict *v)
-{
-    struct aad_group_plan removals, grants;
-    if (v->group_plan == NULL || v->group_plan[0] == '\0')
-        return AAD_OK;
-    if (aad_group_plan_parse(v->group_plan, 0, &removals) != 0 ||
-        aad_group_plan_parse(v->group_plan, 1, &grants) != 0) {
-        aad_group_plan_clear(&removals);
-        return aad_fail(&v->err, AAD_UNAVAILABLE, "helper: a malformed group plan");
-    }
-    struct aad_log log = {syslog_line, pamh, cfg->debug};
-    struct aad_group_applied done;
-    const char *writer = cfg->group_writer ? cfg->group_writer : AAD_DEFAULT_GROUP_WRITER;
-    enum aad_status st = aad_group_apply(writer, account, &removals, cfg->allow_root, argc, argv,
-                                         &log, &done, &v->err);
-    const char *held = NULL;
-    if (st == AAD_OK && service != NULL &&
-        aad_strlist_contains(&cfg->group_removal_refuses, service, 0) &&
-        (done.removed || (held = process_holds_one_of(&removals)) != NULL))
-        st = aad_fail_as(&v->err, AAD_FAILURE_ACCESS_CHANGED,
-                         "group_map: %s is no longer in local group %s, which this %s process "
-                         "still holds (group_removal_refuses)",
-                         account, held ? held : "(removed now)", service);
-    if (st == AAD_OK && grants.count > 0)
-        keep_grants(pamh, cfg, account, &grants);
-    aad_group_plan_clear(&removals);
-    aad_group_plan_clear(&grants);
-    return st;
-}
-
-/* login and su set the process's groups (initgroups) before pam_setcred,
- * so a group granted now is added to them, as pam_group does: only when
- * they are the account's (its primary group is among them), and only a
- * group that now lists the account. */
-static void add_to_process_groups(pam_handle_t *pamh, const char *account,
-                                  const struct aad_group_plan *grants)
-{
-    struct passwd pw, *found = NULL;
-    char buf[4096];
-    if (geteuid() != 0 || getpwnam_r(account, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
-        return;
-    int n = getgroups(0, NULL);
-    gid_t *list = n >= 0 && n < MAX_PROCESS_GROUPS ? calloc((size_t)n + grants->count, sizeof(gid_t)) : NULL;
-    if (list == NULL || getgroups(n, list) != n) {
-        free(list);
-        return;
-    }
-    int primary = 0;
-    for (int i = 0; i < n; i++)
-        primary |= list[i] == found->pw_gid;
-    size_t count = (size_t)n;
-    for (size_t g = 0; primary && g < grants->count; g++) {
-        struct group gr, *grp = NULL;
-        char gbuf[16384];
-        if (getgrnam_r(grants->wants[g].group, &gr, gbuf, sizeof(gbuf), &grp) != 0 || grp == NULL)
-            continue;
-        int listed = 0, held = 0;
-        for (char **m = grp->gr_mem; *m != NULL; m++)
-            listed |= strcmp(*m, account) == 0;
-        for (size_t i = 0; i < count; i++)
-            held |= list[i] == grp->gr_gid;
-        if (listed && !held)
-            list[count++] = grp->gr_gid;
-    }
-    if (count > (size_t)n && setgroups(count, list) != 0)
-        pam_syslog(pamh, LOG_ERR, "group_map: cannot add the granted groups to this process: %m");
-    free(list);
-}
-
-/* Takes this login's pending record, if any, and makes its grants. */
-static void session_grants(pam_handle_t *pamh, int argc, const char **argv, int in_setcred)
-{
-    const void *kept = NULL;
-    const char *handle = NULL;
-    if (pam_get_data(pamh, PENDING_HANDLE, &kept) == PAM_SUCCESS && kept != NULL)
-        handle = kept;
-    else
-        handle = pam_getenv(pamh, AAD_PENDING_ENV);
-    const char *user = NULL;
-    if (handle == NULL || pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
-        user == NULL)
-        return;
-    char copy[AAD_PENDING_HANDLE_LEN + 1];
-    snprintf(copy, sizeof(copy), "%s", handle);
-    /* Taken once: gone from this handle and from the session's environment. */
-    pam_putenv(pamh, AAD_PENDING_ENV);
-    pam_set_data(pamh, PENDING_HANDLE, NULL, NULL);
-    struct aad_config *cfg = NULL;
-    struct aad_error err = {0};
-    if (aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &err) != AAD_OK) {
-        pam_syslog(pamh, LOG_ERR, "group_map: the grants are not made: %s", err.message);
-        return;
-    }
-    struct aad_pending p;
-    struct aad_group_plan grants = {0};
-    if (aad_pending_take(cfg->runtime_dir, copy, user, &p, &err) != AAD_OK) {
-        pam_syslog(pamh, LOG_WARNING, "group_map: no grants for %s: %s", user, err.message);
-    } else if (p.grants != NULL && aad_group_plan_parse(p.grants, 1, &grants) == 0) {
-        struct aad_log log = {syslog_line, pamh, cfg->debug};
-        struct aad_group_applied done;
-        const char *writer = cfg->group_writer ? cfg->group_writer : AAD_DEFAULT_GROUP_WRITER;
-        aad_group_apply(writer, user, &grants, cfg->allow_root, argc, argv, &log, &done, &err);
-        if (in_setcred && done.added)
-            add_to_process_groups(pamh, user, &grants);
-    }
-    aad_group_plan_clear(&grants);
-    aad_pending_clear(&p);
-    aad_config_free(cfg);
-}
-
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     struct aad_config *cfg = NULL;
@@ -648,11 +495,22 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         st = aad_fail(&v.err, AAD_USER_UNKNOWN, "no user name (%s)", pam_strerror(pamh, rc));
     } else {
         st = aad_account_lookup(cfg, user, &account, &v.err);
+        struct signin_choice choice;
+        signin_choose(cfg, service, &account, &choice);
         if (st == AAD_OK)
-            st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, argc,
-                                      argv, &v);
-        if (st == AAD_OK)
-            st = apply_group_plan(pamh, cfg, account.name, service, argc, argv, &v);
+            st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, &choice,
+                                      argc, argv, &v);
+        if (st == AAD_OK) {
+            struct verified done = {account.name, account.uid, service, v.upn, v.oid,
+                                    v.tid,        v.group_plan, v.refresh_token, v.refreshed};
+            st = carry_verified(pamh, cfg, argc, argv, &done, &choice, &v.err);
+        }
+        if (st == AAD_OK && v.refreshed && !(flags & PAM_SILENT))
+            pam_info(pamh, "Signed in with Microsoft Entra ID as %s (session sign-in, checked "
+                           "just now).", v.upn[0] ? v.upn : account.name);
+        if (st != AAD_OK && v.err.kind == AAD_FAILURE_SESSION_ENDED)
+            signin_forget(cfg, &choice);
+        signin_choice_clear(&choice);
     }
     char user_buf[64], upn_buf[128], service_buf[64], oid_buf[64];
     pam_syslog(pamh, st == AAD_OK ? LOG_INFO : LOG_NOTICE,
@@ -667,7 +525,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     pam_set_data(pamh, LAST_REFUSAL, NULL, NULL);
     if (st != AAD_OK)
         tell_user(pamh, &v, user);
-    free(v.group_plan);
+    verdict_clear(&v);
     aad_config_free(cfg);
     return pam_code_of(st);
 }
@@ -677,7 +535,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     if (flags & (PAM_ESTABLISH_CRED | PAM_REINITIALIZE_CRED))
-        session_grants(pamh, argc, argv, 1);
+        carry_into_session(pamh, argc, argv, 1);
     return PAM_SUCCESS;
 }
 
@@ -685,15 +543,13 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
     (void)flags;
-    session_grants(pamh, argc, argv, 0);
+    carry_into_session(pamh, argc, argv, 0);
     return PAM_SUCCESS;
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-    (void)pamh;
     (void)flags;
-    (void)argc;
-    (void)argv;
+    carry_close_session(pamh, argc, argv);
     return PAM_SUCCESS;
 }

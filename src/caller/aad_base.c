@@ -69,6 +69,7 @@ enum aad_status aad_failure_status(enum aad_failure kind)
     case AAD_FAILURE_TIMED_OUT:
     case AAD_FAILURE_NOT_AUTHORIZED:
     case AAD_FAILURE_ACCESS_CHANGED:
+    case AAD_FAILURE_SESSION_ENDED:
     case AAD_FAILURE_GUEST:
     case AAD_FAILURE_BLOCKED_BY_POLICY:
     case AAD_FAILURE_REFUSED:
@@ -111,6 +112,7 @@ const char *aad_failure_name(enum aad_failure kind)
         [AAD_FAILURE_NO_CONVERSATION] = "no-conversation",
         [AAD_FAILURE_ACCESS_CHANGED] = "access-changed",
         [AAD_FAILURE_BUSY] = "busy",
+        [AAD_FAILURE_SESSION_ENDED] = "session-ended",
     };
     if ((unsigned)kind > AAD_FAILURE_LAST)
         return "unknown";

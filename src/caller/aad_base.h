@@ -46,8 +46,9 @@ enum aad_failure {
     AAD_FAILURE_NO_CONVERSATION,   /* the user cannot be reached */
     AAD_FAILURE_ACCESS_CHANGED,    /* group_map took a group away from a process that holds it */
     AAD_FAILURE_BUSY,              /* too many logins at once (max_logins, max_logins_per_user) */
+    AAD_FAILURE_SESSION_ENDED,     /* Entra refused the session's sign-in (disabled, revoked) */
 };
-#define AAD_FAILURE_LAST AAD_FAILURE_BUSY
+#define AAD_FAILURE_LAST AAD_FAILURE_SESSION_ENDED
 
 struct aad_error {
     enum aad_status status;

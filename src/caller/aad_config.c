@@ -28,6 +28,12 @@
 /* Far above what a host's people start at once (each login waits on a
  * phone for seconds to minutes), far below what a flood needs to make root
  * spend: each login is a helper of about 12 MiB. */
+/* Half a working day: a terminal left unlocked gives sudo without a phone
+ * for at most this long after the last interactive sign-in, as Conditional
+ * Access sign-in frequency for privileged access is commonly set (4 h);
+ * every use is still checked online, so a disabled or removed user loses
+ * it at once. */
+#define DEFAULT_REAUTH_MAX_AGE (4 * 3600)
 #define DEFAULT_MAX_LOGINS 64
 #define DEFAULT_MAX_LOGINS_PER_USER 4
 
@@ -97,6 +103,12 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     static const char *const holding[] = {"sudo", "sudo-i", "su", "su-l"};
     for (size_t i = 0; i < sizeof(holding) / sizeof(holding[0]); i++) {
         if (aad_strlist_add(&cfg->group_removal_refuses, holding[i], strlen(holding[i])) != 0)
+            return AAD_CONFIG_ERROR;
+    }
+    cfg->reauth_max_age = DEFAULT_REAUTH_MAX_AGE;
+    static const char *const reauth[] = {"sudo", "sudo-i"};
+    for (size_t i = 0; i < sizeof(reauth) / sizeof(reauth[0]); i++) {
+        if (aad_strlist_add(&cfg->reauth_services, reauth[i], strlen(reauth[i])) != 0)
             return AAD_CONFIG_ERROR;
     }
     cfg->token_store = strdup("auto");
@@ -279,4 +291,19 @@ enum aad_status aad_config_read_files(struct aad_config *cfg, struct aad_error *
             st = aad_preread_add(&cfg->preread, files[i].path, files[i].max, files[i].private, err);
     }
     return st;
+}
+
+enum aad_status aad_config_add_scope(struct aad_config *cfg, const char *word,
+                                     struct aad_error *err)
+{
+    if (aad_scope_contains(cfg->scope, word))
+        return AAD_OK;
+    size_t size = strlen(cfg->scope) + strlen(word) + 2;
+    char *scope = malloc(size);
+    if (scope == NULL)
+        return aad_fail(err, AAD_CONFIG_ERROR, "out of memory");
+    snprintf(scope, size, "%s %s", cfg->scope, word);
+    free(cfg->scope);
+    cfg->scope = scope;
+    return AAD_OK;
 }

@@ -51,6 +51,11 @@ struct aad_config {
     /* Services whose process already holds the user's groups: a removal
      * seen while authenticating them refuses the authentication. */
     struct aad_strlist group_removal_refuses;
+    /* Session sign-in: a re-authentication (reauth_services) in a login
+     * session whose interactive sign-in is younger than reauth_max_age is
+     * one silent, online refresh (aad_session_store.h); 0: off. */
+    long reauth_max_age;
+    struct aad_strlist reauth_services;
     long max_logins;          /* helpers at once on this host */
     long max_logins_per_user; /* ... started by one invoking (real) uid */
     /* aad-login sync: the members of these Entra groups become local
@@ -111,6 +116,11 @@ long aad_config_login_bound_s(const struct aad_config *cfg);
  * useradd (the account check lets such a uid in although it is above
  * UID_MAX). */
 int aad_config_is_provisioned_uid(const struct aad_config *cfg, unsigned long uid);
+
+/* Adds word to cfg->scope unless it holds it already (offline_access for a
+ * sign-in to keep). AAD_CONFIG_ERROR out of memory. */
+enum aad_status aad_config_add_scope(struct aad_config *cfg, const char *word,
+                                     struct aad_error *err);
 
 /* True when the space-separated scope holds word (case-insensitive). */
 int aad_scope_contains(const char *scope, const char *word);

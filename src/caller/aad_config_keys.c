@@ -55,6 +55,8 @@ static const struct key_spec keys[] = {
     {"client_key", K_STRING, OFF(client_key), 0, 0},
     {"runtime_dir", K_STRING, OFF(runtime_dir), 0, 0},
     {"group_removal_refuses", K_LIST, OFF(group_removal_refuses), 0, 0},
+    {"reauth_max_age", K_SECONDS, OFF(reauth_max_age), 0, 43200},
+    {"reauth_services", K_LIST, OFF(reauth_services), 0, 0},
     {"max_logins", K_NUMBER, OFF(max_logins), 1, 4096},
     {"max_logins_per_user", K_NUMBER, OFF(max_logins_per_user), 1, 4096},
     {"provision_groups", K_LIST, OFF(provision_groups), 0, 0},

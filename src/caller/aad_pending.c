@@ -6,7 +6,6 @@
 #include "aad_pending.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,42 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aad_safefile.h"
+#include "aad_runtime.h"
 
-#define RECORD_MAX_BYTES (64 * 1024)
 #define EXPIRE_SCAN_MAX 4096 /* entries looked at per put: bounded work */
-
-static int open_private_dir(int parent, const char *name, struct aad_error *err)
-{
-    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-        aad_fail(err, AAD_UNAVAILABLE, "cannot make %s: %s", name, strerror(errno));
-        return -1;
-    }
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 077) != 0) {
-        aad_fail(err, AAD_UNAVAILABLE, "%s is not a directory private to root", name);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int aad_runtime_subdir(const char *runtime_dir, const char *sub, struct aad_error *err)
-{
-    if (runtime_dir == NULL || runtime_dir[0] != '/') {
-        aad_fail(err, AAD_UNAVAILABLE, "runtime_dir must be an absolute path");
-        return -1;
-    }
-    /* The runtime directory itself, then sub in it. */
-    int parent = open_private_dir(AT_FDCWD, runtime_dir, err);
-    if (parent < 0)
-        return -1;
-    int fd = open_private_dir(parent, sub, err);
-    close(parent);
-    return fd;
-}
+#define SUBDIR "pending"
 
 static long long now_s(void)
 {
@@ -80,106 +47,136 @@ static void expire(int dir)
     size_t seen = 0;
     for (struct dirent *e; seen < EXPIRE_SCAN_MAX && (e = readdir(d)) != NULL; seen++) {
         struct stat st;
-        if (e->d_name[0] != '.' && fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+            fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             (long long)st.st_mtime < limit)
             unlinkat(dir, e->d_name, 0);
     }
     closedir(d);
 }
 
+/* The record's text, malloc'd (its refresh token: wipe it); NULL out of memory. */
+static char *format(const struct aad_pending *p, size_t *len)
+{
+    const char *g = p->grants ? p->grants : "";
+    size_t size = strlen(g) + 512 + (p->refresh_token ? strlen(p->refresh_token) : 0) +
+                  (p->upn ? strlen(p->upn) : 0);
+    char *text = malloc(size);
+    if (text == NULL)
+        return NULL;
+    int n = snprintf(text, size, "account %s\ncreated %lld\ngrants %s\n", p->account, p->created,
+                     g);
+    if (p->refresh_token != NULL)
+        n += snprintf(text + n, size - (size_t)n, "refresh_token %s\noid %s\ntid %s\nupn %s\n",
+                      p->refresh_token, p->oid ? p->oid : "", p->tid ? p->tid : "",
+                      p->upn ? p->upn : "");
+    *len = (size_t)n;
+    return text;
+}
+
+/* A refresh token is written only where runtime_dir is in memory; else
+ * the record is written without it and *dropped is set. */
+static enum aad_status write_record(int dir, const char *handle, const struct aad_pending *p,
+                                    int *dropped, struct aad_error *err)
+{
+    struct aad_pending kept = *p;
+    *dropped = p->refresh_token != NULL && !aad_runtime_in_memory(dir);
+    if (*dropped)
+        kept.refresh_token = NULL;
+    if (kept.refresh_token == NULL && (kept.grants == NULL || kept.grants[0] == '\0'))
+        return AAD_OK; /* nothing left to keep */
+    size_t len = 0;
+    char *text = format(&kept, &len);
+    if (text == NULL)
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+    enum aad_status st = aad_runtime_write(dir, handle, text, len, err);
+    aad_wipe(text, len);
+    free(text);
+    return st;
+}
+
 enum aad_status aad_pending_put(const char *runtime_dir, const struct aad_pending *p,
-                                char *handle, struct aad_error *err)
+                                char *handle, int *dropped, struct aad_error *err)
 {
     unsigned char r[AAD_PENDING_HANDLE_LEN / 2];
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
         return aad_fail(err, AAD_UNAVAILABLE, "no randomness for a pending record");
     for (size_t i = 0; i < sizeof(r); i++)
         snprintf(handle + 2 * i, 3, "%02x", r[i]);
-    int dir = aad_runtime_subdir(runtime_dir, "pending", err);
+    int dir = aad_runtime_subdir(runtime_dir, SUBDIR, err);
     if (dir < 0)
         return AAD_UNAVAILABLE;
     expire(dir);
-    char tmp[AAD_PENDING_HANDLE_LEN + 8];
-    snprintf(tmp, sizeof(tmp), ".%s", handle);
-    int fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    enum aad_status st = AAD_OK;
-    if (fd < 0) {
-        st = aad_fail(err, AAD_UNAVAILABLE, "cannot write a pending record: %s", strerror(errno));
-    } else {
-        char head[128];
-        int n = snprintf(head, sizeof(head), "account %s\ncreated %lld\ngrants ", p->account,
-                         p->created);
-        const char *grants = p->grants ? p->grants : "";
-        if (aad_write_all(fd, head, (size_t)n) != 0 ||
-            aad_write_all(fd, grants, strlen(grants)) != 0 || aad_write_all(fd, "\n", 1) != 0 ||
-            close(fd) != 0 || renameat(dir, tmp, dir, handle) != 0) {
-            st = aad_fail(err, AAD_UNAVAILABLE, "cannot write a pending record: %s",
-                          strerror(errno));
-            unlinkat(dir, tmp, 0);
-        }
-    }
+    enum aad_status st = write_record(dir, handle, p, dropped, err);
     close(dir);
     return st;
 }
 
-/* The value of "key value" line key in text, malloc'd, or NULL. */
-static char *field(const char *text, const char *key)
+enum aad_status aad_pending_replace(const char *runtime_dir, const char *handle,
+                                    const struct aad_pending *p, struct aad_error *err)
 {
-    size_t klen = strlen(key);
-    for (const char *line = text; line != NULL && *line != '\0';) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == ' ')
-            return strndup(line + klen + 1, len - klen - 1);
-        line = nl ? nl + 1 : NULL;
-    }
-    return NULL;
+    if (!valid_handle(handle))
+        return aad_fail(err, AAD_USER_UNKNOWN, "no pending record");
+    int dir = aad_runtime_subdir(runtime_dir, SUBDIR, err);
+    if (dir < 0)
+        return AAD_UNAVAILABLE;
+    enum aad_status st = AAD_OK;
+    int dropped = 0;
+    if (p == NULL)
+        unlinkat(dir, handle, 0);
+    else
+        st = write_record(dir, handle, p, &dropped, err);
+    close(dir);
+    return st;
 }
 
-enum aad_status aad_pending_take(const char *runtime_dir, const char *handle, const char *account,
-                                 struct aad_pending *p, struct aad_error *err)
+enum aad_status aad_pending_get(const char *runtime_dir, const char *handle, const char *account,
+                                struct aad_pending *p, struct aad_error *err)
 {
     memset(p, 0, sizeof(*p));
     if (!valid_handle(handle))
         return aad_fail(err, AAD_USER_UNKNOWN, "no pending record");
-    int dir = aad_runtime_subdir(runtime_dir, "pending", err);
+    int dir = aad_runtime_subdir(runtime_dir, SUBDIR, err);
     if (dir < 0)
         return AAD_UNAVAILABLE;
-    int fd = openat(dir, handle, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    /* Taken once, whatever it says. */
-    unlinkat(dir, handle, 0);
-    close(dir);
-    if (fd < 0)
-        return aad_fail(err, AAD_USER_UNKNOWN, "no pending record");
     char *text = NULL;
     size_t len = 0;
-    const char *why = NULL;
-    int ok = aad_safefile_check_fd(fd, 0, &why) == 0 &&
-             aad_safefile_read_fd(fd, RECORD_MAX_BYTES, &text, &len) == 0;
-    close(fd);
-    if (!ok)
-        return aad_fail(err, AAD_USER_UNKNOWN, "an unreadable pending record");
-    char *who = field(text, "account"), *created = field(text, "created");
-    p->grants = field(text, "grants");
+    enum aad_status st = aad_runtime_read(dir, handle, &text, &len, err);
+    if (st != AAD_OK) {
+        close(dir);
+        return aad_fail(err, AAD_USER_UNKNOWN, "no pending record");
+    }
+    char *who = aad_runtime_field(text, "account"), *created = aad_runtime_field(text, "created");
+    p->grants = aad_runtime_field(text, "grants");
+    p->refresh_token = aad_runtime_field(text, "refresh_token");
+    p->oid = aad_runtime_field(text, "oid");
+    p->tid = aad_runtime_field(text, "tid");
+    p->upn = aad_runtime_field(text, "upn");
     p->created = created ? atoll(created) : 0;
-    enum aad_status st = AAD_OK;
     if (who == NULL || strcmp(who, account) != 0)
         st = aad_fail(err, AAD_USER_UNKNOWN, "the pending record is for another account");
     else if (now_s() - p->created > AAD_PENDING_MAX_AGE_S || p->created > now_s() + 60)
         st = aad_fail(err, AAD_USER_UNKNOWN, "the pending record is too old");
     else
         snprintf(p->account, sizeof(p->account), "%s", who);
+    if (st != AAD_OK) {
+        unlinkat(dir, handle, 0);
+        aad_pending_clear(p);
+    }
+    close(dir);
     free(who);
     free(created);
     aad_wipe(text, len);
     free(text);
-    if (st != AAD_OK)
-        aad_pending_clear(p);
     return st;
 }
 
 void aad_pending_clear(struct aad_pending *p)
 {
-    aad_free_secret(p->grants);
+    free(p->grants);
+    aad_free_secret(p->refresh_token);
+    free(p->oid);
+    free(p->tid);
+    free(p->upn);
     memset(p, 0, sizeof(*p));
 }

@@ -46,6 +46,36 @@ static void policy_sentence(long code, char *out, size_t size)
     coded(out, size, why, code, CONTACT);
 }
 
+/* Entra's refusals of a refresh token (protocol.md §12), in words a person
+ * can act on. Branching stays on the OAuth error; the code only picks the
+ * words. */
+static const struct {
+    long code;
+    const char *reason;
+} refresh_reasons[] = {
+    {50057, "the account is disabled"},
+    {50034, "the account no longer exists"},
+    {50173, "the sign-in was revoked (a password change or an administrator)"},
+    {50133, "the session ended after a password change"},
+    {700082, "it expired after 90 days without use"},
+    {70043, "the organization's sign-in frequency policy asks for a new sign-in"},
+    {50076, "multi-factor authentication is required"},
+    {50078, "the multi-factor authentication has expired"},
+    {50079, "multi-factor authentication must be set up"},
+    {53003, "Conditional Access blocks it"},
+    {70000, "it is no longer valid"},
+    {9002313, "it is not valid"},
+};
+
+const char *aad_refusal_refresh_reason(long aadsts)
+{
+    for (size_t i = 0; i < sizeof(refresh_reasons) / sizeof(refresh_reasons[0]); i++) {
+        if (refresh_reasons[i].code == aadsts)
+            return refresh_reasons[i].reason;
+    }
+    return "Entra ID no longer accepts it";
+}
+
 void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
 {
     char upn[128];
@@ -101,6 +131,13 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
     case AAD_FAILURE_UNAVAILABLE:
         snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");
         return;
+    case AAD_FAILURE_SESSION_ENDED: {
+        char why[160];
+        snprintf(why, sizeof(why), "Microsoft Entra ID no longer accepts this session's sign-in: %s",
+                 aad_refusal_refresh_reason(r->aadsts));
+        coded(out, size, why, r->aadsts, "Log in again.");
+        return;
+    }
     case AAD_FAILURE_BUSY:
         snprintf(out, size, "Too many sign-ins are under way on this host; using the next sign-in "
                             "method.");

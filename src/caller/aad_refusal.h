@@ -27,6 +27,11 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size);
  * log). Words longer than width stay whole. */
 void aad_refusal_wrap(char *text, size_t width);
 
+/* Why Entra refused a refresh token (a session's sign-in, aad-login
+ * token's), as a few words for a sentence ("the account is disabled"), by
+ * AADSTS code; a general phrase for others. */
+const char *aad_refusal_refresh_reason(long aadsts);
+
 /* True when the outcome is the service being out of reach (an info line,
  * the stack falls back), not a refusal. */
 int aad_refusal_is_fallback(enum aad_failure kind);

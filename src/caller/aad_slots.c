@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aad_pending.h" /* aad_runtime_subdir */
+#include "aad_runtime.h"
 
 /* Locks one free byte of [first, first + count) of fd; 0, or -1 when all
  * are held (or the file cannot be locked). */

@@ -16,13 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AAD_WIRE_VERSION 2
+#define AAD_WIRE_VERSION 3
 #define AAD_WIRE_MAX_PAYLOAD (32 * 1024)
 #define AAD_WIRE_MAX_FIELDS 48
 
 enum aad_wire_type {
     /* module -> helper */
-    AAD_MSG_REQUEST = 1, /* service, user, uid, silent, qr_ok, then the module arguments */
+    AAD_MSG_REQUEST = 1, /* user, uid, qr_ok, keep, the session's refresh token, its
+                            oid and tid, then the module arguments */
     AAD_MSG_ENTERED = 2, /* the user answered the prompt (pressed Enter) */
     /* helper -> module */
     AAD_MSG_SHOW_CODE = 10, /* message, qr ("" for none), prompt, wait ("1"/"0") */
@@ -30,10 +31,11 @@ enum aad_wire_type {
     AAD_MSG_ALIVE = 12,     /* still working (before each network exchange) */
     AAD_MSG_LOG = 13,       /* syslog priority, line */
     AAD_MSG_VERDICT = 14,   /* status, reason, upn, oid, name, tid, local account,
-                               failure kind, AADSTS code */
+                               failure kind, AADSTS code, group_map's plan, the
+                               refresh token kept, "1" when refreshed */
     AAD_MSG_EXEC_FAILED = 15, /* the helper could not be executed: errno */
     AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
-    /* helper -> its group writer (helper/group_writer.c) and back */
+    /* module -> the group writer (group_writer/) and back */
     AAD_MSG_GROUPS_SET = 20,  /* "+group -group ..." (space-separated) */
     AAD_MSG_GROUPS_DONE = 21, /* outcome numbers, space-separated; why a write failed ("") */
 };

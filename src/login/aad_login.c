@@ -12,6 +12,7 @@
 #include "aad_jwt.h"
 #include "aad_mapping.h"
 #include "aad_qr.h"
+#include "aad_refresh.h"
 #include "aad_trust.h"
 
 #include <stdio.h>
@@ -54,9 +55,9 @@ static void host_name(const struct aad_config *cfg, char *out, size_t size)
  * 80-column terminal never breaks the URL. */
 static enum aad_status show_code(const struct aad_config *cfg, const struct aad_account *account,
                                  const struct aad_ui *ui, const struct aad_device_code *dc,
-                                 int renewed, struct aad_error *err)
+                                 const char *before, struct aad_error *err)
 {
-    char message[1024], prompt[128], host[AAD_HOST_LABEL_MAX + 1];
+    char message[1280], prompt[128], host[AAD_HOST_LABEL_MAX + 1];
     host_name(cfg, host, sizeof(host));
     snprintf(message, sizeof(message),
              "%s"
@@ -64,7 +65,7 @@ static enum aad_status show_code(const struct aad_config *cfg, const struct aad_
              "Only go on if you started this login yourself; never use a code sent to you.\n"
              "  Open: %s\n"
              "  Code: %s",
-             renewed ? "That code expired; here is a new one.\n" : "", host, account->name,
+             before, host, account->name,
              dc->verification_uri, dc->user_code);
     if (cfg->wait_for_enter)
         snprintf(prompt, sizeof(prompt), "Press Enter once you have signed in: ");
@@ -158,10 +159,80 @@ static int sleep_and_count_down(void *ctx, int64_t until_ms, long seconds_left)
     return 0;
 }
 
+void aad_login_session_clear(struct aad_login_session *s)
+{
+    aad_free_secret(s->new_refresh_token);
+    s->new_refresh_token = NULL;
+}
+
+/* A policy asks for a new sign-in (a device flow may pass it): sign-in
+ * frequency, multi-factor authentication, Conditional Access. Anything else
+ * Entra refuses a refresh token for (disabled, deleted, revoked) ends the
+ * session's sign-in. */
+static int asks_for_a_new_sign_in(long aadsts)
+{
+    static const long codes[] = {70043, 50076, 50078, 50079, 53000, 53001, 53003};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        if (codes[i] == aadsts)
+            return 1;
+    }
+    return 0;
+}
+
+static int same_guid(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/* The session's sign-in, redeemed: one exchange, then every check a login
+ * makes, and the same identity as the session's. */
+static enum aad_status redeem_session(const struct aad_config *cfg,
+                                      const struct aad_account *account, struct aad_http *http,
+                                      const struct aad_log *log, struct aad_login_session *s,
+                                      struct aad_identity *id, struct aad_error *err)
+{
+    struct aad_refreshed r = {0};
+    struct aad_trust *trust = NULL;
+    long retry_after = -1;
+    enum aad_status st =
+        aad_refresh_redeem(cfg, http, s->refresh_token, cfg->scope, &r, &retry_after, err);
+    if (st == AAD_OK && r.id_token == NULL)
+        st = aad_fail(err, AAD_UNAVAILABLE, "the refresh answer has no id_token (does scope "
+                                            "contain openid?)");
+    if (st == AAD_OK)
+        st = aad_trust_load(cfg, http, log, &trust, err);
+    struct aad_tokens tokens = {.id_token = r.id_token, .access_token = r.access_token};
+    if (st == AAD_OK)
+        st = check_token(cfg, account, trust, http, log, &tokens, id, err);
+    if (st == AAD_OK && (!same_guid(id->oid, s->expect_oid) || !same_guid(id->tid, s->expect_tid)))
+        st = aad_fail_as(err, AAD_FAILURE_BAD_TOKEN,
+                         "the refreshed sign-in is object %.40s of tenant %.40s, not the "
+                         "session's %.40s of %.40s",
+                         id->oid ? id->oid : "-", id->tid ? id->tid : "-",
+                         s->expect_oid ? s->expect_oid : "-", s->expect_tid ? s->expect_tid : "-");
+    if (st == AAD_OK) {
+        s->new_refresh_token = r.refresh_token; /* Entra rotates it: the new one is kept */
+        r.refresh_token = NULL;
+        s->refreshed = 1;
+    }
+    aad_trust_free(trust);
+    aad_refreshed_clear(&r);
+    return st;
+}
+
 enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account *account,
                           const struct aad_ui *ui, const struct aad_log *log,
                           struct aad_identity *id, struct aad_login_report *report,
                           struct aad_error *err)
+{
+    return aad_login_with_session(cfg, account, ui, log, id, report, NULL, err);
+}
+
+enum aad_status aad_login_with_session(const struct aad_config *cfg,
+                                       const struct aad_account *account, const struct aad_ui *ui,
+                                       const struct aad_log *log, struct aad_identity *id,
+                                       struct aad_login_report *report,
+                                       struct aad_login_session *session, struct aad_error *err)
 {
     memset(id, 0, sizeof(*id));
     struct aad_login_report scratch;
@@ -184,8 +255,30 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
     struct aad_tokens tokens = {0};
     struct aad_poller poller;
     long ignored;
+    char why_again[320] = "";
 
     st = aad_http_new(&opts, &http, err);
+    if (st == AAD_OK && session != NULL && session->refresh_token != NULL) {
+        st = redeem_session(cfg, account, http, log, session, id, err);
+        if (st == AAD_DENIED && asks_for_a_new_sign_in(err->aadsts)) {
+            aad_log(log, LOG_NOTICE, "session sign-in: %s: a new sign-in follows", err->message);
+            snprintf(why_again, sizeof(why_again),
+                     "Microsoft Entra ID asks for a new sign-in: %s (AADSTS%ld).\n",
+                     aad_refresh_refusal_reason(err->aadsts), err->aadsts);
+            aad_identity_clear(id);
+            memset(id, 0, sizeof(*id));
+            st = AAD_OK;
+        } else {
+            if (st == AAD_DENIED && err->kind != AAD_FAILURE_BAD_TOKEN &&
+                err->kind != AAD_FAILURE_NOT_AUTHORIZED && err->kind != AAD_FAILURE_WRONG_ACCOUNT &&
+                err->kind != AAD_FAILURE_GUEST)
+                aad_reclassify(err, AAD_FAILURE_SESSION_ENDED);
+            if (http != NULL)
+                aad_http_counters(http, &report->requests, &report->connections);
+            aad_http_free(http);
+            return st;
+        }
+    }
     /* The code request is the only exchange before the user sees the code. */
     if (st == AAD_OK)
         st = aad_devflow_start(cfg, http, &dc, err);
@@ -193,7 +286,7 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
     const int64_t flow_deadline_ms = code_ms + (int64_t)cfg->timeout * 1000;
     if (st == AAD_OK) {
         aad_http_counters(http, &report->requests_before_code, &ignored);
-        st = show_code(cfg, account, ui, &dc, 0, err);
+        st = show_code(cfg, account, ui, &dc, why_again, err);
     }
     /* Keys are fetched after the code is shown, never before; with a
      * relayed front end that is while the user signs in. */
@@ -229,10 +322,14 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
         st = aad_devflow_start(cfg, http, &dc, err);
         code_ms = aad_monotonic_ms();
         if (st == AAD_OK)
-            st = show_code(cfg, account, ui, &dc, 1, err);
+            st = show_code(cfg, account, ui, &dc, "That code expired; here is a new one.\n", err);
     }
     if (st == AAD_OK)
         st = check_token(cfg, account, trust, http, log, &tokens, id, err);
+    if (st == AAD_OK && session != NULL && session->keep) {
+        session->new_refresh_token = tokens.refresh_token;
+        tokens.refresh_token = NULL;
+    }
 
     if (http != NULL)
         aad_http_counters(http, &report->requests, &report->connections);

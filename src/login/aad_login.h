@@ -58,6 +58,19 @@ struct aad_login_report {
     int keys_from_cache;
 };
 
+/* A login session's sign-in (issue 23, aad_session_store.h), carried through
+ * a login. */
+struct aad_login_session {
+    /* in */
+    int keep;                  /* keep a refresh token (the scope holds offline_access) */
+    const char *refresh_token; /* the session's, to redeem instead of a device code; or NULL */
+    const char *expect_oid, *expect_tid; /* the session's sign-in: the refresh must match */
+    /* out */
+    char *new_refresh_token; /* secret; NULL when none was obtained */
+    int refreshed;           /* verified through the refresh, no device code shown */
+};
+void aad_login_session_clear(struct aad_login_session *s);
+
 /* Logs account in (its facts were looked up by the caller: the core makes
  * no account lookups). AAD_OK only when a verified token maps to exactly it and
  * passes allowed_groups / allowed_roles; id is then filled (and partly
@@ -67,5 +80,19 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
                           const struct aad_ui *ui,
                           const struct aad_log *log, struct aad_identity *id,
                           struct aad_login_report *report, struct aad_error *err);
+
+/* The same, with a session's sign-in (session may be NULL): its refresh
+ * token is redeemed first, in one exchange, and the new ID token passes
+ * every check of a login and must carry the session's oid and tid; when
+ * Entra refuses it for good (disabled, deleted, revoked) the result is
+ * AAD_DENIED of kind AAD_FAILURE_SESSION_ENDED; when a policy asks for a new
+ * sign-in (sign-in frequency, MFA, Conditional Access) the device flow runs,
+ * with one sentence saying why; an unreachable authority is unavailable.
+ * With session->keep, the refresh token of the sign-in is handed back. */
+enum aad_status aad_login_with_session(const struct aad_config *cfg,
+                                       const struct aad_account *account, const struct aad_ui *ui,
+                                       const struct aad_log *log, struct aad_identity *id,
+                                       struct aad_login_report *report,
+                                       struct aad_login_session *session, struct aad_error *err);
 
 #endif

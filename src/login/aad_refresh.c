@@ -6,6 +6,7 @@
 #include "aad_refresh.h"
 #include "aad_entra_error.h"
 #include "aad_json.h"
+#include "aad_refusal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,33 +25,9 @@ void aad_refreshed_clear(struct aad_refreshed *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Entra's refusals of a refresh token (protocol.md §12), in words a person
- * can act on. Branching stays on `error`; the code only picks the words. */
-static const struct {
-    long code;
-    const char *reason;
-} reasons[] = {
-    {50057, "the account is disabled"},
-    {50034, "the account no longer exists"},
-    {50173, "the sign-in was revoked (a password change or an administrator)"},
-    {50133, "the session ended after a password change"},
-    {700082, "it expired after 90 days without use"},
-    {70043, "the organization's sign-in frequency policy asks for a new sign-in"},
-    {50076, "multi-factor authentication is required"},
-    {50078, "the multi-factor authentication has expired"},
-    {50079, "multi-factor authentication must be set up"},
-    {53003, "Conditional Access blocks it"},
-    {70000, "it is no longer valid"},
-    {9002313, "it is not valid"},
-};
-
 const char *aad_refresh_refusal_reason(long aadsts)
 {
-    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
-        if (reasons[i].code == aadsts)
-            return reasons[i].reason;
-    }
-    return "Entra ID no longer accepts it";
+    return aad_refusal_refresh_reason(aadsts);
 }
 
 static char *dup_bounded(const json_t *body, const char *name, size_t max)
