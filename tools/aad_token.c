@@ -69,9 +69,8 @@
  * stderr is not one (a script's 2>log must not swallow the code). */
 struct screen {
     FILE *out;
-    int tty;         /* out is a terminal */
-    int interactive; /* a person can see a code: stderr or /dev/tty is a terminal */
-    int waiting;     /* a countdown line is on it */
+    int tty;     /* out is a terminal: a person can see a code there */
+    int waiting; /* a countdown line is on it */
 };
 
 /* One run: its settings, where words go, where the sign-in is kept. */
@@ -81,7 +80,6 @@ struct token_run {
     struct screen *screen;
     struct aad_log log;
     struct token_store store;
-    const char *no_store; /* why there is no store, NULL when there is one */
     struct aad_http *http;
     int sign_in_needed;   /* the refusal means: sign in again (exit 7) */
     int kept_refused;     /* ... because Entra refused the kept sign-in */
@@ -100,7 +98,6 @@ static void screen_open(struct screen *s)
             close(fd);
     }
     s->tty = isatty(fileno(s->out));
-    s->interactive = s->tty;
 }
 
 static void screen_close(struct screen *s)
@@ -422,7 +419,7 @@ static enum aad_status user_token(struct token_run *run, struct token_result *ou
                 keep_token(run, TOKEN_RECORD_ACCESS, out);
             return st;
         }
-        if (!run->screen->interactive) {
+        if (!run->screen->tty) {
             say_sign_in_needed(err, run->kept_refused);
             return st;
         }
@@ -432,7 +429,7 @@ static enum aad_status user_token(struct token_run *run, struct token_result *ou
                     aad_refresh_refusal_reason(err->aadsts), err->aadsts);
         token_result_clear(out);
         run->sign_in_needed = 0;
-    } else if (!run->screen->interactive) {
+    } else if (!run->screen->tty) {
         run->sign_in_needed = 1;
         fprintf(stderr, "aad-login token: --sign-in needs a terminal to show the code on.\n");
         return aad_fail(err, AAD_DENIED, "no terminal");
@@ -534,7 +531,6 @@ static int run_token(struct token_run *run, struct aad_error *err)
     const struct token_request *req = run->req;
     const char *why = NULL;
     if (token_store_open(&run->store, run->cfg, &why) != 0) {
-        run->no_store = why;
         if (req->sign_in || req->sign_out) {
             fprintf(stderr, "aad-login token: there is nowhere to keep a sign-in: %s.\n", why);
             return strcmp(run->cfg->token_store, "none") == 0 ? TOKEN_CONFIG : TOKEN_UNAVAILABLE;
