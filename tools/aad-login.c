@@ -29,6 +29,7 @@
 #include "aad_login.h"
 #include "aad_refusal.h"
 #include "aad_sync.h"
+#include "aad_sessions.h"
 #include "aad_token.h"
 #include "group_preview.h"
 
@@ -108,6 +109,8 @@ static void usage(FILE *f)
             "       aad-login token [--app] [--json] --scope SCOPE...  (aad-login token --help)\n"
             "       aad-login sync [--dry-run]  Entra group members as local accounts\n"
             "                                   (aad-login sync --help)\n"
+            "       aad-login sessions [--drop SESSION]  login sessions that keep a sign-in\n"
+            "                                   for sudo (aad-login sessions --help)\n"
             "Signs USER in with Microsoft Entra ID exactly as pam_aad.so would, or (--check)\n"
             "checks what can be checked without a user: the configuration, the tenant, client\n"
             "and scope (a device code is requested and discarded), the signing keys, the\n"
@@ -212,6 +215,8 @@ int main(int argc, char **argv)
         return aad_token_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "sync") == 0)
         return aad_sync_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "sessions") == 0)
+        return aad_sessions_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     static const struct option long_opts[] = {
         {"check", no_argument, NULL, 'c'},     {"config", required_argument, NULL, 'f'},
         {"option", required_argument, NULL, 'o'}, {"debug", no_argument, NULL, 'd'},
@@ -262,9 +267,15 @@ int main(int argc, char **argv)
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, nargs, args, &cfg, &err);
     if (check) {
-        struct aad_check_options o = {json,        t.color,           AAD_DEFAULT_HELPER,
-                                      "/usr/sbin/sshd", sshd_config, "/etc/pam.d/sshd",
-                                      sync_state_dir, "/etc/nsswitch.conf"};
+        struct aad_check_options o = {.json = json,
+                                      .color = t.color,
+                                      .helper = AAD_DEFAULT_HELPER,
+                                      .sshd = "/usr/sbin/sshd",
+                                      .sshd_config = sshd_config,
+                                      .pam_sshd = "/etc/pam.d/sshd",
+                                      .pam_dir = "/etc/pam.d",
+                                      .sync_state_dir = sync_state_dir,
+                                      .nsswitch = "/etc/nsswitch.conf"};
         if (cfg != NULL && cfg->debug && !json)
             aad_config_describe(cfg, print_setting, NULL);
         st = aad_check_run(cfg, &err, ms_since(start), &o);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aad_check_report.h"
+#include "aad_check_session.h"
 #include "aad_check_sync.h"
 #include "aad_check_sshd.h"
 #include "aad_devflow.h"
@@ -23,6 +24,7 @@
 #include "aad_spawn.h"
 #include "aad_trust.h"
 #include "aad_usermap.h"
+#include "pam_stack_file.h"
 
 #define HINT_MAX 512
 #define SSHD_TIMEOUT_S 10
@@ -293,22 +295,6 @@ static void check_helper(struct aad_check_report *r, const struct aad_config *cf
     aad_check_report_set(r, "helper", info);
 }
 
-/* True when the PAM stack file names pam_aad on a line that is not a comment. */
-static int stack_uses_pam_aad(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    char line[1024];
-    int found = 0;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        const char *p = line + strspn(line, " \t");
-        found = *p != '#' && strstr(p, "pam_aad") != NULL;
-    }
-    fclose(f);
-    return found;
-}
-
 static void check_sshd_settings(struct aad_check_report *r, const struct aad_config *cfg,
                                 const struct aad_sshd_settings *s)
 {
@@ -364,7 +350,7 @@ static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
 {
     const char *config = opt->sshd_config ? opt->sshd_config : "/etc/ssh/sshd_config";
     char why[768];
-    if (opt->sshd_config == NULL && !stack_uses_pam_aad(opt->pam_sshd)) {
+    if (opt->sshd_config == NULL && !pam_stack_names(opt->pam_sshd, NULL, "pam_aad")) {
         snprintf(why, sizeof(why), "%s does not use pam_aad (give --sshd-config to check anyway)",
                  opt->pam_sshd);
         note(r, "sshd", CHECK_SKIP, why, NULL);
@@ -425,6 +411,7 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
     check_helper(&r, cfg, opt->helper);
     check_sshd(&r, cfg, opt);
     aad_check_sync(&r, cfg, opt->sync_state_dir, opt->nsswitch);
+    aad_check_session(&r, cfg, opt->pam_dir);
     json_t *unseen = json_array();
     for (size_t i = 0; i < sizeof(not_checked) / sizeof(not_checked[0]); i++) {
         note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);

@@ -20,6 +20,7 @@ struct aad_check_options {
     const char *sshd_config; /* checked when given; NULL: sshd's default file, when
                                 sshd's PAM stack (pam_stack) names pam_aad */
     const char *pam_sshd;    /* sshd's PAM stack file */
+    const char *pam_dir;     /* the PAM stack files (/etc/pam.d) */
     const char *sync_state_dir; /* aad-login sync's state (aad_check_sync.h) */
     const char *nsswitch;       /* /etc/nsswitch.conf */
 };

@@ -11,7 +11,9 @@
 #   unsafe_helper_is_a_configuration_error (the module's own checks);
 #   short_login_grace_time_is_a_configuration_error (sshd -T -f FILE);
 #   login_failures_get_the_cause_hint_too (a closed stdin, a wrong client id);
-#   json_is_one_document_for_monitoring (jq reads result, cause, aadsts).
+#   json_is_one_document_for_monitoring (jq reads result, cause, aadsts);
+#   session_signin_setting_is_reported (reauth_max_age, audit sessions,
+#   runtime_dir in memory or not, off with 0).
 # Exit: 0 pass, 1 fail, 77 skip (no jq), 99 hard error (no emulator).
 set -u
 : "${top_srcdir:=.}" "${builddir:=.}"
@@ -158,6 +160,26 @@ if [ "$got" = 4 ] && grep -q "has no application '0b2f6e4c-1a3d-4c5e-9f70-8192a3
 else
     fail "wrong client id login: exit $got: $(cat "$T/client-login.out")"
 fi
+
+# --- session_signin_setting_is_reported -------------------------------------------
+# The setting, whether the kernel gives audit session IDs, and whether
+# runtime_dir is in memory: $T is on whatever TMPDIR is (not a tmpfs here
+# is the common case in CI), /dev/shm is a tmpfs wherever it exists.
+check session-disk 0 "$T/good.conf" -o "runtime_dir=$T/run" -o reauth_max_age=3600 &&
+    has session-disk "reauth_max_age = 3600 s (1 h 00 min): sudo, sudo-i" &&
+    if [ -e /proc/self/sessionid ]; then has session-disk "gives logins audit session IDs"; else has session-disk "no audit session IDs"; fi &&
+    if [ "$(stat -f -c %T "$T")" = tmpfs ]; then has session-disk "is in memory"; else has session-disk "is not in memory (tmpfs): no session sign-in is kept"; fi &&
+    jq -e '.session_signin.on == true and .session_signin.reauth_max_age == 3600' "$T/session-disk.json" >/dev/null &&
+    ok "session_signin_setting_is_reported (runtime_dir on $(stat -f -c %T "$T"))"
+if [ -d /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+    check session-shm 0 "$T/good.conf" -o "runtime_dir=/dev/shm/pam_aad-check-$$/not-yet" &&
+        has session-shm "is in memory (tmpfs): session sign-ins are kept there" &&
+        ok "a runtime_dir not made yet is judged by the directory above it"
+fi
+check session-off 0 "$T/good.conf" -o reauth_max_age=0 &&
+    has session-off "off (reauth_max_age = 0)" &&
+    jq -e '.session_signin.on == false' "$T/session-off.json" >/dev/null &&
+    ok "reauth_max_age = 0 is reported as off"
 
 # --- json_is_one_document_for_monitoring ---------------------------------------------
 if jq -e '.result == "success" and .config != null and (.mapping.domains | index("contoso.example")) != null
