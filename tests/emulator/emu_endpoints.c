@@ -841,6 +841,34 @@ static json_t *token_success(struct call *k, struct device_code *dc,
 /* grant_type=refresh_token (protocol.md §12): a new access token for the
  * scope asked (any the app may have; default the sign-in's), a new ID token
  * when it holds openid, and a new refresh token; the old one is used up. */
+
+/* Entra issues a refreshed ID token's claims anew: a groups claim says the
+ * user's membership now. Where the control interface has set the user's
+ * groups (/control/graph/members), they replace the sign-in's. Called
+ * with emu->lock held. */
+static void current_groups(struct emulator *emu, json_t *claims)
+{
+    const char *oid = json_string_value(json_object_get(claims, "oid"));
+    if (!oid || !json_is_array(json_object_get(claims, "groups")))
+        return;
+    char key[64];
+    snprintf(key, sizeof key, "%s", oid);
+    for (char *c = key; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    json_t *members = json_object_get(emu->graph_members, key);
+    if (!json_is_array(members))
+        return;
+    json_t *ids = json_array();
+    size_t i;
+    json_t *g;
+    json_array_foreach(members, i, g) {
+        json_t *id = json_object_get(g, "id");
+        if (json_is_string(id))
+            json_array_append(ids, id);
+    }
+    json_object_set_new(claims, "groups", ids);
+}
+
 static enum MHD_Result do_refresh(struct call *k, const char *client_id)
 {
     struct emulator *emu = k->emu;
@@ -868,6 +896,7 @@ static enum MHD_Result do_refresh(struct call *k, const char *client_id)
         failed = -1;
     if (!failed) {
         stamp_claims(claims, time(NULL));
+        current_groups(emu, claims);
         ok = token_answer(k, client_id, scope, granted, NULL, claims,
                           ci && !strcmp(ci, "1"));
         if (ok)

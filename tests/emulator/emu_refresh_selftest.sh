@@ -8,7 +8,8 @@
 # /control/refresh (disabled 50057, deleted 50034, revoked 50173, password
 # 50133, inactive 700082, sign-in frequency 70043, MFA 50078 with suberror
 # basic_action, 50079 as interaction_required) in the full Entra shape; the
-# per-grant counters of /control/stats; users/$count and
+# per-grant counters of /control/stats; a refreshed groups claim follows
+# /control/graph/members; users/$count and
 # applications/$count with and without ConsistencyLevel: eventual.
 # Exit 0 = pass, 1 = fail, 77 = skipped.
 set -u
@@ -117,6 +118,23 @@ check "a new sign-in after a revocation refreshes again" \
 check "... 200" eq "$(refresh "$(jqv "$T/again.json" .refresh_token)" openid "$T/again2.json")" 200
 check "control/refresh with an unknown code: 400" \
     eq "$(curl -sS --noproxy '*' -o /dev/null -w '%{http_code}' -X POST -d '{"aadsts":1}' "$CONTROL_URL/control/refresh")" 400
+# ---- a refreshed groups claim is the membership now
+emu_https "$DC_URL" -o "$T/dc.json" --data-urlencode "client_id=$CLIENT_ID" \
+    --data-urlencode "scope=openid offline_access" >/dev/null
+emu_ctl POST /control/approve '{"claims":{"groups":["g-admins","g-users"]}}' >/dev/null
+emu_https "$TOKEN_URL" -o "$T/gs.json" \
+    -d "grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id=$CLIENT_ID" \
+    --data-urlencode "device_code=$(jqv "$T/dc.json" .device_code)"
+g_oid=$(payload "$(jqv "$T/gs.json" .id_token)" | jq -r .oid)
+refresh "$(jqv "$T/gs.json" .refresh_token)" openid "$T/gr1.json" >/dev/null
+check "a refresh keeps the sign-in's groups while none are set" \
+    eq "$(payload "$(jqv "$T/gr1.json" .id_token)" | jq -c .groups)" '["g-admins","g-users"]'
+emu_ctl POST /control/graph/members "{\"oid\":\"$g_oid\",\"groups\":[\"g-users\"]}" >/dev/null
+refresh "$(jqv "$T/gr1.json" .refresh_token)" openid "$T/gr2.json" >/dev/null
+check "after /control/graph/members the refreshed groups claim is the new membership" \
+    eq "$(payload "$(jqv "$T/gr2.json" .id_token)" | jq -c .groups)" '["g-users"]'
+emu_ctl POST /control/graph/members '{"clear":true}' >/dev/null
+
 emu_ctl GET /control/refresh >"$T/list.json"
 check "GET /control/refresh lists the tokens and their states" \
     eq "$(jq '[.refresh_tokens[].state] | (index("used") != null and index("revoked") != null and index("active") != null)' "$T/list.json")" true
