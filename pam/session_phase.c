@@ -68,8 +68,15 @@ void signin_choose(const struct aad_config *cfg, const char *service,
     if (c->session_id == AAD_NO_SESSION)
         return; /* no login session to keep a sign-in for */
     struct aad_error ignored = {0};
+    long long now = now_s();
     c->stored_found = aad_session_store_get(cfg->runtime_dir, c->session_id, account->uid,
-                                            account->name, now_s(), &c->stored, &ignored) == AAD_OK;
+                                            account->name, now, &c->stored, &ignored) == AAD_OK;
+    /* A record is judged by today's setting too: a lowered reauth_max_age
+     * applies at once to the sign-ins kept before. */
+    if (c->stored_found && now - c->stored.signed_in_at >= cfg->reauth_max_age) {
+        aad_session_signin_clear(&c->stored);
+        c->stored_found = 0;
+    }
     /* A device-code sign-in here renews the session's. */
     c->keep = 1;
 }
@@ -344,9 +351,15 @@ void carry_close_session(pam_handle_t *pamh, int argc, const char **argv)
     char buf[4096];
     struct aad_config *cfg = NULL;
     struct aad_error err = {0};
+    const char *service = NULL;
     if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL ||
         aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &err) != AAD_OK)
         return;
-    aad_session_store_remove(cfg->runtime_dir, session_id, found->pw_uid);
+    /* A re-authentication's session (sudo's, where an administrator gave
+     * it a session line) runs inside the login session: its end is not
+     * the login's. */
+    if (pam_get_item(pamh, PAM_SERVICE, (const void **)&service) != PAM_SUCCESS ||
+        service == NULL || !aad_strlist_contains(&cfg->reauth_services, service, 0))
+        aad_session_store_remove(cfg->runtime_dir, session_id, found->pw_uid);
     aad_config_free(cfg);
 }

@@ -62,7 +62,8 @@ void signin_forget(const struct aad_config *cfg, const struct signin_choice *c);
  * sign-in is bound to the audit session once pam_loginuid has set it. */
 void carry_into_session(pam_handle_t *pamh, int argc, const char **argv, int in_setcred);
 
-/* pam_close_session: the session's sign-in for this account is removed. */
+/* pam_close_session: the session's sign-in for this account is removed
+ * (not by the session of a service of reauth_services: sudo's). */
 void carry_close_session(pam_handle_t *pamh, int argc, const char **argv);
 
 #endif

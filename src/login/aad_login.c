@@ -263,10 +263,9 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
         if (st == AAD_DENIED && asks_for_a_new_sign_in(err->aadsts)) {
             aad_log(log, LOG_NOTICE, "session sign-in: %s: a new sign-in follows", err->message);
             snprintf(why_again, sizeof(why_again),
-                     "Microsoft Entra ID asks for a new sign-in: %s (AADSTS%ld).\n",
+                     "This session's sign-in needs renewing: %s (AADSTS%ld).\n",
                      aad_refresh_refusal_reason(err->aadsts), err->aadsts);
             aad_identity_clear(id);
-            memset(id, 0, sizeof(*id));
             st = AAD_OK;
         } else {
             if (st == AAD_DENIED && err->kind != AAD_FAILURE_BAD_TOKEN &&

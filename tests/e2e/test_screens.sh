@@ -30,39 +30,7 @@ PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
 cat >"$T/screens.sh" <<'SH'
 set -eu
 . "$top_srcdir/tests/emulator/emu.sh"
-TMUX_SOCK="$T/tmux.sock"
-tm() { tmux -S "$TMUX_SOCK" "$@"; }
-session=0
-# A session that lives throughout: without it the server exits with the
-# last terminal, and the next one could reach it while it exits.
-tm new-session -d -s keep "sleep 3600"
-screen() { tm capture-pane -p -t "s$session"; }
-fails=0
-
-# wait_for TEXT [SECONDS]: until the screen shows TEXT (lines the terminal
-# wrapped are joined for the match, and lines a sentence was broken into).
-wait_for() {
-    _n=$(( ${2:-30} * 5 ))
-    while [ $_n -gt 0 ]; do
-        tm capture-pane -p -J -t "s$session" | tr '\n' ' ' | grep -qF -- "$1" && return 0
-        sleep 0.2
-        _n=$((_n - 1))
-    done
-    return 1
-}
-
-# press_enter: once the prompt is up (ssh and sudo flush input typed before
-# they read a password), as a user would.
-press_enter() {
-    wait_for "$1" 30 || true
-    sleep 0.5
-    tm send-keys -t "s$session" Enter
-}
-
-# The code on screen now (the last one shown).
-code_on_screen() {
-    screen | sed -n 's/.*[Cc]ode:\{0,1\} \([A-Z0-9]\{6,\}\).*/\1/p' | tail -1
-}
+. "$top_srcdir/tests/e2e/screen-lib.sh"
 
 # new_code OLD: the code that replaced OLD, once its whole screen is up (its
 # prompt on the last line): right after "here is a new one" the old code may
@@ -80,31 +48,6 @@ new_code() {
         _n=$((_n - 1))
     done
     return 1
-}
-
-show() { # NAME: prints the screen (and keeps it)
-    echo "=== $1 (80x24)"
-    screen | sed 's/^/| /'
-    if [ -n "${E2E_SCREENS_DIR:-}" ]; then
-        mkdir -p "$E2E_SCREENS_DIR"
-        screen >"$E2E_SCREENS_DIR/$1.txt"
-    fi
-}
-
-expect_screen() { # NAME TEXT [SECONDS]
-    if wait_for "$2" "${3:-30}"; then
-        show "$1"
-    else
-        show "$1-FAILED"
-        echo "FAIL: $1: the screen never showed: $2"
-        fails=$((fails + 1))
-    fi
-}
-
-start() { # COMMAND: in a new 80x24 terminal
-    tm kill-session -t "s$session" 2>/dev/null || true
-    session=$((session + 1))
-    tm new-session -d -x 80 -y 24 -s "s$session" "$1; echo; echo SESSION-ENDED; sleep 60"
 }
 
 command_for() {

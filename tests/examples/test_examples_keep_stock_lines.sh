@@ -1,9 +1,10 @@
 #!/bin/sh
 # test_examples_keep_stock_lines.sh - the shipped examples cannot break a
 # stack: each doc/pam.d/NAME, applied to Debian's stock /etc/pam.d/NAME as
-# its comment and the guide say (apply-example.sh), adds only its own line,
-# directly above "@include common-auth", and keeps every stock line, in
-# order. The sshd drop-in, put into sshd_config.d beside Debian's stock
+# its comment and the guide say (apply-example.sh), adds only its own lines,
+# the auth line directly above "@include common-auth" (and for sshd and
+# login the session line above "@include common-session", after
+# pam_loginuid), and keeps every stock line, in order. The sshd drop-in, put into sshd_config.d beside Debian's stock
 # sshd_config (in a private mount namespace), gives the settings pam_aad
 # needs (sshd -T) and passes the sshd checks of aad-login --check.
 # The e2e tests (tests/e2e) run sshd, sudo and login with these same stacks.
@@ -35,25 +36,36 @@ for name in sshd sudo login; do
     stock_file "$stock" || continue
     tested=$((tested + 1))
     grep -v '^[[:space:]]*\(#\|$\)' "$example" >"$T/$name.added"
-    if [ "$(wc -l <"$T/$name.added")" != 1 ] || ! grep -q 'pam_aad\.so' "$T/$name.added"; then
-        fail "$example: not exactly one pam_aad line: $(cat "$T/$name.added")"
+    grep '^auth' "$T/$name.added" >"$T/$name.auth" || true
+    grep '^session' "$T/$name.added" >"$T/$name.session" || true
+    want=1
+    case $name in sshd | login) want=2 ;; esac # and the session line
+    if [ "$(wc -l <"$T/$name.added")" != $want ] || [ "$(wc -l <"$T/$name.auth")" != 1 ] ||
+        [ "$(grep -c 'pam_aad\.so' "$T/$name.added")" != $want ]; then
+        fail "$example: not one auth line (and for sshd and login one session line) of pam_aad: $(cat "$T/$name.added")"
         continue
     fi
     if ! apply_pam_example "$example" "$stock" >"$T/$name"; then
-        fail "$stock has no '@include common-auth' line to put the example above"
+        fail "$stock has no '@include common-auth' (or common-session) line to put the example above"
         continue
     fi
     diff "$stock" "$T/$name" >"$T/$name.diff"
     if grep -q '^<' "$T/$name.diff"; then
         fail "$name: stock lines lost or changed: $(cat "$T/$name.diff")"
-    elif [ "$(grep '^>' "$T/$name.diff" | sed 's/^> //')" != "$(cat "$T/$name.added")" ]; then
-        fail "$name: more than the example's line added: $(cat "$T/$name.diff")"
-    elif [ "$(grep -A1 -xF -f "$T/$name.added" "$T/$name" | sed -n 2p)" != "@include common-auth" ]; then
-        fail "$name: the line is not directly above '@include common-auth'"
-    elif [ "$(wc -l <"$T/$name")" != $(($(wc -l <"$stock") + 1)) ]; then
-        fail "$name: $(wc -l <"$T/$name") lines, expected the $(wc -l <"$stock") stock lines + 1"
+    elif [ "$(grep '^>' "$T/$name.diff" | sed 's/^> //' | sort)" != "$(sort "$T/$name.added")" ]; then
+        fail "$name: more than the example's lines added: $(cat "$T/$name.diff")"
+    elif [ "$(grep -A1 -xF -f "$T/$name.auth" "$T/$name" | sed -n 2p)" != "@include common-auth" ]; then
+        fail "$name: the auth line is not directly above '@include common-auth'"
+    elif [ -s "$T/$name.session" ] &&
+        [ "$(grep -A1 -xF -f "$T/$name.session" "$T/$name" | sed -n 2p)" != "@include common-session" ]; then
+        fail "$name: the session line is not directly above '@include common-session'"
+    elif [ -s "$T/$name.session" ] &&
+        ! sed -n "/^session.*pam_loginuid/,\$p" "$T/$name" | grep -qxF -f "$T/$name.session"; then
+        fail "$name: the session line runs before pam_loginuid (no audit session yet)"
+    elif [ "$(wc -l <"$T/$name")" != $(($(wc -l <"$stock") + want)) ]; then
+        fail "$name: $(wc -l <"$T/$name") lines, expected the $(wc -l <"$stock") stock lines + $want"
     else
-        echo "ok: doc/pam.d/$name on $stock: all $(wc -l <"$stock") stock lines kept, one line added above @include common-auth"
+        echo "ok: doc/pam.d/$name on $stock: all $(wc -l <"$stock") stock lines kept, the auth line above @include common-auth$([ $want = 2 ] && echo ', the session line above @include common-session, after pam_loginuid')"
     fi
 done
 
