@@ -3,7 +3,7 @@
 # nodes bound into it, plus a /dev/log whose messages (sshd's, sudo's,
 # login's, pam_aad's) are appended to FILE, so that a test can assert what
 # was logged - and what never was. The host's /dev is not changed: the
-# tmpfs over /dev vanishes with the namespace. Needs socat and T.
+# tmpfs over /dev vanishes with the namespace, and so does its own devpts. Needs socat and T.
 syslog_capture() {
     mkdir -p "$T/host-dev"
     mount --rbind /dev "$T/host-dev"
@@ -11,6 +11,7 @@ syslog_capture() {
     for _e in "$T"/host-dev/* "$T"/host-dev/.[!.]*; do
         [ -e "$_e" ] || [ -L "$_e" ] || continue
         _n=/dev/${_e##*/}
+        case ${_e##*/} in ptmx | pts | log) continue ;; esac
         if [ -L "$_e" ]; then
             cp -P "$_e" "$_n"
         elif [ -d "$_e" ]; then
@@ -19,7 +20,11 @@ syslog_capture() {
             : >"$_n" && mount --bind "$_e" "$_n"
         fi
     done
-    rm -f /dev/log
+    # Terminals from a devpts of the namespace's own (a ptmx bound from the
+    # host's /dev would look for its pts beside the host's node).
+    mkdir -p /dev/pts
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
+    ln -s pts/ptmx /dev/ptmx
     : >"$1"
     socat -u UNIX-RECV:/dev/log,mode=0666 "OPEN:$1,append" &
     SYSLOG_CAPTURE_PID=$!
