@@ -69,8 +69,6 @@
  * forked process, where this is lost; there the sentence and the next
  * screen fit 24 rows together. sudo, silent, shows it just above.) */
 #define LAST_REFUSAL "pam_aad_last_refusal"
-/* Sentences are broken into lines for an 80-column terminal. */
-#define TERMINAL_COLUMNS 79
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -441,7 +439,7 @@ static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *a
     aad_refusal_sentence(&r, sentence, sizeof(sentence));
     if (sentence[0] == '\0')
         return;
-    aad_refusal_wrap(sentence, TERMINAL_COLUMNS);
+    aad_refusal_wrap(sentence, AAD_TERMINAL_COLUMNS);
     if (aad_refusal_is_fallback(v->err.kind)) {
         pam_info(pamh, "%s", sentence);
         return;
@@ -508,7 +506,12 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         if (st == AAD_OK && v.refreshed && !(flags & PAM_SILENT))
             pam_info(pamh, "Signed in with Microsoft Entra ID as %s (session sign-in, checked "
                            "just now).", v.upn[0] ? v.upn : account.name);
-        if (st != AAD_OK && v.err.kind == AAD_FAILURE_SESSION_ENDED)
+        /* A refusal (not an outage) of a re-authentication that redeemed
+         * the session's sign-in ends that sign-in: Entra ID refused it, or
+         * the refreshed identity no longer passes (the token is used up),
+         * and its sentence says "log in again". sudo's retry asks for a
+         * device-code sign-in, which Entra ID decides anew. */
+        if (st == AAD_DENIED && choice.stored_found)
             signin_forget(cfg, &choice);
         signin_choice_clear(&choice);
     }

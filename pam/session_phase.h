@@ -55,7 +55,8 @@ enum aad_status carry_verified(pam_handle_t *pamh, const struct aad_config *cfg,
                                const char **argv, const struct verified *v,
                                const struct signin_choice *c, struct aad_error *err);
 
-/* Entra refused the session's sign-in for good: it is forgotten. */
+/* A re-authentication that redeemed the session's sign-in was refused:
+ * the sign-in is forgotten. */
 void signin_forget(const struct aad_config *cfg, const struct signin_choice *c);
 
 /* pam_setcred and pam_open_session: this login's grants are made, and its

@@ -107,18 +107,22 @@ static void print_table(const struct listed *l, long long now)
         printf("No login session keeps a sign-in.\n");
         return;
     }
-    printf("%-10s %-12s %-28s %-9s %-10s %s\n", "SESSION", "ACCOUNT", "SIGNED IN AS", "AGE",
-           "EXPIRES IN", "PROCESSES");
+    printf("%-8s %-16s %-7s %-10s %-4s %s\n", "SESSION", "ACCOUNT", "AGE", "EXPIRES IN", "LIVE",
+           "SIGNED IN AS");
+    int ended = 0;
     for (size_t i = 0; i < l->count; i++) {
         const struct aad_session_signin *s = &l->rows[i];
         char age[32], left[32];
         print_age(age, sizeof(age), now - s->signed_in_at);
         print_age(left, sizeof(left), s->expires_at - now);
         int alive = session_has_processes(s->session_id);
-        printf("%-10ld %-12.32s %-28.64s %-9s %-10s %s\n", s->session_id, s->account,
-               s->upn ? s->upn : "", age, left,
-               alive < 0 ? "?" : alive ? "yes" : "none (logged out)");
+        ended |= alive == 0;
+        printf("%-8ld %-16s %-7s %-10s %-4s %s\n", s->session_id, s->account, age, left,
+               alive < 0 ? "?" : alive ? "yes" : "no", s->upn ? s->upn : "");
     }
+    if (ended)
+        printf("LIVE no: the session has no process left (it ended without pam_close_session);\n"
+               "its sign-in serves no one and goes at EXPIRES IN (or with --drop).\n");
 }
 
 static void print_json(const struct listed *l, long long now)

@@ -55,10 +55,15 @@ static void expire(int dir)
     closedir(d);
 }
 
-/* The record's text, malloc'd (its refresh token: wipe it); NULL out of memory. */
+/* The record's text, malloc'd (its refresh token: wipe it); NULL out of
+ * memory or when a value would add a line. */
 static char *format(const struct aad_pending *p, size_t *len)
 {
     const char *g = p->grants ? p->grants : "";
+    if (!aad_runtime_value_ok(p->account) || !aad_runtime_value_ok(g) ||
+        !aad_runtime_value_ok(p->refresh_token) || !aad_runtime_value_ok(p->oid) ||
+        !aad_runtime_value_ok(p->tid) || !aad_runtime_value_ok(p->upn))
+        return NULL;
     size_t size = strlen(g) + 512 + (p->refresh_token ? strlen(p->refresh_token) : 0) +
                   (p->upn ? strlen(p->upn) : 0);
     char *text = malloc(size);
@@ -88,7 +93,7 @@ static enum aad_status write_record(int dir, const char *handle, const struct aa
     size_t len = 0;
     char *text = format(&kept, &len);
     if (text == NULL)
-        return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
+        return aad_fail(err, AAD_UNAVAILABLE, "out of memory, or a value with a control character");
     enum aad_status st = aad_runtime_write(dir, handle, text, len, err);
     aad_wipe(text, len);
     free(text);

@@ -22,6 +22,10 @@ struct aad_refusal {
  * account pam_aad never maps (the next method speaks), no conversation. */
 void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size);
 
+/* The widest line a sentence gets: an 80-column terminal, less the
+ * column the cursor takes at the end of a full line. */
+#define AAD_TERMINAL_COLUMNS 79
+
 /* Breaks text in place into lines of at most width columns, at spaces, so
  * that a terminal does not break words (the sentences are one line in the
  * log). Words longer than width stay whole. */

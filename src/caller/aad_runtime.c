@@ -98,6 +98,15 @@ enum aad_status aad_runtime_read(int dir, const char *name, char **text, size_t 
     return ok ? AAD_OK : aad_fail(err, AAD_USER_UNKNOWN, "an unreadable record %s", name);
 }
 
+int aad_runtime_value_ok(const char *v)
+{
+    for (const unsigned char *c = (const unsigned char *)(v ? v : ""); *c != '\0'; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            return 0;
+    }
+    return 1;
+}
+
 char *aad_runtime_field(const char *text, const char *key)
 {
     size_t klen = strlen(key);

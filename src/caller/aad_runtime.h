@@ -35,6 +35,10 @@ enum aad_status aad_runtime_write(int dir, const char *name, const char *text, s
 enum aad_status aad_runtime_read(int dir, const char *name, char **text, size_t *len,
                                  struct aad_error *err);
 
+/* True when v (NULL counts as "") can be a record's value: no control
+ * character, so that no value (a UPN from a token) adds a line. */
+int aad_runtime_value_ok(const char *v);
+
 /* The value of the line "key value" in text, malloc'd, or NULL. */
 char *aad_runtime_field(const char *text, const char *key);
 

@@ -50,6 +50,10 @@ enum aad_status aad_session_store_put(const char *runtime_dir, const struct aad_
 {
     if (s->session_id == AAD_NO_SESSION || s->refresh_token == NULL)
         return aad_fail(err, AAD_UNAVAILABLE, "no audit session to keep a sign-in for");
+    if (!aad_runtime_value_ok(s->account) || !aad_runtime_value_ok(s->refresh_token) ||
+        !aad_runtime_value_ok(s->oid) || !aad_runtime_value_ok(s->tid) ||
+        !aad_runtime_value_ok(s->upn))
+        return aad_fail(err, AAD_UNAVAILABLE, "a value of the sign-in has a control character");
     int dir = aad_runtime_subdir(runtime_dir, SUBDIR, err);
     if (dir < 0)
         return AAD_UNAVAILABLE;

@@ -13,6 +13,7 @@
 #include "aad_mapping.h"
 #include "aad_qr.h"
 #include "aad_refresh.h"
+#include "aad_refusal.h"
 #include "aad_trust.h"
 
 #include <stdio.h>
@@ -262,9 +263,11 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
         st = redeem_session(cfg, account, http, log, session, id, err);
         if (st == AAD_DENIED && asks_for_a_new_sign_in(err->aadsts)) {
             aad_log(log, LOG_NOTICE, "session sign-in: %s: a new sign-in follows", err->message);
-            snprintf(why_again, sizeof(why_again),
-                     "This session's sign-in needs renewing: %s (AADSTS%ld).\n",
+            snprintf(why_again, sizeof(why_again) - 1,
+                     "This session's sign-in needs renewing: %s (AADSTS%ld).",
                      aad_refresh_refusal_reason(err->aadsts), err->aadsts);
+            aad_refusal_wrap(why_again, AAD_TERMINAL_COLUMNS);
+            strcat(why_again, "\n");
             aad_identity_clear(id);
             st = AAD_OK;
         } else {
