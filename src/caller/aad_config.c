@@ -65,6 +65,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->timeout = 300;
     cfg->http_timeout = 10;
     cfg->clock_skew = 300;
+    cfg->cert_max_age = AAD_CERT_MAX_AGE_DEFAULT;
     cfg->min_uid = login_defs_uid_min(AAD_LOGIN_DEFS);
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
