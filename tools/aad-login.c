@@ -4,6 +4,8 @@
  *                                          without a user (tools/aad_check.c)
  *   aad-login [--config FILE] [-o key=value]... USER   a whole device-code login
  *   aad-login token [--app] --scope SCOPE...   an access token for a script (aad_token.c)
+ *   aad-login ssh [--key FILE]   a browser sign-in and an SSH certificate carrying it,
+ *                                for tenants that block the device code (aad_ssh.c)
  *
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
  * declined, expired), 2 usage, 3 the service is unavailable, 4 configuration
@@ -27,6 +29,7 @@
 #include "aad_config.h"
 #include "aad_login.h"
 #include "aad_refusal.h"
+#include "aad_ssh.h"
 #include "aad_token.h"
 #include "group_preview.h"
 
@@ -104,6 +107,7 @@ static void usage(FILE *f)
             "       aad-login --check [--json] [--sshd-config FILE] [--config FILE]\n"
             "                 [-o key=value]... [--debug]\n"
             "       aad-login token [--app] [--json] --scope SCOPE...  (aad-login token --help)\n"
+            "       aad-login ssh [--key FILE] [--no-browser]  (aad-login ssh --help)\n"
             "Signs USER in with Microsoft Entra ID exactly as pam_aad.so would, or (--check)\n"
             "checks what can be checked without a user: the configuration, the tenant, client\n"
             "and scope (a device code is requested and discarded), the signing keys, the\n"
@@ -206,6 +210,8 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     if (argc > 1 && strcmp(argv[1], "token") == 0)
         return aad_token_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "ssh") == 0)
+        return aad_ssh_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     static const struct option long_opts[] = {
         {"check", no_argument, NULL, 'c'},     {"config", required_argument, NULL, 'f'},
         {"option", required_argument, NULL, 'o'}, {"debug", no_argument, NULL, 'd'},

@@ -472,3 +472,57 @@ void aad_ssh_fingerprint(const unsigned char key[AAD_SSH_ED25519_BYTES], char *o
     snprintf(out, size, "SHA256:%s", b64 ? b64 : "?");
     free(b64);
 }
+
+char *aad_ssh_private_key_text(EVP_PKEY *pkey, const char *comment)
+{
+    unsigned char pub[AAD_SSH_ED25519_BYTES], priv[64];
+    size_t n = AAD_SSH_ED25519_BYTES;
+    uint32_t check = 0;
+    if (aad_ssh_ed25519_public(pkey, pub) != 0 ||
+        EVP_PKEY_get_raw_private_key(pkey, priv, &n) != 1 || n != AAD_SSH_ED25519_BYTES ||
+        RAND_bytes((unsigned char *)&check, sizeof(check)) != 1)
+        return NULL;
+    memcpy(priv + AAD_SSH_ED25519_BYTES, pub, AAD_SSH_ED25519_BYTES); /* seed || public */
+    /* openssh-key-v1, unencrypted (PROTOCOL.key). */
+    struct writer secret = {0}, w = {0};
+    put_u32(&secret, check);
+    put_u32(&secret, check);
+    put_cstring(&secret, AAD_SSH_KEY_TYPE);
+    put_string(&secret, pub, sizeof(pub));
+    put_string(&secret, priv, sizeof(priv));
+    put_cstring(&secret, comment);
+    for (unsigned char pad = 1; secret.len % 8 != 0; pad++)
+        put(&secret, &pad, 1);
+    aad_wipe(priv, sizeof(priv));
+    put(&w, "openssh-key-v1", sizeof("openssh-key-v1")); /* with its NUL */
+    put_cstring(&w, "none");
+    put_cstring(&w, "none");
+    put_cstring(&w, "");
+    put_u32(&w, 1);
+    put_key_blob(&w, pub);
+    w.failed |= secret.failed;
+    put_string(&w, secret.buf, secret.len);
+    writer_free(&secret);
+    char *b64 = w.failed ? NULL : aad_ssh_base64(w.buf, w.len);
+    writer_free(&w);
+    if (b64 == NULL)
+        return NULL;
+    static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
+    static const char end[] = "-----END OPENSSH PRIVATE KEY-----\n";
+    size_t len = strlen(b64);
+    char *text = malloc(sizeof(begin) + len + len / 70 + 1 + sizeof(end));
+    if (text != NULL) {
+        size_t o = 0;
+        memcpy(text, begin, sizeof(begin) - 1);
+        o = sizeof(begin) - 1;
+        for (size_t i = 0; i < len; i += 70) { /* ssh-keygen's line length */
+            size_t k = len - i < 70 ? len - i : 70;
+            memcpy(text + o, b64 + i, k);
+            o += k;
+            text[o++] = '\n';
+        }
+        memcpy(text + o, end, sizeof(end)); /* with its NUL */
+    }
+    aad_free_secret(b64);
+    return text;
+}

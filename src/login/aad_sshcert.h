@@ -100,6 +100,10 @@ char *aad_ssh_public_line(const unsigned char key[AAD_SSH_ED25519_BYTES]);
 /* OpenSSH's fingerprint of a key ("SHA256:..."), as sshd logs it. */
 void aad_ssh_fingerprint(const unsigned char key[AAD_SSH_ED25519_BYTES], char *out, size_t size);
 
+/* The private key in OpenSSH's own unencrypted format ("-----BEGIN
+ * OPENSSH PRIVATE KEY-----"), which ssh -i reads; malloc'd, secret. */
+char *aad_ssh_private_key_text(EVP_PKEY *pkey, const char *comment);
+
 /* Standard base64 (OpenSSH's text form), no line breaks; malloc'd. */
 char *aad_ssh_base64(const unsigned char *data, size_t len);
 
