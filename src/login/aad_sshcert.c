@@ -338,7 +338,8 @@ int aad_sshcert_nonce(const unsigned char key[AAD_SSH_ED25519_BYTES],
     unsigned char digest[32];
     unsigned int dlen = 0;
     put(&w, NONCE_DOMAIN, sizeof(NONCE_DOMAIN)); /* with its NUL */
-    put_key_blob(&w, key);
+    put_cstring(&w, AAD_SSH_KEY_TYPE); /* the key blob, of fixed length */
+    put_string(&w, key, AAD_SSH_ED25519_BYTES);
     put(&w, salt, AAD_SSH_SALT_BYTES);
     int ok = !w.failed && EVP_Digest(w.buf, w.len, digest, &dlen, EVP_sha256(), NULL) == 1;
     writer_free(&w);
