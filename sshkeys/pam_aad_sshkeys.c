@@ -74,7 +74,7 @@ static int answer(const struct aad_config *cfg, const char *user, const struct a
     aad_ssh_fingerprint(cert->key, fp, sizeof(fp));
     enum aad_status st = aad_account_lookup(cfg, user, &account, &err);
     if (st == AAD_OK)
-        st = aad_cert_check(cfg, &account, cert, (long long)time(NULL), &log, &id, NULL, &err);
+        st = aad_cert_check(cfg, &account, cert, (long long)time(NULL), &log, &id, &err);
     char *key_line = st == AAD_OK ? aad_ssh_public_line(cert->key) : NULL;
     if (st == AAD_OK && key_line != NULL) {
         /* The certificate is its own authority; its one principal is the oid. */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 
 #include <openssl/crypto.h>
 
@@ -79,13 +80,9 @@ static enum aad_status check_binding(const struct aad_config *cfg, const struct 
 enum aad_status aad_cert_check(const struct aad_config *cfg, const struct aad_account *account,
                                const struct aad_sshcert *cert, long long now,
                                const struct aad_log *log, struct aad_identity *id,
-                               struct aad_cert_report *report, struct aad_error *err)
+                               struct aad_error *err)
 {
     memset(id, 0, sizeof(*id));
-    struct aad_cert_report scratch;
-    if (report == NULL)
-        report = &scratch;
-    memset(report, 0, sizeof(*report));
     enum aad_status st = aad_account_check(cfg, account, err);
     if (st == AAD_OK)
         st = check_offline(cfg, cert, now, err);
@@ -100,7 +97,8 @@ enum aad_status aad_cert_check(const struct aad_config *cfg, const struct aad_ac
     if (st == AAD_OK)
         st = aad_trust_load(cfg, http, log, &trust, err);
     if (st == AAD_OK) {
-        report->keys_from_cache = trust->from_cache;
+        if (!trust->from_cache)
+            aad_log(log, LOG_DEBUG, "the signing keys were fetched, not read from cache_dir");
         st = aad_id_token_verify(cfg, trust, http, log, cert->id_token, &jwt, err);
     }
     if (st == AAD_OK && (st = check_binding(cfg, cert, jwt, now, err)) != AAD_OK) {
@@ -113,8 +111,6 @@ enum aad_status aad_cert_check(const struct aad_config *cfg, const struct aad_ac
     /* No access token: groups overage is resolved as the application. */
     if (st == AAD_OK)
         st = aad_admit(cfg, account, http, log, jwt, NULL, id, err);
-    if (http != NULL)
-        aad_http_counters(http, &report->requests, &report->connections);
     aad_jwt_free(jwt);
     aad_trust_free(trust);
     aad_http_free(http);

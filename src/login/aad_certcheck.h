@@ -20,19 +20,11 @@
 #include "aad_login.h"
 #include "aad_sshcert.h"
 
-/* What the check cost on the wire, for tests and benchmarks. */
-struct aad_cert_report {
-    long requests;
-    long connections;
-    int keys_from_cache;
-};
-
 /* AAD_OK when cert may log in to account; id is filled as far as the check
- * got (for the log line). now is the wall clock (seconds since the epoch).
- * report may be NULL. */
+ * got (for the log line). now is the wall clock (seconds since the epoch). */
 enum aad_status aad_cert_check(const struct aad_config *cfg, const struct aad_account *account,
                                const struct aad_sshcert *cert, long long now,
                                const struct aad_log *log, struct aad_identity *id,
-                               struct aad_cert_report *report, struct aad_error *err);
+                               struct aad_error *err);
 
 #endif
