@@ -98,7 +98,7 @@ static int judge(void *ctx, const char *target, const char **answer_html)
     enum aad_status st = aad_authcode_read_redirect(s->ac, target, &code, &err);
     if (st == AAD_IGNORE) {
         if (target[0] != '/')
-            fprintf(stderr, "aad-login: %s; paste the whole address the browser shows.\n",
+            fprintf(stderr, "aad-login: %s.\nPaste the whole address the browser ends on.\n",
                     err.message);
         return 1;
     }
@@ -273,12 +273,16 @@ static enum aad_status sign_in_and_write(const struct aad_config *cfg, const str
     if (st == AAD_OK)
         st = aad_authcode_begin(cfg, http, lb.port, nonce, &ac, err);
     if (st == AAD_OK) {
-        printf("Sign in with Microsoft Entra ID in your browser:\n\n  %s\n\n", ac.url);
+        /* The URL alone on its lines, so that a wrapped one copies whole. */
+        printf("Sign in with Microsoft Entra ID in your browser:\n\n%s\n\n", ac.url);
         printf("If the browser runs on another machine, sign in there, then paste here the\n"
                "address it ends on (http://127.0.0.1:%d/?code=...).\n",
                lb.port);
         fflush(stdout);
         start_browser(o, ac.url, &browser);
+        if (browser > 0)
+            printf("Your browser was opened at that address.\n");
+        fflush(stdout);
         if (loopback_wait(&lb, 1, aad_monotonic_ms() + (int64_t)cfg->timeout * 1000, judge, &s) !=
             0)
             st = aad_fail_as(err, AAD_FAILURE_TIMED_OUT,
@@ -361,15 +365,17 @@ int aad_ssh_main(int argc, char **argv, const char *default_config)
         struct tm tm;
         strftime(until, sizeof(until), "%Y-%m-%d %H:%M %Z", localtime_r(&exp, &tm));
         printf("\nSigned in as %s.\n"
-               "Key and certificate: %s, %s-cert.pub (good until %s at the latest;\n"
-               "hosts may accept it for a shorter time after this sign-in: cert_max_age).\n"
+               "  key:          %s\n"
+               "  certificate:  %s-cert.pub\n"
+               "  valid until:  %s (hosts may end it sooner: cert_max_age)\n"
                "Log in with:  ssh -i %s USER@HOST\n",
                facts.name, key_path, key_path, until, key_path);
     } else {
         char sentence[512];
         struct aad_refusal r = {err.kind, err.aadsts, NULL, "your account"};
         aad_refusal_sentence(&r, sentence, sizeof(sentence));
-        if (sentence[0] != '\0' && st == AAD_DENIED)
+        aad_refusal_wrap(sentence, 78);
+        if (sentence[0] != '\0')
             fprintf(stderr, "%s\n", sentence);
         fprintf(stderr, "aad-login: %s: %s\n", st == AAD_DENIED ? "refused" : aad_status_name(st),
                 err.message);
