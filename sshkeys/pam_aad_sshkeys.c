@@ -99,6 +99,10 @@ int main(int argc, char **argv)
 {
     alarm(STARTUP_BOUND_S);
     umask(077);
+    /* Nothing of whoever started it decides what it trusts (OPENSSL_CONF,
+     * SSL_CERT_FILE, ...): sshd gives it a small environment, a person
+     * trying it by hand may not. */
+    clearenv();
     /* stderr too: sshd discards it, an administrator trying by hand sees it. */
     openlog("pam_aad_sshkeys", LOG_PID | LOG_PERROR, LOG_AUTHPRIV);
     if (argc < 4 || argc - 4 > MAX_SETTINGS) {
