@@ -16,7 +16,7 @@ rc=0
 fail() { echo "FAIL: $*"; rc=1; }
 ok() { echo "ok: $*"; }
 
-emu_start --lifetime 180 --quiet || exit 99
+emu_start --lifetime 300 --quiet || exit 99
 W=$(mktemp -d "${TMPDIR:-/tmp}/sshcert-test.XXXXXX")
 trap 'emu_stop || true; rm -rf "$W"' EXIT INT TERM
 # nobody: an account every Debian system has, named by a user_map line.
@@ -141,6 +141,7 @@ emu_ctl POST /control/browser '{"mode":"page"}' >/dev/null
 mkfifo "$W/paste"
 ("$AAD_LOGIN" ssh --config "$W/pam_aad.conf" --key "$W/pasted" --no-browser <"$W/paste" >"$W/p.out" 2>&1
  echo $? >"$W/p.rc") &
+client=$!
 exec 3>"$W/paste"
 i=0
 while ! grep -q 'oauth2/v2.0/authorize' "$W/p.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -150,7 +151,7 @@ echo "http://127.0.0.1:1/?code=stolen&state=not-ours" >&3
 location=$(emu_ctl POST /control/browser/sign-in "{\"claims\":{\"preferred_username\":\"$UPN\"}}" | jq -r .location)
 echo "$location" >&3
 exec 3>&-
-wait
+wait $client
 if [ "$(cat "$W/p.rc")" = 0 ] && grep -q "does not belong to this sign-in" "$W/p.out" &&
     keys nobody "$(blob pasted)" && [ -s "$W/out" ]; then
     ok "a_pasted_address_completes_the_sign_in_and_a_stray_one_is_ignored"
@@ -165,9 +166,17 @@ loc=$(curl -s -o /dev/null -w '%{redirect_url}' --noproxy '*' --cacert "$CA_FILE
     "$AUTHORITY/$TENANT_ID/oauth2/v2.0/authorize?client_id=$CLIENT_ID&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F&scope=openid&state=s&nonce=n&code_challenge=$challenge&code_challenge_method=S256")
 code=$(echo "$loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
 answer=$(emu_https "/$TENANT_ID/oauth2/v2.0/token" -d "grant_type=authorization_code&client_id=$CLIENT_ID&code=$code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F&code_verifier=the-wrong-verifier-the-wrong-verifier-0123456")
-if echo "$answer" | jq -e '.error == "invalid_grant" and .error_codes[0] == 501481' >/dev/null; then
+if [ -n "$code" ] && echo "$answer" | jq -e '.error == "invalid_grant" and .error_codes[0] == 501481' >/dev/null; then
     ok "the_emulator_refuses_a_wrong_pkce_verifier"
 else
     fail "the_emulator_refuses_a_wrong_pkce_verifier: $answer"
 fi
+
+# --- the emulator redirects only to a loopback address -------------------------
+page=$(curl -s -w '%{http_code}' --noproxy '*' --cacert "$CA_FILE" \
+    "$AUTHORITY/$TENANT_ID/oauth2/v2.0/authorize?client_id=$CLIENT_ID&response_type=code&redirect_uri=https%3A%2F%2Fevil.example%2F&scope=openid&state=s&nonce=n&code_challenge=$challenge&code_challenge_method=S256")
+case "$page" in
+*AADSTS50011*400) ok "the_emulator_refuses_a_redirect_that_is_not_loopback" ;;
+*) fail "the_emulator_refuses_a_redirect_that_is_not_loopback: $page" ;;
+esac
 exit $rc
