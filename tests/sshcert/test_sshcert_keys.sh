@@ -164,9 +164,9 @@ emu_ctl POST /control/browser '{"mode":"approve"}' >/dev/null
 challenge=$(printf %s "the-right-verifier-the-right-verifier-0123456" | openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
 loc=$(curl -s -o /dev/null -w '%{redirect_url}' --noproxy '*' --cacert "$CA_FILE" \
     "$AUTHORITY/$TENANT_ID/oauth2/v2.0/authorize?client_id=$CLIENT_ID&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F&scope=openid&state=s&nonce=n&code_challenge=$challenge&code_challenge_method=S256")
-code=$(echo "$loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
+code=$(printf "%s" "$loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
 answer=$(emu_https "/$TENANT_ID/oauth2/v2.0/token" -d "grant_type=authorization_code&client_id=$CLIENT_ID&code=$code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2F&code_verifier=the-wrong-verifier-the-wrong-verifier-0123456")
-if [ -n "$code" ] && echo "$answer" | jq -e '.error == "invalid_grant" and .error_codes[0] == 501481' >/dev/null; then
+if [ -n "$code" ] && printf "%s" "$answer" | jq -e '.error == "invalid_grant" and .error_codes[0] == 501481' >/dev/null; then
     ok "the_emulator_refuses_a_wrong_pkce_verifier"
 else
     fail "the_emulator_refuses_a_wrong_pkce_verifier: $answer"
