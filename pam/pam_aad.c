@@ -161,13 +161,7 @@ static void describe_setting(void *ctx, const char *text)
  * spaces, "key=" look-alikes are replaced). */
 static const char *loggable(const char *value, char *buf, size_t size)
 {
-    if (value == NULL)
-        return "-";
-    size_t n = 0;
-    for (; value[n] != '\0' && n + 1 < size; n++)
-        buf[n] = (value[n] > ' ' && value[n] <= '~' && value[n] != '=') ? value[n] : '?';
-    buf[n] = '\0';
-    return buf;
+    return aad_loggable(value, buf, size);
 }
 
 static int pam_code_of(enum aad_status st)

@@ -76,18 +76,23 @@ static int answer(const struct aad_config *cfg, const char *user, const struct a
     if (st == AAD_OK)
         st = aad_cert_check(cfg, &account, cert, (long long)time(NULL), &log, &id, &err);
     char *key_line = st == AAD_OK ? aad_ssh_public_line(cert->key) : NULL;
+    /* The account came from the client, the names from the token. */
+    char who[AAD_ACCOUNT_NAME_MAX + 1], upn[257], oid[64];
+    aad_loggable(user, who, sizeof(who));
+    aad_loggable(id.upn, upn, sizeof(upn));
+    aad_loggable(id.oid, oid, sizeof(oid));
     if (st == AAD_OK && key_line != NULL) {
         /* The certificate is its own authority; its one principal is the oid. */
         printf("cert-authority,principals=\"%s\" %s\n", cert->principals[0], key_line);
         fflush(stdout);
-        syslog(LOG_INFO, "accepted certificate for %s: upn=%s oid=%s key %s", user,
-               id.upn ? id.upn : "-", id.oid ? id.oid : "-", fp);
+        syslog(LOG_INFO, "accepted certificate for %s: upn=%s oid=%s key %s", who,
+               id.upn ? upn : "-", id.oid ? oid : "-", fp);
     } else {
         if (st == AAD_OK)
             st = aad_fail(&err, AAD_UNAVAILABLE, "out of memory");
         syslog(st == AAD_DENIED ? LOG_NOTICE : LOG_ERR,
-               "refused certificate for %s (upn=%s oid=%s key %s): %s [%s]", user,
-               id.upn ? id.upn : "-", id.oid ? id.oid : "-", fp, err.message,
+               "refused certificate for %s (upn=%s oid=%s key %s): %s [%s]", who,
+               id.upn ? upn : "-", id.oid ? oid : "-", fp, err.message,
                aad_failure_name(err.kind));
     }
     free(key_line);
@@ -119,8 +124,10 @@ int main(int argc, char **argv)
     struct aad_error err = {0};
     enum aad_status st =
         aad_config_load(AAD_DEFAULT_CONFIG, argc - 4, (const char **)argv + 1, &cfg, &err);
+    char who[AAD_ACCOUNT_NAME_MAX + 1];
+    aad_loggable(user, who, sizeof(who));
     if (st != AAD_OK) {
-        syslog(LOG_ERR, "refused certificate for %.64s: %s [%s]", user, err.message,
+        syslog(LOG_ERR, "refused certificate for %s: %s [%s]", who, err.message,
                aad_failure_name(err.kind));
         return exit_of(st);
     }
@@ -129,12 +136,12 @@ int main(int argc, char **argv)
     st = aad_sshcert_parse_base64(key, &cert, &err);
     int rc;
     if (st != AAD_OK) {
-        syslog(LOG_NOTICE, "refused certificate for %.64s: %s [%s]", user, err.message,
+        syslog(LOG_NOTICE, "refused certificate for %s: %s [%s]", who, err.message,
                aad_failure_name(AAD_FAILURE_BAD_TOKEN));
         rc = KEYS_ANSWERED;
     } else if (cert.id_token == NULL) {
         if (cfg->debug)
-            syslog(LOG_DEBUG, "certificate for %.64s carries no Entra ID token: not ours", user);
+            syslog(LOG_DEBUG, "certificate for %s carries no Entra ID token: not ours", who);
         rc = KEYS_ANSWERED;
     } else {
         rc = answer(cfg, user, &cert);

@@ -62,13 +62,14 @@ static int string_is(const struct reader *s, const char *text)
     return s->left == strlen(text) && memcmp(s->p, text, s->left) == 0;
 }
 
-/* A printable name without NUL, at most AAD_SSHCERT_NAME_MAX bytes. */
+/* A name of printable ASCII, at most AAD_SSHCERT_NAME_MAX bytes: it may
+ * reach a log line (sshd logs the key ID). */
 static int copy_name(const struct reader *s, char out[AAD_SSHCERT_NAME_MAX + 1])
 {
     if (s->left > AAD_SSHCERT_NAME_MAX)
         return -1;
     for (size_t i = 0; i < s->left; i++) {
-        if (s->p[i] < 0x20 || s->p[i] == 0x7f)
+        if (s->p[i] < 0x20 || s->p[i] > 0x7e)
             return -1;
     }
     memcpy(out, s->p, s->left);
