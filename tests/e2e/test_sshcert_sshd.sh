@@ -5,7 +5,10 @@
 # writes a key and certificate; plain `ssh -i KEY` then logs in, sshd asking
 # pam_aad_sshkeys (AuthorizedKeysCommand, as an unprivileged user that owns
 # the cache) as doc/sshd_config.d/pam_aad_sshkeys.conf says. The same
-# certificate is refused for another account, with the reason in the log.
+# certificate is refused for another account, and sshd refuses a key the
+# token does not commit to, a re-signed certificate, a sign-in older than
+# cert_max_age and a guest, each with its reason in the log (the whole list
+# of refusals runs the same program in tests/sshcert/test_sshcert_keys.sh).
 . "${top_srcdir:-.}/tests/e2e/e2e-lib.sh"
 e2e_require /usr/sbin/sshd ssh ssh-keygen curl jq
 KEYS=$(cd "$builddir" && pwd)/sshkeys/pam_aad_sshkeys
@@ -34,6 +37,19 @@ emu_ctl POST /control/browser "{\"mode\":\"approve\",\"claims\":{\"preferred_use
 "$AAD_LOGIN" ssh --config "$T/keys.conf" --key "$T/id_aad" --browser "$T/browser" </dev/null >"$T/client.out" 2>&1 ||
     { echo "FAIL: aad-login ssh"; cat "$T/client.out"; exit 1; }
 
+# Hostile and refused certificates, each to be offered to the real sshd.
+FORGE=$(cd "$builddir" && pwd)/tests/sshcert/sshcert_forge
+forged() { # NAME MODE [ARG]: $T/NAME-cert.pub, a variant of id_aad's
+    echo "ssh-ed25519-cert-v01@openssh.com $(ASAN_OPTIONS=detect_leaks=0 "$FORGE" "$2" "$T/id_aad" "$T/id_aad-cert.pub" ${3:-})" >"$T/$1-cert.pub"
+}
+forged newkey newkey "$T/newkey" # a key the token's nonce does not commit to
+forged resigned resign           # id_aad's certificate signed by another key
+for claims in "old:\"iat\":\"now-4000\"" "guest:\"acct\":1"; do
+    emu_ctl POST /control/browser "{\"mode\":\"approve\",\"claims\":{\"preferred_username\":\"$E2E_UPN\",${claims#*:}}}" >/dev/null
+    "$AAD_LOGIN" ssh --config "$T/keys.conf" --key "$T/${claims%%:*}" --browser "$T/browser" </dev/null >"$T/client.out" 2>&1 ||
+        { echo "FAIL: aad-login ssh (${claims%%:*})"; cat "$T/client.out"; exit 1; }
+done
+
 e2e_sshd_config "$T"
 # The documented drop-in, with this build's program (behind a root-owned
 # path, as sshd demands) and the test's keys user.
@@ -52,10 +68,15 @@ printf '#!/bin/sh\nexec "%s" "config=%s" "\$@" 2>>"%s"\n' "$KEYS" "$T/keys.conf"
 chmod 755 /mnt/pam_aad_sshkeys
 . "$T/sshd_start.sh"
 rc=0
-ssh_as() {
-    ssh -p $PORT -i "$T/id_aad" -o IdentitiesOnly=yes -o BatchMode=yes \
+ssh_as() { # USER [KEY [CERTIFICATE]]
+    ssh -p $PORT -i "\${2:-$T/id_aad}" -o CertificateFile="\${3:-\${2:-$T/id_aad}-cert.pub}" \
+        -o IdentitiesOnly=yes -o BatchMode=yes \
         -o PreferredAuthentications=publickey -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "\$1@127.0.0.1" 'echo LOGGED-IN-AS-\$(id -un)' 2>&1
+}
+refused() { # NAME KEY [CERTIFICATE]
+    out=\$(ssh_as aaduser "\$2" "\${3:-}") || true
+    case "\$out" in *LOGGED-IN-AS*) echo "\$1: WRONGLY LOGGED IN"; rc=1 ;; *"Permission denied"*) echo "\$1: refused" ;; *) echo "\$1: \$out"; rc=1 ;; esac
 }
 echo "--- the certificate logs in to aaduser"
 out=\$(ssh_as aaduser) || true
@@ -65,6 +86,11 @@ echo "--- the same certificate is refused for aadother"
 out=\$(ssh_as aadother) || true
 echo "\$out"
 case "\$out" in *LOGGED-IN-AS*) rc=1 ;; *"Permission denied"*) ;; *) rc=1 ;; esac
+echo "--- certificates sshd must refuse"
+refused key_not_committed "$T/newkey"
+refused resigned "$T/id_aad" "$T/resigned-cert.pub"
+refused token_too_old "$T/old"
+refused guest "$T/guest"
 kill \$(cat "$T/sshd.pid")
 exit \$rc
 SH
@@ -75,10 +101,15 @@ grep -q "Accepted publickey for aaduser .*ID $E2E_UPN" "$T/sshd.log" ||
     { echo "FAIL: sshd did not log the certificate's key ID"; result=1; }
 grep -q "accepted certificate for aaduser: upn=$E2E_UPN" "$T/keys.log" ||
     { echo "FAIL: no acceptance line"; result=1; }
-grep -q "refused certificate for aadother .*which is account aaduser, not aadother \[wrong-account\]" "$T/keys.log" ||
-    { echo "FAIL: no refusal line with its reason"; result=1; }
+for reason in "which is account aaduser, not aadother \[wrong-account\]" \
+    "the token's nonce does not commit to the certificate's key and salt" \
+    "the certificate is signed by another key than its own" \
+    "more than cert_max_age (3600 s)" "guest accounts are not accepted"; do
+    grep -q "refused certificate for aad.*$reason" "$T/keys.log" ||
+        { echo "FAIL: no refusal line '$reason'"; result=1; }
+done
 if [ $result = 0 ]; then
-    echo "PASS: ssh with a certificate carrying the sign-in while the device code is blocked; another account refused"
+    echo "PASS: ssh with a certificate carrying the sign-in while the device code is blocked; another account, an uncommitted key, a re-signed certificate, an old sign-in and a guest refused"
 else
     echo "--- sshd log"; cat "$T/sshd.log" || true
     echo "--- keys log"; cat "$T/keys.log" || true

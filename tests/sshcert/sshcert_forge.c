@@ -4,7 +4,8 @@
  *
  *   sshcert_forge MODE KEY CERT [ARG]
  *     resign   the same certificate signed by another key
- *     newkey   the same token and salt certifying a new key (self-signed)
+ *     newkey   the same token and salt certifying a new key (self-signed);
+ *              ARG, when given, is where the new private key is written
  *     tamper   one byte of the token changed, signature left as it was
  *     keyid    key ID ARG, signed properly by KEY
  *     expired  validity ended an hour ago, signed properly by KEY
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -128,6 +130,12 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "newkey")) {
         s.key = fresh_pub;
         s.signer = fresh;
+        FILE *kf = argc > 4 ? fopen(argv[4], "w") : NULL;
+        if (kf != NULL) {
+            fchmod(fileno(kf), 0600);
+            fputs(aad_ssh_private_key_text(fresh, "forged"), kf);
+            fclose(kf);
+        }
     } else if (!strcmp(mode, "keyid") && argc > 4) {
         s.key_id = argv[4];
     } else if (!strcmp(mode, "expired")) {
