@@ -80,18 +80,6 @@ static double timed_run(const char *const argv[], const char *in_text, int want_
     return t;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = malloc(128 * 1024);
-    size_t n = f && buf ? fread(buf, 1, 128 * 1024 - 1, f) : 0;
-    if (f)
-        fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
-}
-
 static int requests(struct emu *e)
 {
     static const char *const kinds[] = {"discovery", "keys", "devicecode", "token",
@@ -140,8 +128,12 @@ int main(void)
         fprintf(stderr, "bench_sshcert: aad-login ssh failed\n");
         return 2;
     }
-    char *cert_text = slurp(cert);
-    char *type = cert_text, *blob = cert_text ? strchr(cert_text, ' ') : NULL;
+    static char cert_text[64 * 1024]; /* one line: type, base64, comment */
+    FILE *cf = fopen(cert, "r");
+    char *line = cf ? fgets(cert_text, sizeof(cert_text), cf) : NULL;
+    if (cf)
+        fclose(cf);
+    char *type = cert_text, *blob = line ? strchr(cert_text, ' ') : NULL;
     if (blob == NULL)
         return 2;
     *blob++ = '\0';
@@ -190,7 +182,6 @@ int main(void)
                made, bad);
     aad_sshcert_clear(&c);
     free(token_line);
-    free(cert_text);
     emu_stop(e);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
