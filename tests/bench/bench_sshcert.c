@@ -1,4 +1,4 @@
-/* bench_sshcert.c - `make bench`'s certificate row: what sshd waits for
+/* bench_sshcert.c - `make bench`'s certificate row (9): what sshd waits for
  * when a client offers a certificate from `aad-login ssh`, from its exec of
  * pam_aad_sshkeys to the answer, with the signing keys cached; beside the
  * baseline of the same token verified as the login path verifies it, in a
@@ -171,14 +171,14 @@ int main(void)
     snprintf(base, sizeof(base), "%.1f ms (%.1f-%.1f) the login path's verification", vm * 1e3,
              vmin * 1e3, vmax * 1e3);
     snprintf(rt, sizeof(rt), "%.2f", ratio);
-    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", "8a. certificate: sshd's exec -> answer, warm", fig,
+    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", "9a. certificate: sshd's exec -> answer, warm", fig,
            base, rt, "<= 1.50");
     snprintf(fig, sizeof(fig), "%d requests in %d checks", made, N);
-    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", "8b. HTTPS requests with cached keys", fig,
+    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", "9b. HTTPS requests with cached keys", fig,
            "-", "-", "0");
     int missed = bad || ratio > 1.50 || made != 0;
     if (missed)
-        printf("!! row 8 missed its target (ratio %.2f, %d requests, %d failed samples)\n", ratio,
+        printf("!! row 9 missed its target (ratio %.2f, %d requests, %d failed samples)\n", ratio,
                made, bad);
     aad_sshcert_clear(&c);
     free(token_line);
