@@ -13,7 +13,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${FUZZ_OUT:-$root/fuzz/build}
 cc=${CC:-clang}
-targets=${*:-json jwt keys devflow config}
+targets=${*:-json jwt keys devflow config sshcert}
 
 command -v "$cc" >/dev/null || { echo "fuzz: $cc not found (apt-get install clang)"; exit 2; }
 mkdir -p "$out/obj" "$out/artifacts"

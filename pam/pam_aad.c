@@ -182,13 +182,7 @@ static void log_from_helper(pam_handle_t *pamh, int priority, const char *line)
  * spaces, "key=" look-alikes are replaced). */
 static const char *loggable(const char *value, char *buf, size_t size)
 {
-    if (value == NULL)
-        return "-";
-    size_t n = 0;
-    for (; value[n] != '\0' && n + 1 < size; n++)
-        buf[n] = (value[n] > ' ' && value[n] <= '~' && value[n] != '=') ? value[n] : '?';
-    buf[n] = '\0';
-    return buf;
+    return aad_loggable(value, buf, size);
 }
 
 static int pam_code_of(enum aad_status st)

@@ -5,6 +5,9 @@
  *   aad-login [--config FILE] [-o key=value]... USER   a whole device-code login
  *   aad-login token [--app] --scope SCOPE...   an access token for a script (aad_token.c)
  *   aad-login sync [--dry-run]            Entra group members as local accounts (sync/)
+ *   aad-login sessions [--drop SESSION]   login sessions that keep a sign-in (aad_sessions.c)
+ *   aad-login ssh [--key FILE]   a browser sign-in and an SSH certificate carrying it,
+ *                                for tenants that block the device code (aad_ssh.c)
  *
  * Exit codes: 0 success, 1 refused (bad token, wrong user, not authorized,
  * declined, expired), 2 usage, 3 the service is unavailable, 4 configuration
@@ -30,6 +33,7 @@
 #include "aad_refusal.h"
 #include "aad_sync.h"
 #include "aad_sessions.h"
+#include "aad_ssh.h"
 #include "aad_token.h"
 #include "group_preview.h"
 
@@ -111,6 +115,7 @@ static void usage(FILE *f)
             "                                   (aad-login sync --help)\n"
             "       aad-login sessions [--drop SESSION]  login sessions that keep a sign-in\n"
             "                                   for sudo (aad-login sessions --help)\n"
+            "       aad-login ssh [--key FILE] [--no-browser]  (aad-login ssh --help)\n"
             "Signs USER in with Microsoft Entra ID exactly as pam_aad.so would, or (--check)\n"
             "checks what can be checked without a user: the configuration, the tenant, client\n"
             "and scope (a device code is requested and discarded), the signing keys, the\n"
@@ -217,6 +222,8 @@ int main(int argc, char **argv)
         return aad_sync_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     if (argc > 1 && strcmp(argv[1], "sessions") == 0)
         return aad_sessions_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
+    if (argc > 1 && strcmp(argv[1], "ssh") == 0)
+        return aad_ssh_main(argc - 1, argv + 1, AAD_DEFAULT_CONFIG);
     static const struct option long_opts[] = {
         {"check", no_argument, NULL, 'c'},     {"config", required_argument, NULL, 'f'},
         {"option", required_argument, NULL, 'o'}, {"debug", no_argument, NULL, 'd'},

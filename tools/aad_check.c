@@ -16,6 +16,7 @@
 
 #include "aad_check_report.h"
 #include "aad_check_session.h"
+#include "aad_check_sshcert.h"
 #include "aad_check_sync.h"
 #include "aad_check_sshd.h"
 #include "aad_devflow.h"
@@ -137,20 +138,6 @@ static void ok(struct aad_check_report *r, const char *name, double ms, const ch
     aad_check_report_add(r, &it);
 }
 
-static void note(struct aad_check_report *r, const char *name, enum aad_check_result result,
-                 const char *message, const char *hint)
-{
-    struct aad_check_item it = {name, result, AAD_OK, NULL, 0, -1, message, hint};
-    aad_check_report_add(r, &it);
-}
-
-static void fail_config(struct aad_check_report *r, const char *name, const char *cause,
-                        const char *message, const char *hint)
-{
-    struct aad_check_item it = {name, CHECK_FAIL, AAD_CONFIG_ERROR, cause, 0, -1, message, hint};
-    aad_check_report_add(r, &it);
-}
-
 /* Device code (tenant, client, scope), discovery, keys: one connection.
  * The device code is discarded unseen: nobody can sign in with it. */
 static void check_authority(struct aad_check_report *r, const struct aad_config *cfg)
@@ -198,7 +185,7 @@ out:
         aad_http_counters(http, &requests, &connections);
         snprintf(line, sizeof(line), "%ld HTTPS requests over %ld connection(s)", requests,
                  connections);
-        note(r, "traffic", CHECK_INFO, line, NULL);
+        aad_check_note(r, "traffic", CHECK_INFO, line, NULL);
     }
     free(text);
     aad_keyset_free(keys);
@@ -229,7 +216,7 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
     } else {
         snprintf(line, sizeof(line), "no domains: only user_map lines map identities");
     }
-    note(r, "mapping", CHECK_INFO, line, NULL);
+    aad_check_note(r, "mapping", CHECK_INFO, line, NULL);
 
     if (cfg->user_map != NULL) {
         struct aad_user_map m;
@@ -238,11 +225,11 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
             aad_strlist_join(&m.named, list, sizeof(list));
             snprintf(line, sizeof(line), "%s: %zu account(s) reserved for the identities listed: %s",
                      cfg->user_map, m.named.count, m.named.count ? list : "(none)");
-            note(r, "user_map", CHECK_OK, line, NULL);
+            aad_check_note(r, "user_map", CHECK_OK, line, NULL);
             if (mapping != NULL)
                 json_object_set_new(mapping, "user_map_accounts", strlist_json(&m.named));
         } else {
-            fail_config(r, "user_map", "user_map", err.message,
+            aad_check_fail_config(r, "user_map", "user_map", err.message,
                         "Each line is 'localname upn' or 'localname oid:<object-id>'; the file "
                         "must be root's and not writable by group or others.");
         }
@@ -253,9 +240,9 @@ static void check_mapping(struct aad_check_report *r, const struct aad_config *c
     snprintf(line, sizeof(line), "root %s; accounts below uid %ld only through user_map",
              cfg->allow_root ? "may be mapped (allow_root = yes)" : "is never mapped (PAM_IGNORE)",
              cfg->min_uid);
-    note(r, "accounts", CHECK_INFO, line, NULL);
+    aad_check_note(r, "accounts", CHECK_INFO, line, NULL);
     if (cfg->allowed_groups.count == 0 && cfg->allowed_roles.count == 0)
-        note(r, "authorization", CHECK_WARN,
+        aad_check_note(r, "authorization", CHECK_WARN,
              "neither allowed_groups nor allowed_roles: every identity of the tenant that maps "
              "to an account may log in",
              "Assign an app role (allowed_roles) to the people who may log in (guide section 1).");
@@ -272,7 +259,7 @@ static void check_helper(struct aad_check_report *r, const struct aad_config *cf
     struct stat st;
     json_t *info = json_pack("{s:s}", "path", path);
     if (aad_helper_open(path, &fd, &err) != AAD_OK) {
-        fail_config(r, "helper", "helper", err.message,
+        aad_check_fail_config(r, "helper", "helper", err.message,
                     "Reinstall libpam-aad (from source: 'make install' as root): pam_aad.so runs "
                     "every login in this helper and refuses one that is missing, not root's, or "
                     "writable by group or others.");
@@ -280,7 +267,7 @@ static void check_helper(struct aad_check_report *r, const struct aad_config *cf
         char line[4200];
         snprintf(line, sizeof(line), "%s: owner uid %lu, mode %04o: pam_aad.so will run it", path,
                  (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777));
-        note(r, "helper", CHECK_OK, line, NULL);
+        aad_check_note(r, "helper", CHECK_OK, line, NULL);
         if (info != NULL) {
             char mode[8];
             snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
@@ -301,15 +288,15 @@ static void check_sshd_settings(struct aad_check_report *r, const struct aad_con
     char line[512], hint[HINT_MAX];
     long bound = aad_config_login_bound_s(cfg);
     if (s->use_pam != 1)
-        fail_config(r, "sshd UsePAM", "sshd_usepam", "UsePAM is not yes: sshd never runs pam_aad",
+        aad_check_fail_config(r, "sshd UsePAM", "sshd_usepam", "UsePAM is not yes: sshd never runs pam_aad",
                     "Install the drop-in of the guide (section 5): 'UsePAM yes'.");
     if (s->kbd_interactive != 1)
-        fail_config(r, "sshd keyboard-interactive", "sshd_kbdinteractive",
+        aad_check_fail_config(r, "sshd keyboard-interactive", "sshd_kbdinteractive",
                     "KbdInteractiveAuthentication is not yes: the code cannot be shown",
                     "Set 'KbdInteractiveAuthentication yes' in a drop-in read before any other "
                     "setting of it (sshd keeps the first value it reads).");
     else
-        note(r, "sshd keyboard-interactive", CHECK_OK, "KbdInteractiveAuthentication yes", NULL);
+        aad_check_note(r, "sshd keyboard-interactive", CHECK_OK, "KbdInteractiveAuthentication yes", NULL);
     if (s->login_grace_time > 0 && s->login_grace_time < bound) {
         snprintf(line, sizeof(line),
                  "LoginGraceTime %ld s is shorter than a login may take (%ld s: timeout %ld s and "
@@ -319,30 +306,30 @@ static void check_sshd_settings(struct aad_check_report *r, const struct aad_con
                  "Set 'LoginGraceTime %ld' (or more) in the sshd_config.d drop-in, or lower "
                  "'timeout' in pam_aad.conf.",
                  bound);
-        fail_config(r, "sshd LoginGraceTime", "sshd_logingracetime", line, hint);
+        aad_check_fail_config(r, "sshd LoginGraceTime", "sshd_logingracetime", line, hint);
     } else if (s->login_grace_time < 0) {
-        note(r, "sshd LoginGraceTime", CHECK_WARN, "sshd -T did not report LoginGraceTime",
+        aad_check_note(r, "sshd LoginGraceTime", CHECK_WARN, "sshd -T did not report LoginGraceTime",
              "Check it by hand: sshd -T | grep -i logingracetime");
     } else {
         snprintf(line, sizeof(line), "LoginGraceTime %ld s covers a login (up to %ld s)",
                  s->login_grace_time, bound);
-        note(r, "sshd LoginGraceTime", CHECK_OK,
+        aad_check_note(r, "sshd LoginGraceTime", CHECK_OK,
              s->login_grace_time == 0 ? "LoginGraceTime 0 (no limit)" : line, NULL);
     }
     if (strstr(s->authentication_methods, "publickey,keyboard-interactive") != NULL) {
         snprintf(line, sizeof(line), "AuthenticationMethods %s: a key and the device code",
                  s->authentication_methods);
-        note(r, "sshd AuthenticationMethods", CHECK_OK, line, NULL);
+        aad_check_note(r, "sshd AuthenticationMethods", CHECK_OK, line, NULL);
     } else {
         snprintf(line, sizeof(line), "AuthenticationMethods %s: the device code alone lets in",
                  s->authentication_methods);
-        note(r, "sshd AuthenticationMethods", CHECK_INFO, line,
+        aad_check_note(r, "sshd AuthenticationMethods", CHECK_INFO, line,
              "On a host reachable from the internet require 'AuthenticationMethods "
              "publickey,keyboard-interactive' (device-code phishing: guide section 12).");
     }
     snprintf(line, sizeof(line), "MaxAuthTries %ld, MaxStartups %s", s->max_auth_tries,
              s->max_startups);
-    note(r, "sshd limits", CHECK_INFO, line, NULL);
+    aad_check_note(r, "sshd limits", CHECK_INFO, line, NULL);
 }
 
 static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
@@ -350,46 +337,55 @@ static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
 {
     const char *config = opt->sshd_config ? opt->sshd_config : "/etc/ssh/sshd_config";
     char why[768];
-    if (opt->sshd_config == NULL && !pam_stack_names(opt->pam_sshd, NULL, "pam_aad")) {
-        snprintf(why, sizeof(why), "%s does not use pam_aad (give --sshd-config to check anyway)",
-                 opt->pam_sshd);
-        note(r, "sshd", CHECK_SKIP, why, NULL);
-        return;
-    }
+    /* Without pam_aad in sshd's stack only certificate logins can be ours. */
+    int stack = opt->sshd_config != NULL || pam_stack_names(opt->pam_sshd, NULL, "pam_aad");
     if (access(opt->sshd, X_OK) != 0) {
         snprintf(why, sizeof(why), "%s is not installed", opt->sshd);
-        note(r, "sshd", CHECK_SKIP, why, NULL);
+        aad_check_note(r, "sshd", CHECK_SKIP, why, NULL);
         return;
     }
     if (geteuid() != 0) {
-        note(r, "sshd", CHECK_SKIP, "'sshd -T' needs root (it reads the host keys)",
+        aad_check_note(r, "sshd", CHECK_SKIP, "'sshd -T' needs root (it reads the host keys)",
              "Run 'sudo aad-login --check'.");
         return;
     }
     struct aad_sshd_settings s;
     if (aad_sshd_effective(opt->sshd, config, SSHD_TIMEOUT_S, &s, why, sizeof(why)) != 0) {
-        fail_config(r, "sshd", "sshd_config", why,
-                    "Fix what sshd names (sshd -t checks the file); for 'Missing privilege "
-                    "separation directory' run 'mkdir -p /run/sshd' (systemd makes it at boot).");
+        if (stack)
+            aad_check_fail_config(r, "sshd", "sshd_config", why,
+                        "Fix what sshd names (sshd -t checks the file); for 'Missing privilege "
+                        "separation directory' run 'mkdir -p /run/sshd' (systemd makes it at boot).");
+        else
+            aad_check_note(r, "sshd", CHECK_SKIP, why, NULL);
+        return;
+    }
+    json_t *certificates = aad_check_sshd_certificates(r, cfg, &s);
+    if (!stack) {
+        snprintf(why, sizeof(why), "%s does not use pam_aad (give --sshd-config to check anyway)",
+                 opt->pam_sshd);
+        aad_check_note(r, "sshd keyboard-interactive", CHECK_SKIP, why, NULL);
+        aad_check_report_set(r, "sshd", json_pack("{s:s, s:o}", "config", config,
+                                                  "certificates", certificates));
         return;
     }
     check_sshd_settings(r, cfg, &s);
     if (cfg->wait_for_enter)
-        note(r, "wait_for_enter", CHECK_OK, "yes: the user presses Enter after signing in", NULL);
+        aad_check_note(r, "wait_for_enter", CHECK_OK, "yes: the user presses Enter after signing in", NULL);
     else
-        note(r, "wait_for_enter", CHECK_WARN,
+        aad_check_note(r, "wait_for_enter", CHECK_WARN,
              "no: ignored under sshd, which would show the code only after the login "
              "(pam_aad waits for Enter there and logs a warning at each login)",
              "Set 'wait_for_enter = no' only as a module argument of the services that need "
              "it (login, scripts), not in pam_aad.conf.");
     aad_check_report_set(r, "sshd",
-                         json_pack("{s:s, s:I, s:I, s:b, s:b, s:s, s:I, s:s}", "config", config,
+                         json_pack("{s:s, s:I, s:I, s:b, s:b, s:s, s:I, s:s, s:o}", "config", config,
                                    "logingracetime", (json_int_t)s.login_grace_time,
                                    "login_bound_s", (json_int_t)aad_config_login_bound_s(cfg),
                                    "usepam", s.use_pam == 1, "kbdinteractiveauthentication",
                                    s.kbd_interactive == 1, "authenticationmethods",
                                    s.authentication_methods, "maxauthtries",
-                                   (json_int_t)s.max_auth_tries, "maxstartups", s.max_startups));
+                                   (json_int_t)s.max_auth_tries, "maxstartups", s.max_startups,
+                                   "certificates", certificates));
 }
 
 enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_error *load_err,
@@ -414,11 +410,11 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
     aad_check_session(&r, cfg, opt->pam_dir);
     json_t *unseen = json_array();
     for (size_t i = 0; i < sizeof(not_checked) / sizeof(not_checked[0]); i++) {
-        note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);
+        aad_check_note(&r, "not checked", CHECK_INFO, not_checked[i], NULL);
         json_array_append_new(unseen, json_string(not_checked[i]));
     }
     if (cfg->group_map != NULL || cfg->allowed_groups.count > 0) {
-        note(&r, "not checked", CHECK_INFO, groups_claim_unchecked, NULL);
+        aad_check_note(&r, "not checked", CHECK_INFO, groups_claim_unchecked, NULL);
         json_array_append_new(unseen, json_string(groups_claim_unchecked));
     }
     aad_check_report_set(&r, "not_checked", unseen);

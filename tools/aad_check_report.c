@@ -107,3 +107,17 @@ enum aad_status aad_check_report_finish(struct aad_check_report *r)
     fflush(stdout);
     return r->worst;
 }
+
+void aad_check_note(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                    const char *message, const char *hint)
+{
+    struct aad_check_item it = {name, result, AAD_OK, NULL, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}
+
+void aad_check_fail_config(struct aad_check_report *r, const char *name, const char *cause,
+                           const char *message, const char *hint)
+{
+    struct aad_check_item it = {name, CHECK_FAIL, AAD_CONFIG_ERROR, cause, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}

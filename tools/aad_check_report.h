@@ -38,6 +38,13 @@ struct aad_check_item {
 int aad_check_report_init(struct aad_check_report *r, int json, int color);
 void aad_check_report_add(struct aad_check_report *r, const struct aad_check_item *item);
 
+/* A finding without an exchange (not timed, no AADSTS code). */
+void aad_check_note(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                    const char *message, const char *hint);
+/* A configuration error found without an exchange. */
+void aad_check_fail_config(struct aad_check_report *r, const char *name, const char *cause,
+                           const char *message, const char *hint);
+
 /* Attaches a JSON value under key of the document (json only; steals it). */
 void aad_check_report_set(struct aad_check_report *r, const char *key, json_t *value);
 

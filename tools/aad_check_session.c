@@ -15,13 +15,6 @@
 #include "aad_session_store.h"
 #include "pam_stack_file.h"
 
-static void item(struct aad_check_report *r, const char *name, enum aad_check_result result,
-                 const char *message, const char *hint)
-{
-    struct aad_check_item it = {name, result, AAD_OK, NULL, 0, -1, message, hint};
-    aad_check_report_add(r, &it);
-}
-
 /* Whether the kernel keeps audit session IDs at all (CONFIG_AUDIT): the
  * file exists. 1, or 0. */
 static int kernel_has_audit_sessions(void)
@@ -54,7 +47,7 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
 {
     char text[PATH_MAX + 512];
     if (cfg->reauth_max_age == 0) {
-        item(r, "session sign-in", CHECK_INFO,
+        aad_check_note(r, "session sign-in", CHECK_INFO,
              "off (reauth_max_age = 0): every sudo asks for a device-code sign-in", NULL);
         aad_check_report_set(r, "session_signin",
                              json_pack("{s:b, s:I}", "on", 0, "reauth_max_age", (json_int_t)0));
@@ -69,7 +62,7 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
              "pam_aad is answered by a silent refresh Entra ID checks",
              cfg->reauth_max_age, cfg->reauth_max_age / 3600, cfg->reauth_max_age % 3600 / 60,
              services);
-    item(r, "session sign-in", CHECK_OK, text, NULL);
+    aad_check_note(r, "session sign-in", CHECK_OK, text, NULL);
 
     int audit = kernel_has_audit_sessions();
     long own = aad_audit_session_id();
@@ -80,9 +73,9 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
                      "this kernel gives logins audit session IDs (this command runs in "
                      "session %ld)",
                      own);
-        item(r, "audit sessions", CHECK_OK, text, NULL);
+        aad_check_note(r, "audit sessions", CHECK_OK, text, NULL);
     } else {
-        item(r, "audit sessions", CHECK_WARN,
+        aad_check_note(r, "audit sessions", CHECK_WARN,
              "this kernel has no audit session IDs (/proc/self/sessionid): no login keeps a "
              "sign-in, and every sudo asks for a device-code sign-in",
              "Use a kernel built with CONFIG_AUDIT (every distribution kernel is).");
@@ -92,13 +85,13 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
     if (in_memory == 1) {
         snprintf(text, sizeof(text), "%s is in memory (tmpfs): session sign-ins are kept there",
                  cfg->runtime_dir);
-        item(r, "runtime_dir", CHECK_OK, text, NULL);
+        aad_check_note(r, "runtime_dir", CHECK_OK, text, NULL);
     } else {
         snprintf(text, sizeof(text),
                  "%s is not in memory (tmpfs): no session sign-in is kept (a refresh token "
                  "never goes to disk)",
                  cfg->runtime_dir);
-        item(r, "runtime_dir", CHECK_WARN, text,
+        aad_check_note(r, "runtime_dir", CHECK_WARN, text,
              "Keep runtime_dir under /run, a tmpfs on every systemd host.");
     }
 
@@ -115,7 +108,7 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
                  "%s uses pam_aad but its session stack does not run pam_loginuid: its logins "
                  "have no audit session, so none keeps a sign-in",
                  path);
-        item(r, "audit sessions", CHECK_WARN, text,
+        aad_check_note(r, "audit sessions", CHECK_WARN, text,
              "Add 'session required pam_loginuid.so' to that file (Debian's default has it).");
     }
     aad_check_report_set(

@@ -1,5 +1,6 @@
 /* aad_check_sshd.c - what sshd will really use (`sshd -T`), for
- * `aad-login --check`: the settings a device-code login depends on.
+ * `aad-login --check`: the settings a device-code login depends on, and
+ * those of certificate logins (AuthorizedKeysCommand).
  *
  * Where it runs: in aad-login, the administrator's command, with the rights
  * of whoever runs it. */
@@ -32,13 +33,13 @@ void aad_sshd_parse(const char *text, struct aad_sshd_settings *out)
 {
     memset(out, 0, sizeof(*out));
     out->login_grace_time = out->max_auth_tries = -1;
-    out->use_pam = out->kbd_interactive = -1;
+    out->use_pam = out->kbd_interactive = out->pubkey = -1;
     for (const char *line = text; line != NULL && *line != '\0';) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        char key[64], value[256];
+        char key[64], value[512];
         /* sshd -T prints "keyword value" with the keyword in lower case. */
-        if (len < sizeof(value) && sscanf(line, "%63s %255[^\n]", key, value) == 2) {
+        if (len < sizeof(value) && sscanf(line, "%63s %511[^\n]", key, value) == 2) {
             if (!strcmp(key, "logingracetime"))
                 out->login_grace_time = strtol(value, NULL, 10);
             else if (!strcmp(key, "usepam"))
@@ -52,6 +53,14 @@ void aad_sshd_parse(const char *text, struct aad_sshd_settings *out)
                          value);
             else if (!strcmp(key, "maxstartups"))
                 snprintf(out->max_startups, sizeof(out->max_startups), "%.63s", value);
+            else if (!strcmp(key, "pubkeyauthentication"))
+                out->pubkey = yes_no(value);
+            else if (!strcmp(key, "authorizedkeyscommand"))
+                snprintf(out->authorized_keys_command, sizeof(out->authorized_keys_command),
+                         "%.511s", value);
+            else if (!strcmp(key, "authorizedkeyscommanduser"))
+                snprintf(out->authorized_keys_command_user,
+                         sizeof(out->authorized_keys_command_user), "%.63s", value);
         }
         line = end ? end + 1 : NULL;
     }

@@ -1,5 +1,6 @@
 /* aad_check_sshd.h - what sshd will really use (`sshd -T`), for
- * `aad-login --check`: the settings a device-code login depends on.
+ * `aad-login --check`: the settings a device-code login depends on, and
+ * those of certificate logins (AuthorizedKeysCommand).
  *
  * Where it runs: in aad-login, the administrator's command, with the rights
  * of whoever runs it. */
@@ -15,6 +16,10 @@ struct aad_sshd_settings {
     long max_auth_tries;     /* -1: not reported */
     char authentication_methods[256];
     char max_startups[64];
+    /* The certificate path (aad-login ssh, pam_aad_sshkeys). */
+    int pubkey;                          /* PubkeyAuthentication: 1, 0, -1 */
+    char authorized_keys_command[512];   /* "none" when unset */
+    char authorized_keys_command_user[64];
 };
 
 /* Runs `sshd -T -f config` (a clean environment, no input, at most

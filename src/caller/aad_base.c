@@ -312,3 +312,14 @@ int aad_write_all(int fd, const void *buf, size_t len)
     }
     return 0;
 }
+
+const char *aad_loggable(const char *value, char *buf, size_t size)
+{
+    if (value == NULL || size == 0)
+        return "-";
+    size_t n = 0;
+    for (; value[n] != '\0' && n + 1 < size; n++)
+        buf[n] = (value[n] > ' ' && value[n] <= '~' && value[n] != '=') ? value[n] : '?';
+    buf[n] = '\0';
+    return buf;
+}

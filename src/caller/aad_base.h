@@ -125,6 +125,12 @@ int aad_is_guid(const char *s);
  * without spaces: safe to show on a terminal and to put in a log line. */
 int aad_is_printable_token(const char *s, size_t max_len);
 
+/* value made safe for one field of a log line: a client or a token chose
+ * it, so control characters, spaces, non-ASCII and '=' (a "key=" look-alike)
+ * become '?', and it is cut to size - 1 bytes. NULL gives "-". Returns buf
+ * (or "-"). */
+const char *aad_loggable(const char *value, char *buf, size_t size);
+
 /* Writes all len bytes (short writes and EINTR retried); 0, or -1 with errno. */
 int aad_write_all(int fd, const void *buf, size_t len);
 

@@ -117,6 +117,7 @@ static enum aad_status set_defaults(struct aad_config *cfg, const char *path)
     cfg->clock_skew = 300;
     login_defs_uid_range(AAD_LOGIN_DEFS, &cfg->min_uid, &cfg->uid_max);
     cfg->overflow_uid = overflow_uid();
+    cfg->cert_max_age = AAD_CERT_MAX_AGE_DEFAULT;
     cfg->qr = AAD_QR_AUTO;
     cfg->wait_for_enter = 1;
     /* Above systemd's container uids (524288-1879048191), below its

@@ -13,6 +13,14 @@ enum aad_qr_mode { AAD_QR_NO, AAD_QR_YES, AAD_QR_AUTO };
 
 #define AAD_HOST_LABEL_MAX 64
 
+/* An ID token carried in an SSH certificate proves a sign-in at its iat;
+ * the SSH signature proves possession of the key now. One hour by default
+ * (Entra's ID-token lifetime, and the life of Microsoft's own Azure VM SSH
+ * certificates); never more than 12 hours, a working day, after which a
+ * stolen key would be a long-lived credential again. */
+#define AAD_CERT_MAX_AGE_DEFAULT 3600
+#define AAD_CERT_MAX_AGE_CEILING 43200
+
 struct aad_config {
     char *path;   /* the file that was read */
     char *helper; /* helper=PATH module argument, NULL: the installed pam_aad_helper */
@@ -37,6 +45,7 @@ struct aad_config {
     long timeout;
     long http_timeout;
     long clock_skew;
+    long cert_max_age; /* seconds after its iat an ID token in an SSH certificate is accepted */
     char *cache_dir;
     enum aad_qr_mode qr;
     int wait_for_enter;

@@ -45,6 +45,7 @@ static const struct key_spec keys[] = {
     {"timeout", K_SECONDS, OFF(timeout), 10, 3600},
     {"http_timeout", K_SECONDS, OFF(http_timeout), 1, 120},
     {"clock_skew", K_SECONDS, OFF(clock_skew), 0, 3600},
+    {"cert_max_age", K_SECONDS, OFF(cert_max_age), 60, AAD_CERT_MAX_AGE_CEILING},
     {"cache_dir", K_STRING, OFF(cache_dir), 0, 0},
     {"qr", K_QR, OFF(qr), 0, 0},
     {"wait_for_enter", K_BOOL, OFF(wait_for_enter), 0, 0},

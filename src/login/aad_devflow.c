@@ -175,14 +175,17 @@ static int is_scope_text(const char *s)
     return n > 0;
 }
 
-/* Turns a 200 answer into tokens. */
-static enum aad_status take_tokens(json_t *body, struct aad_tokens *out, struct aad_error *err)
+enum aad_status aad_tokens_take(json_t *body, struct aad_tokens *out, struct aad_error *err)
 {
     const char *id_token = aad_json_string(body, "id_token");
     const char *access_token = aad_json_string(body, "access_token");
-    if (id_token == NULL || strlen(id_token) > MAX_TOKEN)
+    if (id_token == NULL || strlen(id_token) > MAX_TOKEN) {
+        wipe_json_string(body, "id_token");
+        wipe_json_string(body, "access_token");
+        wipe_json_string(body, "refresh_token");
         return aad_fail(err, AAD_UNAVAILABLE,
                         "the token answer has no id_token (does scope contain openid?)");
+    }
     out->id_token = strdup(id_token);
     out->access_token = access_token && strlen(access_token) <= MAX_TOKEN ? strdup(access_token) : NULL;
     /* Kept only when asked for (offline_access): aad-login token. */
@@ -196,6 +199,9 @@ static enum aad_status take_tokens(json_t *body, struct aad_tokens *out, struct 
     if (aad_json_integer(body, "expires_in", &expires_in) == 1 && expires_in > 0)
         out->expires_in = expires_in > 24 * 3600 ? 24 * 3600 : (long)expires_in;
     out->scope = scope && is_scope_text(scope) ? strdup(scope) : NULL;
+    wipe_json_string(body, "id_token");
+    wipe_json_string(body, "access_token");
+    wipe_json_string(body, "refresh_token");
     if (out->id_token == NULL) {
         aad_tokens_clear(out);
         return aad_fail(err, AAD_UNAVAILABLE, "out of memory");
@@ -265,10 +271,7 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
 
     p->transient_failures = 0;
     if (status == 200) {
-        st = take_tokens(body, out, err);
-        wipe_json_string(body, "id_token");
-        wipe_json_string(body, "access_token");
-        wipe_json_string(body, "refresh_token");
+        st = aad_tokens_take(body, out, err);
         json_decref(body);
         return st;
     }

@@ -7,6 +7,7 @@
 #define AAD_DEVFLOW_H
 
 #include <stdint.h>
+#include <jansson.h>
 #include "aad_base.h"
 #include "aad_config.h"
 #include "aad_http.h"
@@ -39,6 +40,10 @@ struct aad_tokens {
     char *scope;        /* the scopes granted to the access token, may be NULL */
 };
 void aad_tokens_clear(struct aad_tokens *t);
+
+/* The tokens of a 200 answer of the token endpoint (any grant), copied out;
+ * the token strings in body are wiped. */
+enum aad_status aad_tokens_take(json_t *body, struct aad_tokens *out, struct aad_error *err);
 
 /* The polling state machine. */
 struct aad_poller {

@@ -4,13 +4,12 @@
 #include "config.h"
 
 #include "aad_login.h"
-#include "aad_authz.h"
+#include "aad_admit.h"
 #include "aad_devflow.h"
 #include "aad_http.h"
 #include "aad_idtoken.h"
 #include "aad_json.h"
 #include "aad_jwt.h"
-#include "aad_mapping.h"
 #include "aad_qr.h"
 #include "aad_refresh.h"
 #include "aad_refusal.h"
@@ -101,12 +100,6 @@ static int ask_again(void *ctx)
     return rc;
 }
 
-static char *dup_claim(const json_t *claims, const char *name)
-{
-    const char *v = aad_json_string(claims, name);
-    return v ? strndup(v, 256) : NULL;
-}
-
 /* Steps 7 to 10: verify the token, map it, authorize it. */
 static enum aad_status check_token(const struct aad_config *cfg, const struct aad_account *account,
                                    struct aad_trust *trust, struct aad_http *http,
@@ -117,27 +110,7 @@ static enum aad_status check_token(const struct aad_config *cfg, const struct aa
     enum aad_status st = aad_id_token_verify(cfg, trust, http, log, tokens->id_token, &jwt, err);
     if (st != AAD_OK)
         return st;
-    /* From here on the claims are the tenant's word: record them for the log. */
-    id->upn = dup_claim(jwt->claims, cfg->user_claim);
-    id->oid = dup_claim(jwt->claims, "oid");
-    id->tid = dup_claim(jwt->claims, "tid");
-    id->name = dup_claim(jwt->claims, "name");
-    st = aad_id_token_check_guest(cfg, jwt, err);
-    if (st == AAD_OK) {
-        st = aad_map_identity(cfg, account, aad_json_string(jwt->claims, cfg->user_claim),
-                              id->oid, &id->local_user, err);
-        if (st == AAD_DENIED)
-            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
-    }
-    if (st == AAD_OK && strcmp(id->local_user, account->name) != 0)
-        st = aad_fail_as(err, AAD_FAILURE_WRONG_ACCOUNT,
-                         "signed in as %.200s, which is account %s, not %s",
-                         id->upn ? id->upn : id->oid, id->local_user, account->name);
-    if (st == AAD_OK) {
-        st = aad_authorize(cfg, http, jwt->claims, tokens->access_token, log, err);
-        if (st == AAD_DENIED)
-            aad_reclassify(err, AAD_FAILURE_NOT_AUTHORIZED);
-    }
+    st = aad_admit(cfg, account, http, log, jwt, tokens->access_token, id, err);
     /* Decided while the tokens are at hand; written by the helper. */
     if (st == AAD_OK) {
         st = aad_group_plan_make(cfg, http, jwt->claims, tokens->access_token, log, &id->groups,

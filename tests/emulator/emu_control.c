@@ -591,6 +591,17 @@ static enum MHD_Result ctl_info(struct emulator *emu, struct MHD_Connection *c,
     return send_obj(c, st, 200, o);
 }
 
+static enum MHD_Result ctl_browser(struct emulator *emu, struct MHD_Connection *c,
+                                   unsigned *st, const char *url, const json_t *body)
+{
+    char err[256] = "";
+    json_t *answer = NULL;
+    int status = authcode_control(emu, url, body, &answer, err, sizeof err);
+    if (answer)
+        return send_obj(c, st, (unsigned)status, answer);
+    return send_err(c, st, (unsigned)status, err);
+}
+
 enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
                                struct request *rq, const char *method,
                                const char *url)
@@ -654,6 +665,9 @@ enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,
     else if ((post || get) && !strncmp(url, "/control/graph/", 15) &&
              (!strcmp(url + 15, "directory") || (post && !strcmp(url + 15, "user"))))
         r = ctl_directory(emu, c, &st, url, body);
+    else if (post && (!strcmp(url, "/control/browser") ||
+                      !strcmp(url, "/control/browser/sign-in")))
+        r = ctl_browser(emu, c, &st, url, body);
     else if (post && !strcmp(url, "/control/shutdown")) {
         rq->shutdown_after = true; /* acted on once the answer is sent */
         r = send_obj(c, &st, 200, json_pack("{s:b}", "shutdown", 1));

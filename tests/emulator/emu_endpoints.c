@@ -266,6 +266,11 @@ static int error_of_code(long code, const char **error, unsigned *status, const 
     return 0;
 }
 
+int entra_code_info(long code, const char **error, unsigned *status, const char **text)
+{
+    return error_of_code(code, error, status, text);
+}
+
 static enum MHD_Result fault_error(struct call *k, const struct fault *f)
 {
     unsigned status = 400;
@@ -1089,6 +1094,42 @@ out:
     return r;
 }
 
+/* grant_type=authorization_code: the code of a browser sign-in
+ * (emu_authcode.c), answered as an approved device code would be. */
+static enum MHD_Result do_authorization_code(struct call *k)
+{
+    struct emulator *emu = k->emu;
+    char *client_id = form_get(k->body, "client_id");
+    enum MHD_Result r;
+    if (!client_id || !*client_id) {
+        r = missing_param(k, "client_id");
+    } else if (!client_known(emu, client_id)) {
+        r = unknown_client(k, client_id);
+    } else {
+        struct device_code dc;
+        struct cc_error e = {0};
+        pthread_mutex_lock(&emu->lock);
+        json_t *ok = authcode_redeem(emu, k->body, &dc, &e) == 0 ? token_success(k, &dc, false)
+                                                                   : NULL;
+        bool redeemed = e.status == 0;
+        pthread_mutex_unlock(&emu->lock);
+        if (ok) {
+            snprintf(k->note, sizeof k->note, "tokens for an authorization code");
+            r = reply(k, 200, ok, NULL);
+        } else if (!redeemed) {
+            r = entra_error(k, e.status, e.error, e.code, e.text);
+        } else {
+            r = entra_error(k, 500, "server_error", 50000, "The emulator failed to sign the token.");
+        }
+        if (redeemed) {
+            free(dc.scope);
+            approval_free(&dc.appr);
+        }
+    }
+    free(client_id);
+    return r;
+}
+
 static enum MHD_Result do_token(struct call *k)
 {
     struct emulator *emu = k->emu;
@@ -1101,6 +1142,10 @@ static enum MHD_Result do_token(struct call *k)
     enum MHD_Result r;
     if (!grant || !*grant) {
         r = missing_param(k, "grant_type");
+        goto out;
+    }
+    if (!strcmp(grant, "authorization_code")) {
+        r = do_authorization_code(k);
         goto out;
     }
     bool refresh = !strcmp(grant, "refresh_token");
@@ -1359,7 +1404,7 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
         r = api_handle(emu, c, method, k.extra_headers, &k.status, k.note, sizeof k.note);
         goto done;
     }
-    if (ep == EP_OTHER) {
+    if (ep == EP_OTHER && !authcode_is_path(url)) {
         static const char nf[] = "Not Found";
         k.status = 404;
         r = http_send(c, 404, "text/plain; charset=utf-8", nf, sizeof nf - 1,
@@ -1376,6 +1421,10 @@ enum MHD_Result endpoints_handle(struct emulator *emu, struct MHD_Connection *c,
                  "if there are no active subscriptions for the tenant.",
                  tenant);
         r = entra_error(&k, 400, "invalid_tenant", 90002, text);
+        goto done;
+    }
+    if (ep == EP_OTHER) {
+        r = authcode_authorize(emu, c, k.extra_headers, &k.status, k.note, sizeof k.note);
         goto done;
     }
     switch (ep) {

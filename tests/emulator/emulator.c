@@ -417,6 +417,7 @@ static void emulator_free(struct emulator *emu)
     refresh_free_all(emu);
     faults_clear(emu);
     approval_free(&emu->auto_appr);
+    authcode_free(emu);
     free(emu->jwks_override);
     free(emu->ca_pem);
     free(emu->server_cert_pem);

@@ -230,6 +230,9 @@ struct emulator {
     bool api_consent;
     bool api_app_role;
     long api_token_life;         /* seconds of its app tokens; 0: 3599 */
+
+    /* The authorization code flow (emu_authcode.c); NULL until used. */
+    struct emu_authcode *authcode;
 };
 
 /* One Graph request being answered (filled by emu_endpoints.c). */
@@ -420,6 +423,28 @@ int refresh_control(struct emulator *emu, const json_t *body, char *err,
 /* Control: GET /control/refresh; takes the lock. */
 json_t *refresh_list(struct emulator *emu);
 void refresh_free_all(struct emulator *emu);
+/* ---- emu_authcode.c: authorization code + PKCE, a browser sign-in ---- */
+struct emu_authcode;
+bool authcode_is_path(const char *url); /* /{t}/oauth2/v2.0/authorize */
+/* GET .../authorize: the sign-in page, or Entra's 302 back to the loopback
+ * redirect URI (as /control/browser says). Takes the lock. */
+enum MHD_Result authcode_authorize(struct emulator *emu, struct MHD_Connection *c,
+                                   const json_t *headers, unsigned *status,
+                                   char *note, size_t notelen);
+/* Token endpoint, grant_type=authorization_code (lock held): checks and
+ * uses up the code; on success fills *dc (client_id, scope, approval with
+ * the request's nonce) for the token answer, else *e. */
+int authcode_redeem(struct emulator *emu, const char *body,
+                    struct device_code *dc, struct cc_error *e);
+/* POST /control/browser and /control/browser/sign-in: returns the HTTP
+ * status, *answer or err. Takes the lock. */
+int authcode_control(struct emulator *emu, const char *url, const json_t *body,
+                     json_t **answer, char *err, size_t errlen);
+void authcode_free(struct emulator *emu); /* at exit */
+/* Entra's error value, status and text for an AADSTS code it knows
+ * (emu_endpoints.c); 0 if unknown. */
+int entra_code_info(long code, const char **error, unsigned *status,
+                    const char **text);
 
 /* ---- emu_control.c ---- */
 enum MHD_Result control_handle(struct emulator *emu, struct MHD_Connection *c,

@@ -116,6 +116,8 @@ want -rwxr-xr-x root/root usr/bin/aad-login
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_helper
 want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_group_writer
 want -rwxr-xr-x root/root usr/libexec/pam_aad/aad-login-core
+want -rwxr-xr-x root/root usr/libexec/pam_aad/pam_aad_sshkeys
+want -rw-r--r-- root/root usr/share/doc/libpam-aad/examples/sshd_config.d/pam_aad_sshkeys.conf
 want -rw------- root/root etc/security/pam_aad.conf
 want drwx------ root/root var/cache/pam_aad/
 want drwx------ root/root var/lib/pam_aad/

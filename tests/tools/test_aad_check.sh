@@ -10,6 +10,7 @@
 #   unreachable_authority_is_an_outage (exit 3, cause unreachable);
 #   unsafe_helper_is_a_configuration_error (the module's own checks);
 #   short_login_grace_time_is_a_configuration_error (sshd -T -f FILE);
+#   certificate_logins_are_checked_when_configured (AuthorizedKeysCommand);
 #   login_failures_get_the_cause_hint_too (a closed stdin, a wrong client id);
 #   json_is_one_document_for_monitoring (jq reads result, cause, aadsts);
 #   session_signin_setting_is_reported (reauth_max_age, audit sessions,
@@ -138,6 +139,36 @@ else
     check grace_ok 0 "$T/good.conf" --sshd-config "$T/sshd_config.600" &&
         has grace_ok "^ok   sshd LoginGraceTime: LoginGraceTime 600 s covers a login (up to 390 s)" &&
         ok "a LoginGraceTime above the login bound passes"
+fi
+
+# --- certificate_logins_are_checked_when_configured ----------------------------------
+# sshd's settings for pam_aad_sshkeys (AuthorizedKeysCommand): a good set
+# passes; PubkeyAuthentication off, root as the command's user, a method
+# list without publickey alone and group_map each fail with their cause.
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/sbin/sshd ]; then
+    echo "skip: certificate_logins_are_checked_when_configured (needs root and openssh-server)"
+else
+    keys=$(cd "$builddir" && pwd)/sshkeys/pam_aad_sshkeys
+    certs() { # FILE PUBKEY USER METHODS
+        printf 'HostKey %s\nUsePAM yes\nKbdInteractiveAuthentication yes\nLoginGraceTime 600\n' "$T/host_key" >"$1"
+        printf 'PubkeyAuthentication %s\nAuthorizedKeysCommand %s %%u %%t %%k\n' "$2" "$keys" >>"$1"
+        printf 'AuthorizedKeysCommandUser %s\nAuthenticationMethods %s\n' "$3" "$4" >>"$1"
+    }
+    chmod 644 "$T/good.conf"
+    certs "$T/certs_good" yes nobody "publickey keyboard-interactive"
+    check certs_good 0 "$T/good.conf" -o "cache_dir=$T/nobody-cache" --sshd-config "$T/certs_good" &&
+        has certs_good "^ok   sshd certificates: $keys %u %t %k as nobody, PubkeyAuthentication yes, cert_max_age 3600 s" &&
+        jq -e '.sshd.certificates.configured and .sshd.certificates.cert_max_age == 3600' "$T/certs_good.json" >/dev/null &&
+        ok "certificate_logins_pass_when_sshd_is_set_as_documented"
+    certs "$T/certs_bad" no root keyboard-interactive
+    : >"$T/group_map"
+    if check certs_bad 4 "$T/good.conf" -o "group_map=$T/group_map" --sshd-config "$T/certs_bad"; then
+        cause certs_bad "sshd certificates" sshd_pubkey &&
+            has certs_bad "AuthorizedKeysCommandUser is root: pam_aad_sshkeys must run as an unprivileged user" &&
+            has certs_bad "AuthenticationMethods keyboard-interactive does not let a certificate in alone" &&
+            has certs_bad "group_map is set: every certificate login is refused" &&
+            ok "certificate_login_mistakes_are_configuration_errors"
+    fi
 fi
 
 # --- login_failures_get_the_cause_hint_too -------------------------------------------

@@ -401,6 +401,16 @@ static void test_qr_of_2000_characters_is_refused(void **state)
     free(text);
 }
 
+static void test_loggable_cannot_forge_a_log_field(void **state)
+{
+    (void)state;
+    char buf[16];
+    assert_string_equal(aad_loggable("alice\nresult=success", buf, sizeof(buf)),
+                        "alice?result?su"); /* cut to 15 */
+    assert_string_equal(aad_loggable("caf\xc3\xa9 x", buf, sizeof(buf)), "caf???x");
+    assert_string_equal(aad_loggable(NULL, buf, sizeof(buf)), "-");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_every_refusal_kind_has_a_sentence),
         cmocka_unit_test(test_sentences_wrap_at_spaces_for_80_columns),
         cmocka_unit_test(test_wipe_zeroes_memory),
+        cmocka_unit_test(test_loggable_cannot_forge_a_log_field),
         cmocka_unit_test(test_qr_of_verification_url_fits_80_columns),
         cmocka_unit_test(test_qr_of_2000_characters_is_refused),
     };
