@@ -489,6 +489,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         st = aad_account_lookup(cfg, user, &account, &v.err);
         struct signin_choice choice;
         signin_choose(cfg, service, &account, &choice);
+        if (cfg->debug && choice.why_none[0] != '\0')
+            pam_syslog(pamh, LOG_DEBUG, "session sign-in: none to redeem: %s", choice.why_none);
         if (st == AAD_OK)
             st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, &choice,
                                       argc, argv, &v);

@@ -65,17 +65,24 @@ void signin_choose(const struct aad_config *cfg, const char *service,
         c->keep = 1; /* an interactive login: for the session it opens */
         return;
     }
-    if (c->session_id == AAD_NO_SESSION)
+    if (c->session_id == AAD_NO_SESSION) {
+        snprintf(c->why_none, sizeof(c->why_none),
+                 "this process has no audit session (pam_loginuid)");
         return; /* no login session to keep a sign-in for */
-    struct aad_error ignored = {0};
+    }
+    struct aad_error err = {0};
     long long now = now_s();
     c->stored_found = aad_session_store_get(cfg->runtime_dir, c->session_id, account->uid,
-                                            account->name, now, &c->stored, &ignored) == AAD_OK;
+                                            account->name, now, &c->stored, &err) == AAD_OK;
+    if (!c->stored_found)
+        snprintf(c->why_none, sizeof(c->why_none), "%s", err.message);
     /* A record is judged by today's setting too: a lowered reauth_max_age
      * applies at once to the sign-ins kept before. */
     if (c->stored_found && now - c->stored.signed_in_at >= cfg->reauth_max_age) {
         aad_session_signin_clear(&c->stored);
         c->stored_found = 0;
+        snprintf(c->why_none, sizeof(c->why_none),
+                 "the session sign-in is older than reauth_max_age");
     }
     /* A device-code sign-in here renews the session's. */
     c->keep = 1;
@@ -314,13 +321,16 @@ void carry_into_session(pam_handle_t *pamh, int argc, const char **argv, int in_
     struct aad_config *cfg = NULL;
     struct aad_error err = {0};
     if (aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &err) != AAD_OK) {
-        pam_syslog(pamh, LOG_ERR, "group_map: the grants are not made: %s", err.message);
+        pam_syslog(pamh, LOG_ERR,
+                   "session phase: the configuration cannot be read (no grants made, no sign-in "
+                   "kept): %s",
+                   err.message);
         return;
     }
     struct aad_pending p;
     int done = 1;
     if (aad_pending_get(cfg->runtime_dir, copy, user, &p, &err) != AAD_OK) {
-        pam_syslog(pamh, LOG_WARNING, "group_map: no grants for %s: %s", user, err.message);
+        pam_syslog(pamh, LOG_WARNING, "session phase: nothing kept for %s: %s", user, err.message);
     } else {
         if (p.grants != NULL && p.grants[0] != '\0')
             make_grants(pamh, cfg, argc, argv, user, p.grants, in_setcred);

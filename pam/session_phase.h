@@ -25,6 +25,8 @@ struct signin_choice {
     int keep;         /* ask Entra ID for a refresh token to keep */
     int stored_found; /* stored holds the session's sign-in: redeem it */
     struct aad_session_signin stored;
+    /* A re-authentication without one: why (a debug line). */
+    char why_none[sizeof(((struct aad_error *)0)->message)];
 };
 
 /* Decides it: for a service of reauth_services, the sign-in this audit
