@@ -334,3 +334,71 @@ void emu_stop(struct emu *e)
     remove_dir(e->dir);
     emu_free(e);
 }
+
+/* One HTTPS form POST to the emulator's authority path; the answer as JSON
+ * (NULL on failure). */
+static json_t *authority_post(struct emu *e, const char *path, const char *form)
+{
+    CURL *curl = curl_easy_init();
+    if (!curl)
+        return NULL;
+    char url[512];
+    snprintf(url, sizeof url, "%s/%s%s", emu_authority(e), emu_env(e, "TENANT_ID"), path);
+    struct buf b = {0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, emu_ca_file(e));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    json_t *answer = curl_easy_perform(curl) == CURLE_OK && b.data
+                         ? json_loads(b.data, 0, NULL)
+                         : NULL;
+    free(b.data);
+    curl_easy_cleanup(curl);
+    return answer;
+}
+
+char *emu_sign_in_refresh_token(struct emu *e, const char *oid)
+{
+    char form[2048], approve[160];
+    snprintf(form, sizeof form, "client_id=%s&scope=openid%%20profile%%20offline_access",
+             emu_env(e, "CLIENT_ID"));
+    json_t *dc = authority_post(e, "/oauth2/v2.0/devicecode", form);
+    const char *device_code = json_string_value(json_object_get(dc, "device_code"));
+    snprintf(approve, sizeof approve, "{\"claims\":{\"oid\":\"%s\"}}", oid);
+    char *rt = NULL;
+    if (device_code && emu_control(e, "POST", "/control/approve", approve, NULL) == 200) {
+        snprintf(form, sizeof form, "grant_type=device_code&client_id=%s&device_code=%s",
+                 emu_env(e, "CLIENT_ID"), device_code);
+        json_t *t = authority_post(e, "/oauth2/v2.0/token", form);
+        const char *v = json_string_value(json_object_get(t, "refresh_token"));
+        rt = v ? strdup(v) : NULL;
+        json_decref(t);
+    }
+    json_decref(dc);
+    return rt;
+}
+
+char *emu_live_refresh_token(struct emu *e, const char *oid)
+{
+    char *resp = NULL, *rt = NULL;
+    if (emu_control(e, "GET", "/control/refresh", NULL, &resp) == 200) {
+        json_t *root = json_loads(resp, 0, NULL), *t;
+        size_t i;
+        json_array_foreach(json_object_get(root, "refresh_tokens"), i, t) {
+            const char *who = json_string_value(json_object_get(t, "oid"));
+            const char *state = json_string_value(json_object_get(t, "state"));
+            const char *token = json_string_value(json_object_get(t, "refresh_token"));
+            if (who && state && token && !strcmp(who, oid) && !strcmp(state, "active")) {
+                free(rt);
+                rt = strdup(token);
+            }
+        }
+        json_decref(root);
+    }
+    free(resp);
+    return rt;
+}

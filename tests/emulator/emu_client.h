@@ -39,6 +39,15 @@ int emu_control(struct emu *e, const char *method, const char *path,
  * error. */
 int emu_stat(struct emu *e, const char *name);
 
+/* A sign-in of its own for the user oid (device code with offline_access,
+ * approved, redeemed over HTTPS) and its refresh token, malloc'd; NULL on
+ * failure. For baselines that redeem a refresh token of their own. */
+char *emu_sign_in_refresh_token(struct emu *e, const char *oid);
+
+/* The user oid's live refresh token now (each redemption rotates it), from
+ * GET /control/refresh, malloc'd; NULL when none is active. */
+char *emu_live_refresh_token(struct emu *e, const char *oid);
+
 /* SIGTERM, wait (at most 5 s, then SIGKILL), remove the state dir, free.
  * NULL is accepted. */
 void emu_stop(struct emu *e);
