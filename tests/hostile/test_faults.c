@@ -33,6 +33,7 @@
 #include "aad_base.h"
 #include "hostile.h"
 #include "pam_sandbox.h"
+#include "aad_wire.h"
 
 #define APPROVE_ALICE "{\"claims\":{\"preferred_username\":\"" ALICE_UPN "\"}}"
 #define PARALLEL_MAX 50
@@ -697,8 +698,10 @@ static void test_helper_nul_inside_a_field(void **state)
 static void test_helper_other_protocol_version(void **state)
 {
     (void)state;
-    fake_case("version", PAM_AUTHINFO_UNAVAIL, FAST_MS,
-              "helper speaks protocol version 3, this module version 2");
+    char want[96];
+    snprintf(want, sizeof(want), "helper speaks protocol version %d, this module version %d",
+             AAD_WIRE_VERSION + 1, AAD_WIRE_VERSION);
+    fake_case("version", PAM_AUTHINFO_UNAVAIL, FAST_MS, want);
 }
 
 static void test_helper_sends_garbage(void **state)
