@@ -38,30 +38,27 @@ set -eu
 rc=0
 emu_ctl POST /control/stats/reset >/dev/null
 device_codes() { emu_ctl GET /control/stats | sed -n 's/.*"devicecode": *\([0-9]*\).*/\1/p'; }
-# processes of program \${PROGRAM:-pam_aad_helper} whose parent's real uid
-# is \$2 (\$1 = uid: our su processes), or which descend from our sshd (\$1 =
-# sshd, \$2: its pid); other tests may run helpers of their own meanwhile
+# processes of program \${PROGRAM:-pam_aad_helper} that descend from
+# process \$1 (this scenario's shell: our su processes; or our sshd: its
+# connection's monitor, the PAM child, then the helper), at most 6 levels
+# up; other tests (and other checkouts) may run helpers of their own
+# meanwhile, under the same uids.
 helpers_of() {
     n=0
     for p in \$(pgrep -f "^\${PROGRAM:-pam_aad_helper}\$" || true); do
-        parent=\$(ps -o ppid= -p "\$p" | tr -d ' ')
-        [ -n "\$parent" ] || continue
-        if [ "\$1" = uid ]; then
-            [ "\$(ps -o ruid= -p "\$parent" | tr -d ' ')" = "\$2" ] && n=\$((n + 1))
-        else # sshd: its connection's monitor, the PAM child, then the helper
-            a=\$parent
-            for up in 1 2 3; do
-                [ "\$a" = "\$2" ] && { n=\$((n + 1)); break; }
-                a=\$(ps -o ppid= -p "\$a" | tr -d ' '); [ -n "\$a" ] || break
-            done
-        fi
+        a=\$(ps -o ppid= -p "\$p" | tr -d ' ')
+        for up in 1 2 3 4 5 6; do
+            [ -n "\$a" ] || break
+            [ "\$a" = "\$1" ] && { n=\$((n + 1)); break; }
+            a=\$(ps -o ppid= -p "\$a" | tr -d ' ')
+        done
     done
     echo \$n
 }
-settle() { # wait until the count of helpers of \$1 \$2 stays the same for 2 s
+settle() { # wait until the count of helpers of \$1 stays the same for 2 s
     last=-1
     for i in \$(seq 30); do
-        now=\$(helpers_of "\$1" "\$2")
+        now=\$(helpers_of "\$1")
         [ "\$now" = "\$last" ] && break
         last=\$now; sleep 2
     done
@@ -71,7 +68,7 @@ for i in \$(seq $SU_FLOOD); do
     setpriv --reuid=$FLOODER_UID --regid=$FLOODER_UID --clear-groups \
         sh -c "sleep 100 | su $E2E_USER" >"$T/su.\$i" 2>&1 &
 done
-su_helpers=\$(settle uid $FLOODER_UID)
+su_helpers=\$(settle \$\$)
 echo "su flood: \$su_helpers helpers of $SU_FLOOD su (max_logins_per_user = $PER_USER), \$(device_codes) device codes"
 [ "\$su_helpers" -le $PER_USER ] && [ "\$su_helpers" -ge 1 ] || { echo "FAIL: \$su_helpers su helpers"; rc=1; }
 # One more, with an answer to the password prompt the stack falls back to:
@@ -89,13 +86,13 @@ for i in \$(seq $SSH_FLOOD); do
     sleep 100 | ssh -tt -p $SSHD_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
         -o PreferredAuthentications=keyboard-interactive $E2E_USER@127.0.0.1 >"$T/ssh.\$i" 2>&1 &
 done
-ssh_helpers=\$(settle sshd "\$sshd_pid")
-su_helpers=\$(helpers_of uid $FLOODER_UID)
+ssh_helpers=\$(settle "\$sshd_pid")
+su_helpers=\$(helpers_of \$\$)
 codes=\$(device_codes)
 echo "ssh flood: \$ssh_helpers helpers for $SSH_FLOOD clients, \$su_helpers for su (max_logins = $MAX_LOGINS), \$codes device codes in all"
 [ \$((ssh_helpers + su_helpers)) -le $MAX_LOGINS ] || { echo "FAIL: more than $MAX_LOGINS helpers"; rc=1; }
 [ "\$codes" -le $MAX_LOGINS ] || { echo "FAIL: \$codes device-code requests"; rc=1; }
-writers=\$((\$(PROGRAM=pam_aad_group_writer helpers_of uid $FLOODER_UID) + \$(PROGRAM=pam_aad_group_writer helpers_of sshd "\$sshd_pid")))
+writers=\$((\$(PROGRAM=pam_aad_group_writer helpers_of \$\$) + \$(PROGRAM=pam_aad_group_writer helpers_of "\$sshd_pid")))
 files=\$(ls -a /etc | grep -c '\.pam_aad\.' || true)
 echo "group writers: \$writers, pam_aad files in /etc: \$files"
 [ "\$writers" = 0 ] && [ "\$files" = 0 ] || { echo "FAIL: writers or files in /etc"; rc=1; }
