@@ -215,6 +215,7 @@ enum aad_status carry_verified(pam_handle_t *pamh, const struct aad_config *cfg,
         pam_syslog(pamh, LOG_ERR, "group_map's grants cannot be kept for the session: out of "
                                   "memory");
     if (st == AAD_OK && token != NULL && !now_in_session) {
+        p.auth_session = c->session_id;
         p.refresh_token = (char *)token;
         p.oid = (char *)v->oid;
         p.tid = (char *)v->tid;
@@ -285,13 +286,19 @@ static void make_grants(pam_handle_t *pamh, const struct aad_config *cfg, int ar
     aad_group_plan_clear(&grants);
 }
 
-/* The sign-in bound to the audit session pam_loginuid has just set. */
+/* The sign-in bound to the login's audit session: in pam_open_session
+ * (below pam_loginuid in the stack, which has just set it; su, which sets
+ * none, keeps its caller's), or in a pam_setcred that runs once
+ * pam_loginuid has given this process another audit session than the one
+ * it authenticated in (sshd's session child; login's second pam_setcred).
+ * A pam_setcred before that (sshd's monitor, login's first) would bind it
+ * to the session of whoever started sshd: it waits. 1 when done. */
 static int bind_signin(pam_handle_t *pamh, const struct aad_config *cfg, const char *user,
-                       const struct aad_pending *p)
+                       const struct aad_pending *p, int in_setcred)
 {
     long session_id = aad_audit_session_id();
-    if (session_id == AAD_NO_SESSION)
-        return 0; /* not yet (sshd's first pam_setcred), or never */
+    if (session_id == AAD_NO_SESSION || (in_setcred && session_id == p->auth_session))
+        return 0; /* not yet, or never */
     struct passwd pw, *found = NULL;
     char buf[4096];
     if (getpwnam_r(user, &pw, buf, sizeof(buf), &found) != 0 || found == NULL)
@@ -336,7 +343,7 @@ void carry_into_session(pam_handle_t *pamh, int argc, const char **argv, int in_
             make_grants(pamh, cfg, argc, argv, user, p.grants, in_setcred);
         free(p.grants);
         p.grants = NULL;
-        done = p.refresh_token == NULL || bind_signin(pamh, cfg, user, &p);
+        done = p.refresh_token == NULL || bind_signin(pamh, cfg, user, &p, in_setcred);
         /* What is left waits for a later phase: the sign-in, when the
          * audit session is not set yet. */
         aad_pending_replace(cfg->runtime_dir, copy, done ? NULL : &p, &err);

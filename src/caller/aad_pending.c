@@ -72,9 +72,10 @@ static char *format(const struct aad_pending *p, size_t *len)
     int n = snprintf(text, size, "account %s\ncreated %lld\ngrants %s\n", p->account, p->created,
                      g);
     if (p->refresh_token != NULL)
-        n += snprintf(text + n, size - (size_t)n, "refresh_token %s\noid %s\ntid %s\nupn %s\n",
+        n += snprintf(text + n, size - (size_t)n,
+                      "refresh_token %s\noid %s\ntid %s\nupn %s\nauth_session %ld\n",
                       p->refresh_token, p->oid ? p->oid : "", p->tid ? p->tid : "",
-                      p->upn ? p->upn : "");
+                      p->upn ? p->upn : "", p->auth_session);
     *len = (size_t)n;
     return text;
 }
@@ -152,6 +153,9 @@ enum aad_status aad_pending_get(const char *runtime_dir, const char *handle, con
         return aad_fail(err, AAD_USER_UNKNOWN, "no pending record");
     }
     char *who = aad_runtime_field(text, "account"), *created = aad_runtime_field(text, "created");
+    char *auth_session = aad_runtime_field(text, "auth_session");
+    p->auth_session = auth_session ? atol(auth_session) : -1;
+    free(auth_session);
     p->grants = aad_runtime_field(text, "grants");
     p->refresh_token = aad_runtime_field(text, "refresh_token");
     p->oid = aad_runtime_field(text, "oid");

@@ -36,6 +36,7 @@ struct aad_pending {
     /* A session sign-in to bind to the audit session (NULL: none). */
     char *refresh_token; /* secret */
     char *oid, *tid, *upn;
+    long auth_session;   /* the audit session the authentication ran in */
 };
 
 /* Writes p under runtime_dir/pending (made root-only when missing) and
