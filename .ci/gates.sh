@@ -2,7 +2,7 @@
 # .ci/gates.sh - hardening gates (issue 4), run by .ci/run after the main
 # suite, as root on Debian 12. Installs what it needs, rebuilds the tree
 # without sanitizers (valgrind cannot run ASan binaries), then:
-#   cppcheck   src/ pam/ helper/ group_writer/ tools/ sync/ with --error-exitcode=1
+#   cppcheck   src/ pam/ helper/ group_writer/ tools/ sync/ sshkeys/ with --error-exitcode=1
 #   valgrind   PAM stack, hostile-IdP, fault and authorization suites, zero definite leaks
 #              and zero memory errors (also in every forked login child and in every
 #              pam_aad_helper the module executes)
@@ -42,7 +42,7 @@ trap 'rm -rf "$work"' EXIT
 echo "=== gate cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
     --std=c11 --inline-suppr -I src/caller -I src/groups -I src/login -I sync -I . --suppress=missingIncludeSystem \
-    -D__GNUC__ -DHAVE_QRENCODE src pam helper group_writer tools sync
+    -D__GNUC__ -DHAVE_QRENCODE src pam helper group_writer tools sync sshkeys
 gate cppcheck $?
 
 # --- build without sanitizers --------------------------------------------

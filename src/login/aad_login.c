@@ -248,8 +248,7 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
                 err->kind != AAD_FAILURE_NOT_AUTHORIZED && err->kind != AAD_FAILURE_WRONG_ACCOUNT &&
                 err->kind != AAD_FAILURE_GUEST)
                 aad_reclassify(err, AAD_FAILURE_SESSION_ENDED);
-            if (http != NULL)
-                aad_http_counters(http, &report->requests, &report->connections);
+            aad_http_counters(http, &report->requests, &report->connections);
             aad_http_free(http);
             return st;
         }
