@@ -8,12 +8,15 @@
 # With E2E_SCREENS_DIR set, every screen shown is also kept there.
 
 TMUX_SOCK="$T/tmux.sock"
-tm() { tmux -S "$TMUX_SOCK" "$@"; }
+# The server keeps no descriptor but 0-2 (a lock the test runs under, as
+# flock make check holds one, must not outlive the test in it).
+tm() { tmux -S "$TMUX_SOCK" "$@" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; }
 session=0
 fails=0
-# A session that lives throughout: without it the server exits with the
-# last terminal, and the next one could reach it while it exits.
-tm new-session -d -s keep "sleep 3600"
+# A session that lives throughout (no longer than the test could): without
+# it the server exits with the last terminal, and the next one could reach
+# it while it exits.
+tm new-session -d -s keep "sleep 1200"
 screen() { tm capture-pane -p -t "s$session"; }
 
 # wait_for TEXT [SECONDS]: until the screen shows TEXT (lines the terminal

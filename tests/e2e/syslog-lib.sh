@@ -26,7 +26,9 @@ syslog_capture() {
     mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts /dev/pts
     ln -s pts/ptmx /dev/ptmx
     : >"$1"
-    socat -u UNIX-RECV:/dev/log,mode=0666 "OPEN:$1,append" &
+    # No descriptor but 0-2: a lock the test runs under (flock make check)
+    # must not outlive the test in a stray listener.
+    socat -u UNIX-RECV:/dev/log,mode=0666 "OPEN:$1,append" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
     SYSLOG_CAPTURE_PID=$!
     for _i in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
     [ -S /dev/log ] || { echo "syslog_capture: socat did not listen on /dev/log"; return 1; }

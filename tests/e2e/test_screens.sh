@@ -31,6 +31,7 @@ cat >"$T/screens.sh" <<'SH'
 set -eu
 . "$top_srcdir/tests/emulator/emu.sh"
 . "$top_srcdir/tests/e2e/screen-lib.sh"
+trap 'tm kill-server 2>/dev/null || true' EXIT
 
 # new_code OLD: the code that replaced OLD, once its whole screen is up (its
 # prompt on the last line): right after "here is a new one" the old code may

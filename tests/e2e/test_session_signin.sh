@@ -38,6 +38,13 @@ set -eu
 . "$top_srcdir/tests/emulator/emu.sh"
 . "$top_srcdir/tests/e2e/syslog-lib.sh"
 syslog_capture "$T/syslog"
+# Whatever ends the scenario, nothing it started outlives it.
+stop_all() {
+    tmux -S "$T/tmux.sock" kill-server 2>/dev/null || true
+    [ -s "$T/sshd.pid" ] && kill "$(cat "$T/sshd.pid")" 2>/dev/null || true
+    kill "$SYSLOG_CAPTURE_PID" 2>/dev/null || true
+}
+trap stop_all EXIT
 # runtime_dir in memory, as /run is on a real host; $T/mem holds the
 # test's own copies of the tokens (never on disk either).
 mount -t tmpfs -o mode=0700,size=4m tmpfs "$T/run"
@@ -121,8 +128,6 @@ sign_in 1 "$SSH" || exit 1
 show "1-ssh-login-then-shell"
 if [ "$SID" = 4294967295 ]; then
     echo "SKIP: this host gives logins no audit session ID (pam_loginuid), so no session keeps a sign-in"
-    tm kill-server 2>/dev/null || true
-    kill "$(cat "$T/sshd.pid")" "$SYSLOG_CAPTURE_PID" 2>/dev/null || true
     exit 77
 fi
 S1=$SID S1_PID=$SHELL_PID
@@ -312,9 +317,6 @@ fi
 log_out "$S4" && ok "logout from login(1) removes its sign-in" || bad "session $S4's record outlived logout"
 [ -z "$(records)" ] && ok "the store is empty once everyone logged out" || bad "records left: $(records)"
 
-tm kill-server 2>/dev/null || true
-kill "$(cat "$T/sshd.pid")" 2>/dev/null || true
-kill "$SYSLOG_CAPTURE_PID" 2>/dev/null || true
 [ "$fails" = 0 ] || rc=1
 exit $rc
 SH
