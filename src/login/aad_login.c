@@ -212,8 +212,13 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
             poller.still_pending = ask_again;
             poller.still_pending_ctx = &pending;
         }
-        if (!cfg->wait_for_enter || relayed)
-            poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
+        /* The user at a prompt says when to poll (Enter); one without a
+         * prompt (no Enter to wait for) is polled for from the interval on:
+         * nobody can have signed in yet. */
+        if (cfg->wait_for_enter && relayed)
+            poller.poll_on_enter = 1;
+        else if (!cfg->wait_for_enter)
+            poller.last_poll_ms = code_ms;
         if (relayed)
             st = aad_poller_run(&poller, ui->pause, ui->ctx, &tokens, err);
         else
