@@ -21,6 +21,8 @@
  *              signed in yet"): prints "again T T_ENTER" (T_ENTER: when the
  *              first Enter went back), then waits for a line on stdin too
  *   auto       every prompt with "" (the emulator approves by itself)
+ *   password   every prompt with the line the bench writes on stdin (a
+ *              pam_unix login to an account the bench gave that password)
  *
  * Output on stdout, one flushed line each (times in CLOCK_MONOTONIC
  * seconds, which all processes share, so the bench can subtract the time
@@ -47,12 +49,14 @@
 
 #include <security/pam_appl.h>
 
-enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AGAIN, M_AUTO };
+enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AGAIN, M_AUTO, M_PASSWORD };
+
 
 struct state {
     enum mode mode;
     int code_seen;
     double t_enter;
+    char password[128]; /* mode password: read at the first prompt */
 };
 
 
@@ -115,12 +119,17 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         if (fgets(line, sizeof(line), stdin) == NULL)
             return PAM_CONV_ERR;
     }
+    if (s->mode == M_PASSWORD && s->password[0] == '\0') {
+        if (fgets(s->password, sizeof(s->password), stdin) == NULL)
+            return PAM_CONV_ERR;
+        s->password[strcspn(s->password, "\n")] = '\0';
+    }
     struct pam_response *r = calloc((size_t)n, sizeof(*r));
     if (r == NULL)
         return PAM_BUF_ERR;
     for (int i = 0; i < n; i++)
         if (is_prompt(msg[i]))
-            r[i].resp = strdup("");
+            r[i].resp = strdup(s->mode == M_PASSWORD ? s->password : "");
     *resp = r;
     if (code != NULL || again)
         s->t_enter = bench_now_s(); /* the last thing before "Enter" reaches the module */
@@ -130,13 +139,14 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 int main(int argc, char **argv)
 {
     double t_main = bench_now_s();
-    static const char *const modes[] = {"footprint", "code", "enter", "again", "auto"};
-    struct state s = {M_FOOTPRINT, 0, 0};
+    static const char *const modes[] = {"footprint", "code", "enter", "again", "auto", "password"};
+    struct state s = {M_FOOTPRINT, 0, 0, ""};
     int m = 0;
-    while (argc == 5 && m < 5 && strcmp(argv[4], modes[m]) != 0)
+    while (argc == 5 && m < 6 && strcmp(argv[4], modes[m]) != 0)
         m++;
-    if (argc != 5 || m == 5) {
-        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER footprint|code|enter|again|auto\n");
+    if (argc != 5 || m == 6) {
+        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER "
+                        "footprint|code|enter|again|auto|password\n");
         return 2;
     }
     s.mode = (enum mode)m;
