@@ -34,7 +34,8 @@
  *        MAXRSS_SELF MAXRSS_CHILDREN
  *
  * T_START/RSS0/HWM0 are taken just before pam_start_confdir, T_END/RSS1/
- * HWM1 just after pam_authenticate (before pam_end unloads the modules);
+ * HWM1 just after pam_authenticate (before pam_end unloads the modules;
+ * the sizes in mode footprint only, else -1);
  * CPU and MAXRSS of the children are those of the helper the module ran. */
 #include "config.h"
 
@@ -153,14 +154,18 @@ int main(int argc, char **argv)
 
     struct pam_conv conv = {conversation, &s};
     pam_handle_t *pamh = NULL;
-    long rss0, hwm0, rss1, hwm1;
-    status_kib(&rss0, &hwm0);
+    /* Memory is read in mode footprint alone: reading /proc/self/status
+     * takes time, which a login's figures must not include. */
+    long rss0 = -1, hwm0 = -1, rss1 = -1, hwm1 = -1;
+    if (s.mode == M_FOOTPRINT)
+        status_kib(&rss0, &hwm0);
     double t_start = bench_now_s();
     int rc = pam_start_confdir(argv[2], argv[3], &conv, argv[1], &pamh);
     if (rc == PAM_SUCCESS)
         rc = pam_authenticate(pamh, 0);
     double t_end = bench_now_s();
-    status_kib(&rss1, &hwm1);
+    if (s.mode == M_FOOTPRINT)
+        status_kib(&rss1, &hwm1);
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
