@@ -1044,7 +1044,7 @@ static void bench_caller_cpu(struct spread aad)
     write_file(path, text);
     snprintf(path, sizeof(path), "%s/permit", dir);
     write_file(path, "auth required pam_permit.so\n");
-    double unix_cpu[N_FOOT], permit_cpu[N_FOOT];
+    double unix_cpu[N_FOOT] = {0}, permit_cpu[N_FOOT] = {0};
     int bad = shadow_with_password(shadow, sizeof(shadow)) != 0;
     for (int i = 0; i < N_FOOT && !bad; i++) {
         bad += (unix_cpu[i] = caller_cpu_of(dir, "unix", "password")) < 0;
