@@ -205,7 +205,11 @@ enum aad_status aad_login(const struct aad_config *cfg, const struct aad_account
     /* A code that expires before the flow's timeout is renewed once, and
      * the new one shown as the first was. */
     for (int renewals = 0; st == AAD_OK; renewals++) {
+        /* The interval holds across a renewed code too: the last poll of
+         * the first one still counts. */
+        int64_t last_poll_ms = renewals > 0 ? poller.last_poll_ms : 0;
         aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
+        poller.last_poll_ms = last_poll_ms;
         if (poller.deadline_ms > flow_deadline_ms)
             poller.deadline_ms = flow_deadline_ms;
         if (ui->not_yet != NULL) {
