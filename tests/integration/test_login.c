@@ -479,6 +479,40 @@ static void test_prompted_poller_without_enter_makes_no_poll(void **state)
     polling_stop(&p);
 }
 
+static int user_told_not_yet(void *ctx, const char *prompt)
+{
+    (void)ctx;
+    (void)prompt;
+    return 0;
+}
+
+/* At a prompt (wait_for_enter, a front end that hears Enter): the first
+ * code expires at its first poll, a new one is shown and approved, and the
+ * user presses Enter at once and again; the new code's first poll still
+ * waits for the interval (1 s) since the first code's. */
+static void test_renewed_code_keeps_the_interval(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\"}");
+    const char *args[] = {"wait_for_enter=yes"};
+    struct aad_config *cfg = harness_config(h, 1, args);
+    struct aad_ui ui = harness_ui(h);
+    ui.pause = enter_all_the_time;
+    ui.not_yet = user_told_not_yet;
+    struct aad_account account;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(aad_account_lookup(cfg, TEST_ACCOUNT, &account, &err), AAD_OK);
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(aad_login(cfg, &account, &ui, NULL, &id, NULL, &err), AAD_OK);
+    assert_int_equal(h->codes_shown, 2);
+    assert_int_equal(emu_stat(h->emu, "token"), 2);
+    assert_true(aad_monotonic_ms() - start >= 1000);
+    aad_identity_clear(&id);
+    aad_config_free(cfg);
+}
+
 static void test_overall_timeout_is_denied(void **state)
 {
     struct harness *h = *state;
@@ -519,6 +553,7 @@ int main(void)
         T(test_prompted_poller_polls_only_when_enter_is_pressed),
         T(test_enter_right_after_the_code_polls_at_once),
         T(test_prompted_poller_without_enter_makes_no_poll),
+        T(test_renewed_code_keeps_the_interval),
         T(test_enter_after_slow_down_waits_the_raised_interval),
         T(test_overall_timeout_is_denied),
 #undef T
