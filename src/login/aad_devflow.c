@@ -325,10 +325,10 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
     if (pause == NULL)
         pause = sleep_until;
     long wait_s = p->interval_s;
+    int asked = 0; /* the user pressed Enter and no poll has answered it yet */
     for (;;) {
         int64_t now = aad_monotonic_ms();
         int64_t next = p->last_poll_ms == 0 ? now : p->last_poll_ms + (int64_t)wait_s * 1000;
-        int asked = 0; /* this poll is the user's Enter */
         /* The last answer was a failure of the service (5xx, 429 with a
          * Retry-After beyond the deadline, no answer): whether the user
          * signed in cannot be known, so the service is unavailable - at
@@ -346,8 +346,8 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
          * can count down; the caller decides how often to show it. When the
          * next poll falls after the deadline, wait for the user's Enter
          * until the deadline all the same. */
-        while (next > now && now < p->deadline_ms) {
-            int64_t until = next < p->deadline_ms ? next : p->deadline_ms;
+        while ((next > now || (p->poll_on_enter && !asked)) && now < p->deadline_ms) {
+            int64_t until = next > now && next < p->deadline_ms ? next : p->deadline_ms;
             int said = pause(ctx, until - now > 1000 ? now + 1000 : until,
                              (long)((p->deadline_ms - now) / 1000));
             if (said < 0)
@@ -361,12 +361,19 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
             if (said > 0)
                 asked = 1;
         }
-        if (next > now)
+        if (next > now || (p->poll_on_enter && !asked))
             continue; /* the deadline came first */
+        int failures = p->transient_failures;
+        long interval = p->interval_s;
         enum aad_status st = aad_poller_poll_once(p, out, &wait_s, err);
         if (st != AAD_OK || out->id_token != NULL)
             return st;
+        /* Still pending: the user is told. A failure of the service or a
+         * slow_down answered nothing: the poll is made again when allowed. */
+        if (p->transient_failures > failures || p->interval_s > interval)
+            continue;
         if (asked && p->still_pending != NULL && p->still_pending(p->still_pending_ctx) != 0)
             return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION, "the user can no longer be reached");
+        asked = 0;
     }
 }

@@ -57,6 +57,12 @@ struct aad_poller {
     long polls;           /* polls actually made */
     long interval_s;
     int transient_failures; /* consecutive 5xx, 429 or transport failures */
+    /* Polls only when the user says they signed in (Enter), never on a
+     * schedule of its own: a poll made while the user is still at their
+     * phone would hold the next one back for a whole interval, which the
+     * user who presses Enter right after approving would wait out. Only
+     * for a front end that passes Enter on while the poller pauses. */
+    int poll_on_enter;
     /* Called when a poll the user asked for (Enter) finds the sign-in still
      * pending, so that the user is told and asked again; may be NULL.
      * Returns 0, or -1 when the user can no longer be reached. */
@@ -78,8 +84,9 @@ typedef int (*aad_pause_fn)(void *ctx, int64_t until_ms, long seconds_left);
 /* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in
  * was declined or expired or timed out (AAD_DENIED), or the service fails
  * (AAD_UNAVAILABLE). Polls at once when the last poll is older than the
- * interval. Between polls it calls pause (NULL: sleep) in steps of at
- * most a second. */
+ * interval (with poll_on_enter: once the user pressed Enter, too; a poll
+ * that got no answer is retried without another Enter). Between polls it
+ * calls pause (NULL: sleep) in steps of at most a second. */
 enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *ctx,
                                struct aad_tokens *out, struct aad_error *err);
 

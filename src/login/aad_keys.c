@@ -17,28 +17,48 @@
 #define MIN_RSA_BITS 2048
 #define MAX_RSA_BITS 8192
 
-static BIGNUM *b64url_bignum(const char *s, size_t max_bytes)
+/* A published big-endian number: base64url, at most max_bytes, no leading
+ * zero byte (its length then says its size in bits). NULL when it is not. */
+static unsigned char *b64url_number(const char *s, size_t max_bytes, size_t *len)
 {
-    size_t len = 0;
-    unsigned char *raw = s ? aad_base64url_decode(s, strlen(s), max_bytes, &len) : NULL;
-    if (raw == NULL)
-        return NULL;
-    BIGNUM *bn = len > 0 && raw[0] != 0 ? BN_bin2bn(raw, (int)len, NULL) : NULL;
-    free(raw);
-    return bn;
+    unsigned char *raw = s ? aad_base64url_decode(s, strlen(s), max_bytes, len) : NULL;
+    if (raw != NULL && (*len == 0 || raw[0] == 0)) {
+        free(raw);
+        raw = NULL;
+    }
+    return raw;
 }
 
-static EVP_PKEY *rsa_from_jwk(const json_t *jwk)
+static int bits_of(const unsigned char *raw, size_t len)
 {
-    BIGNUM *n = b64url_bignum(aad_json_string(jwk, "n"), MAX_RSA_BITS / 8);
-    BIGNUM *e = b64url_bignum(aad_json_string(jwk, "e"), 8);
+    int bits = (int)len * 8;
+    for (unsigned char top = raw[0]; !(top & 0x80); top <<= 1)
+        bits--;
+    return bits;
+}
+
+/* The modulus and exponent of jwk into k, checked: 2048 to 8192 bits, an
+ * odd exponent of at least 3 (a weak e is a forged key). 0, or -1. */
+static int take_numbers(const json_t *jwk, struct aad_key *k)
+{
+    k->n = b64url_number(aad_json_string(jwk, "n"), MAX_RSA_BITS / 8, &k->n_len);
+    k->e = b64url_number(aad_json_string(jwk, "e"), 8, &k->e_len);
+    if (k->n == NULL || k->e == NULL || bits_of(k->n, k->n_len) < MIN_RSA_BITS)
+        return -1;
+    if (!(k->e[k->e_len - 1] & 1) || (k->e_len == 1 && k->e[0] == 1))
+        return -1;
+    return 0;
+}
+
+static EVP_PKEY *rsa_of(const struct aad_key *k)
+{
+    BIGNUM *n = BN_bin2bn(k->n, (int)k->n_len, NULL);
+    BIGNUM *e = BN_bin2bn(k->e, (int)k->e_len, NULL);
     EVP_PKEY *pkey = NULL;
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *ctx = NULL;
-    /* The public exponent must be odd and at least 3 (a weak e is a forged key). */
-    if (n == NULL || e == NULL || BN_num_bits(n) < MIN_RSA_BITS || !BN_is_odd(e) ||
-        BN_cmp(e, BN_value_one()) <= 0)
+    if (n == NULL || e == NULL)
         goto out;
     if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
         !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
@@ -70,10 +90,25 @@ static EVP_PKEY_CTX *rs256_verifier(EVP_PKEY *pkey)
     return ctx;
 }
 
+/* Makes k's OpenSSL key and verifier once; 0, or -1 (k is then unusable). */
+static int prepare(struct aad_key *k)
+{
+    if (k->verify != NULL)
+        return 0;
+    if (!k->unusable && (k->pkey = rsa_of(k)) != NULL && (k->verify = rs256_verifier(k->pkey)) != NULL)
+        return 0;
+    EVP_PKEY_free(k->pkey);
+    k->pkey = NULL;
+    k->unusable = 1;
+    return -1;
+}
+
 static void key_clear(struct aad_key *k)
 {
     free(k->kid);
     free(k->issuer);
+    free(k->n);
+    free(k->e);
     EVP_PKEY_CTX_free(k->verify);
     EVP_PKEY_free(k->pkey);
     memset(k, 0, sizeof(*k));
@@ -130,8 +165,7 @@ enum aad_status aad_keyset_parse(const char *json, size_t len, struct aad_keyset
         struct aad_key *k = &set->keys[set->count];
         const char *issuer = aad_json_string(jwk, "issuer");
         if (!json_is_object(jwk) || !usable_jwk(jwk) ||
-            kid_count(keys, aad_json_string(jwk, "kid")) != 1 ||
-            (k->pkey = rsa_from_jwk(jwk)) == NULL || (k->verify = rs256_verifier(k->pkey)) == NULL) {
+            kid_count(keys, aad_json_string(jwk, "kid")) != 1 || take_numbers(jwk, k) != 0) {
             key_clear(k);
             set->skipped++;
             continue;
@@ -154,11 +188,11 @@ enum aad_status aad_keyset_parse(const char *json, size_t len, struct aad_keyset
     return AAD_OK;
 }
 
-const struct aad_key *aad_keyset_find(const struct aad_keyset *set, const char *kid)
+const struct aad_key *aad_keyset_find(struct aad_keyset *set, const char *kid)
 {
     for (size_t i = 0; set != NULL && i < set->count; i++) {
         if (strcmp(set->keys[i].kid, kid) == 0)
-            return &set->keys[i];
+            return prepare(&set->keys[i]) == 0 ? &set->keys[i] : NULL;
     }
     return NULL;
 }

@@ -16,7 +16,13 @@
 struct aad_key {
     char *kid;
     char *issuer; /* the key's own issuer field, may hold "{tenantid}"; NULL if absent */
-    EVP_PKEY *pkey;
+    /* The modulus and exponent as published (big-endian), checked when
+     * parsed; the OpenSSL key is made from them when a token names the key
+     * (aad_keyset_find): a login uses one key of the set. */
+    unsigned char *n, *e;
+    size_t n_len, e_len;
+    int unusable; /* OpenSSL would not make a key of them */
+    EVP_PKEY *pkey; /* NULL until prepared */
     /* Ready for RS256 verification (init, PKCS#1 v1.5 padding, SHA-256 set
      * once per key rather than once per token). Not shared across threads. */
     EVP_PKEY_CTX *verify;
@@ -29,11 +35,14 @@ struct aad_keyset {
 };
 
 /* Parses a JWKS. Keys that are not RSA signing keys of 2048 to 8192 bits
- * with a kid are skipped, and so is every key whose kid appears twice (which
- * one was meant cannot be known). A set with no usable key is an error. */
+ * (odd public exponent above 1) with a kid are skipped, and so is every key
+ * whose kid appears twice (which one was meant cannot be known). A set with
+ * no usable key is an error. */
 enum aad_status aad_keyset_parse(const char *json, size_t len, struct aad_keyset **out,
                                  struct aad_error *err);
-const struct aad_key *aad_keyset_find(const struct aad_keyset *set, const char *kid);
+/* The key named kid, ready for RS256 verification (made on first use);
+ * NULL when the set has no such key or OpenSSL cannot make it. */
+const struct aad_key *aad_keyset_find(struct aad_keyset *set, const char *kid);
 void aad_keyset_free(struct aad_keyset *set);
 
 struct aad_discovery {

@@ -272,15 +272,24 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
     /* A code that expires before the flow's timeout is renewed once, and
      * the new one shown as the first was. */
     for (int renewals = 0; st == AAD_OK; renewals++) {
+        /* The interval holds across a renewed code too: the last poll of
+         * the first one still counts. */
+        int64_t last_poll_ms = renewals > 0 ? poller.last_poll_ms : 0;
         aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
+        poller.last_poll_ms = last_poll_ms;
         if (poller.deadline_ms > flow_deadline_ms)
             poller.deadline_ms = flow_deadline_ms;
         if (ui->not_yet != NULL) {
             poller.still_pending = ask_again;
             poller.still_pending_ctx = &pending;
         }
-        if (!cfg->wait_for_enter || relayed)
-            poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
+        /* The user at a prompt says when to poll (Enter); one without a
+         * prompt (no Enter to wait for) is polled for from the interval on:
+         * nobody can have signed in yet. */
+        if (cfg->wait_for_enter && relayed)
+            poller.poll_on_enter = 1;
+        else if (!cfg->wait_for_enter)
+            poller.last_poll_ms = code_ms;
         if (relayed)
             st = aad_poller_run(&poller, ui->pause, ui->ctx, &tokens, err);
         else

@@ -4,33 +4,40 @@
  * Every figure comes from fresh processes driven through libpam, as sshd
  * runs a login: tests/bench/pam_driver (libpam and libc only) loads
  * pam_aad.so, which executes pam_aad_helper; the baselines are fresh
- * processes too (tests/bench/curl_post, libcurl only; pam_unix.so in the
+ * processes too (tests/bench/curl_post, libcurl only; pam_post, the same
+ * POST after a PAM caller's start; pam_unix.so and pam_permit.so in the
  * same driver; the same sshd). Each figure is the median of several
  * samples, with their minimum and maximum, and each pam_aad series is
  * taken interleaved with its baseline's (the ratio of paired series is the
- * median of the per-pair ratios: see paired()).
+ * median of the per-pair ratios: see paired()). The emulator's interval is
+ * Entra's own, 5 s, wherever a login polls after Enter.
  *
  * The bench runs in private mount and network namespaces (bench_ns.h):
  * pam_aad has no ca_file and trusts the system store at its real path, to
  * which the emulator's CA is added as update-ca-certificates would add it.
  *
- *  1. pam_start in a fresh caller (module load included) -> code in its
- *     conversation, cold and warm cache, vs a fresh bare libcurl POST of
- *     the same request (fork to answer) with anchors from the same hashed
- *     directory; that POST with the system bundle instead; the same with a
- *     one-certificate ca_file; requests and TLS handshakes before the code;
- *     the caller's own start before pam_start, which any module has
- *  2. approval + Enter -> result, cold and warm cache: the user signed in
- *     before Enter (the helper has the answer: no request after Enter) and
- *     approved but not yet polled for (Enter sends one poll)
- *  3. CPU and peak memory of a whole login (caller + helper) vs the bare POST
+ *  1. the fork of a fresh caller -> the code in its conversation, cold and
+ *     warm cache, vs a fresh process that starts as a PAM caller too
+ *     (libpam, pam_permit) and then makes a bare libcurl POST of the same
+ *     request with anchors from the same hashed directory; a bare POST
+ *     with the system bundle instead; the same with a one-certificate
+ *     ca_file; requests and TLS handshakes before the code
+ *  2. approval + Enter -> result, cold and warm cache: Enter 1.5 s after
+ *     the approval, or at once (a cold login then still fetches its keys);
+ *     Enter while still signing in ("not yet"), then again after the
+ *     interval, or within it (the interval rule's wait, then the result)
+ *  3. CPU and peak memory of a whole login (caller + helper) vs pam_post
+ *     and the bare POST
  *  4. module load + first pam_authenticate, and the memory added to the
- *     caller, vs pam_unix.so
- *  5. the same at 50 ms RTT through a delaying proxy (delay_proxy.c):
- *     round trips before the code and after Enter
- *  6. 200 concurrent logins on one cache dir, fast and slow authority
- *  7. a whole real SSH login vs pam_unix with a password hashed as this
- *     host's passwd(1) hashes it, and with SHA-512-crypt (ssh_login.sh)
+ *     caller, vs pam_unix.so; the caller's CPU for a whole login vs
+ *     pam_unix checking a SHA-512 password
+ *  5. the same at 50 ms RTT through a delaying proxy (delay_proxy.c, TCP's
+ *     handshake delayed too): round trips before the code and after Enter
+ *  6. 200 concurrent logins on one cache dir, fast and slow authority, and
+ *     one slower than http_timeout
+ *  7. a whole real SSH login, code to shell with the poll inside, vs
+ *     pam_unix with a SHA-512-crypt password and with one hashed as this
+ *     host's passwd(1) hashes it (ssh_login.sh)
  *  8. `aad-login token` for scripts, in private keyrings: a fresh run
  *     handing out a kept token vs `keyctl pipe` of a key of the same size,
  *     and a fresh run making one silent refresh vs a bare libcurl POST of
@@ -50,6 +57,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -135,7 +143,7 @@ static void check(int held, const char *row_name, const char *why)
 static void row(const char *what, const char *figure, const char *baseline, const char *ratio,
                 const char *target)
 {
-    printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", what, figure, baseline, ratio, target);
+    printf("| %-48s | %-40s | %-50s | %-5s | %-18s |\n", what, figure, baseline, ratio, target);
     fflush(stdout);
 }
 
@@ -301,7 +309,8 @@ static void session_open(struct session *s, const char *const emu_args[], const 
 {
     memset(s, 0, sizeof(*s));
     snprintf(s->dir, sizeof(s->dir), "/tmp/pam_aad_bench.XXXXXX");
-    if (mkdtemp(s->dir) == NULL)
+    /* The helper, once it has given root up, reaches its cache inside. */
+    if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) != 0)
         abort();
     const char *args[24];
     char authority[64];
@@ -332,6 +341,9 @@ static void session_open(struct session *s, const char *const emu_args[], const 
     mkdir(s->services, 0700);
     session_service(s, "bench", 0, extra);
     session_service(s, "bench-ca-file", 1, extra);
+    char permit[256];
+    snprintf(permit, sizeof(permit), "%s/permit", s->services);
+    write_file(permit, "auth required pam_permit.so\n");
 }
 
 static void session_close(struct session *s)
@@ -404,11 +416,11 @@ static int read_run(struct child *c, struct run *r)
     return -1;
 }
 
-/* pam_start in a fresh caller (it loads the module) -> the code in its
- * conversation (the driver ends the login there). The caller's own start
- * before pam_start (fork, exec, libpam) is the same whatever the module,
- * and sshd or sudo have it behind them when a module runs: it goes to
- * *own_start (row 1f). -1 when no code came. */
+/* The fork of a fresh caller (its exec, libpam, pam_start loading the
+ * module) -> the code in its conversation (the driver ends the login
+ * there), as a person counts: everything from the caller's start is in it.
+ * Its own start up to pam_start goes to *own_start (row 1f). -1 when no
+ * code came. */
 static double fresh_time_to_code(struct session *s, const char *service, double *own_start)
 {
     const char *argv[] = {PAM_DRIVER, s->services, service, USER, "code", NULL};
@@ -424,7 +436,7 @@ static double fresh_time_to_code(struct session *s, const char *service, double 
     }
     if (own_start != NULL)
         *own_start = r.t_start - c.t_fork;
-    return r.t_code - r.t_start;
+    return r.t_code - c.t_fork;
 }
 
 struct bare {
@@ -433,16 +445,20 @@ struct bare {
 };
 
 /* Fork/exec of a bare libcurl POST of the same device-code request -> its
- * whole answer; trust is "dir:PATH" or "file:PATH" (curl_post.c). */
-static int fresh_bare_post(struct session *s, const char *trust, struct bare *b)
+ * whole answer; trust is "dir:PATH" or "file:PATH" (curl_post.c). With
+ * caller_start, the process starts as a PAM caller first (pam_post: libpam
+ * loaded, pam_start and pam_permit's pam_authenticate), so that it starts
+ * as pam_driver does and the ratio shows what pam_aad adds. */
+static int fresh_post(struct session *s, int caller_start, const char *trust, struct bare *b)
 {
     char url[256], form[256];
     snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/devicecode", emu_authority(s->emu),
              emu_env(s->emu, "TENANT_ID"));
     snprintf(form, sizeof(form), "client_id=%s&scope=openid%%20profile", emu_env(s->emu, "CLIENT_ID"));
-    const char *argv[] = {CURL_POST, url, trust, form, NULL};
+    const char *bare_argv[] = {CURL_POST, url, trust, form, NULL};
+    const char *caller_argv[] = {PAM_POST, s->services, "permit", url, trust, form, NULL};
     struct child c;
-    child_start(&c, argv, 0);
+    child_start(&c, caller_start ? caller_argv : bare_argv, 0);
     char line[256];
     double t_main = 0, t_end = 0;
     long status = 0;
@@ -451,11 +467,17 @@ static int fresh_bare_post(struct session *s, const char *trust, struct bare *b)
                      &b->maxrss) == 5;
     int ws = child_end(&c);
     if (!got || status != 200 || ws != 0) {
-        fprintf(stderr, "bench: curl_post %s failed (HTTP %ld)\n", trust, status);
+        fprintf(stderr, "bench: %s %s failed (HTTP %ld)\n", caller_start ? "pam_post" : "curl_post",
+                trust, status);
         return -1;
     }
     b->secs = t_end - c.t_fork;
     return 0;
+}
+
+static int fresh_bare_post(struct session *s, const char *trust, struct bare *b)
+{
+    return fresh_post(s, 0, trust, b);
 }
 
 /* A fresh caller in pam_driver's MODE (with a stdin of ours), up to its
@@ -473,21 +495,30 @@ static int login_to_code(struct session *s, const char *mode, struct child *c, s
                : -1;
 }
 
+/* Requests seen by the emulator during one login, counted from two points. */
+struct login_requests {
+    int after_code;  /* from the code shown to the end (-1: unknown) */
+    int after_enter; /* from just before the (last) Enter to the end */
+};
+
 /* A whole login in a fresh caller: the code is approved as soon as it
- * shows, and Enter comes enter_after_s after the code. *after_enter gets
- * the number of requests the emulator saw from just before Enter to the
- * end of the login (-1: unknown). */
+ * shows, and Enter comes enter_after_s after the code (0: at once, as soon
+ * as the approval is in). */
 static int fresh_login_enter(struct session *s, double enter_after_s, struct run *r,
-                             int *after_enter)
+                             struct login_requests *req)
 {
     struct child c;
-    *after_enter = -1;
+    req->after_code = req->after_enter = -1;
+    int at_start = emu_requests(s->emu);
     if (login_to_code(s, "enter", &c, r) == 0) {
         approve_code(s, r->code);
         sleep_until_s(r->t_code + enter_after_s);
         int before = emu_requests(s->emu);
-        if (write(c.in, "\n", 1) == 1 && read_run(&c, r) == 0)
-            *after_enter = emu_requests(s->emu) - before;
+        if (write(c.in, "\n", 1) == 1 && read_run(&c, r) == 0) {
+            int at_end = emu_requests(s->emu);
+            req->after_enter = at_end - before;
+            req->after_code = at_end - at_start - 1; /* the code's own request */
+        }
     }
     child_end(&c);
     return r->rc;
@@ -495,26 +526,28 @@ static int fresh_login_enter(struct session *s, double enter_after_s, struct run
 
 /* The user presses Enter while still signing in, enter_after_s after the
  * code; the module says "not signed in yet" (*t_not_yet: from that Enter
- * to this prompt, with *req_not_yet requests meanwhile); the user finishes
- * (approved then) and presses Enter again enter_after_s later: r and
- * *req_after as for fresh_login_enter. */
-static int fresh_login_again(struct session *s, double enter_after_s, double *t_not_yet,
-                             int *req_not_yet, struct run *r, int *req_after)
+ * to this prompt, with *req_not_yet requests meanwhile; *t_first_enter:
+ * when that Enter went back); the user finishes (approved then) and
+ * presses Enter again then_after_s later: r and *req_after as for
+ * fresh_login_enter. */
+static int fresh_login_again(struct session *s, double enter_after_s, double then_after_s,
+                             double *t_not_yet, double *t_first_enter, int *req_not_yet,
+                             struct run *r, int *req_after)
 {
     struct child c;
     char line[512];
     *req_not_yet = *req_after = -1;
-    *t_not_yet = -1;
-    double t_again = 0, t_first_enter = 0;
+    *t_not_yet = *t_first_enter = -1;
+    double t_again = 0;
     if (login_to_code(s, "again", &c, r) == 0) {
         sleep_until_s(r->t_code + enter_after_s);
         int before = emu_requests(s->emu);
         if (write(c.in, "\n", 1) == 1 && child_line(&c, line, sizeof(line)) &&
-            sscanf(line, "again %lf %lf", &t_again, &t_first_enter) == 2) {
+            sscanf(line, "again %lf %lf", &t_again, t_first_enter) == 2) {
             *req_not_yet = emu_requests(s->emu) - before;
-            *t_not_yet = t_again - t_first_enter;
+            *t_not_yet = t_again - *t_first_enter;
             approve_code(s, r->code);
-            sleep_until_s(t_again + enter_after_s);
+            sleep_until_s(t_again + then_after_s);
             before = emu_requests(s->emu);
             if (write(c.in, "\n", 1) == 1 && read_run(&c, r) == 0)
                 *req_after = emu_requests(s->emu) - before;
@@ -562,15 +595,20 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-static double bare_post_on(CURL *c, struct session *s, const char *path, const char *form,
-                           char *body)
+/* One exchange on c's connection: a POST of form, or a GET (form NULL),
+ * of the tenant's path. Its time. */
+static double bare_exchange_on(CURL *c, struct session *s, const char *path, const char *form,
+                               char *body)
 {
     char url[256];
     snprintf(url, sizeof(url), "%s/%s%s", emu_authority(s->emu), emu_env(s->emu, "TENANT_ID"), path);
     body[0] = '\0';
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CAINFO, emu_ca_file(s->emu));
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+    if (form != NULL)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+    else
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
     double start = bench_now_s();
@@ -579,40 +617,74 @@ static double bare_post_on(CURL *c, struct session *s, const char *path, const c
     return bench_now_s() - start;
 }
 
-/* The floor for Enter -> result when Enter sends a poll: the successful
- * poll itself (the service signs a token for it) on a warm connection,
- * bare libcurl (the connection is warm in the helper too). Median of 5. */
-static struct spread bare_successful_poll(struct session *s)
+struct bare_polls {
+    struct spread poll; /* one successful poll, right after the approval */
+    struct spread idle; /* the same after IDLE_S with nothing on the connection */
+    struct spread cold; /* discovery, keys, then a poll: a cold login's Enter at once */
+};
+
+/* How long the user takes from the approval to Enter in rows 2a, 2b, 2e-2g:
+ * the machine, the emulator and the connection sit idle that long. */
+#define IDLE_S 1.5
+
+/* A device code of the emulator's, approved: its device_code escaped into
+ * the token request's form. */
+static void approved_poll_form(CURL *c, struct session *s, char *form, size_t size)
 {
-    double t[5];
+    char body[8192], device_code[2048], user_code[32], approve[128];
+    snprintf(form, size, "client_id=%s&scope=openid%%20profile", emu_env(s->emu, "CLIENT_ID"));
+    bare_exchange_on(c, s, "/oauth2/v2.0/devicecode", form, body);
+    json_t *dc = json_loads(body, 0, NULL);
+    snprintf(device_code, sizeof(device_code), "%s",
+             json_string_value(json_object_get(dc, "device_code")));
+    snprintf(user_code, sizeof(user_code), "%s", json_string_value(json_object_get(dc, "user_code")));
+    json_decref(dc);
+    snprintf(approve, sizeof(approve), "{\"user_code\":\"%s\"}", user_code);
+    emu_control(s->emu, "POST", "/control/approve", approve, NULL);
+    char *escaped = curl_easy_escape(c, device_code, 0);
+    snprintf(form, size,
+             "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Adevice_code"
+             "&client_id=%s&device_code=%s",
+             emu_env(s->emu, "CLIENT_ID"), escaped);
+    curl_free(escaped);
+}
+
+static double bare_poll_on(CURL *c, struct session *s, const char *form)
+{
+    char body[8192];
+    double t = bare_exchange_on(c, s, "/oauth2/v2.0/token", form, body);
+    if (strstr(body, "id_token") == NULL) {
+        fprintf(stderr, "bench: the bare poll failed: %.300s\n", body);
+        abort();
+    }
+    return t;
+}
+
+/* The floors for Enter -> result, bare libcurl on a warm connection (the
+ * helper's is warm too): the successful poll itself (the service signs a
+ * token for it), right after the approval and after IDLE_S of nothing, as
+ * when the user presses Enter that long after; and for a cold login whose
+ * Enter comes before its keys, the discovery document, the keys and that
+ * poll, one after the other on the connection, as the helper must. Median
+ * of 5. */
+static struct bare_polls bare_successful_poll(struct session *s)
+{
+    double t[5], idle[5], cold[5];
     CURL *c = curl_easy_init();
     for (int i = 0; i < 5; i++) {
-        char form[4096], body[8192], device_code[2048], user_code[32], approve[128];
-        snprintf(form, sizeof(form), "client_id=%s&scope=openid%%20profile",
-                 emu_env(s->emu, "CLIENT_ID"));
-        bare_post_on(c, s, "/oauth2/v2.0/devicecode", form, body);
-        json_t *dc = json_loads(body, 0, NULL);
-        snprintf(device_code, sizeof(device_code), "%s",
-                 json_string_value(json_object_get(dc, "device_code")));
-        snprintf(user_code, sizeof(user_code), "%s",
-                 json_string_value(json_object_get(dc, "user_code")));
-        json_decref(dc);
-        snprintf(approve, sizeof(approve), "{\"user_code\":\"%s\"}", user_code);
-        emu_control(s->emu, "POST", "/control/approve", approve, NULL);
-        char *escaped = curl_easy_escape(c, device_code, 0);
-        snprintf(form, sizeof(form),
-                 "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Adevice_code"
-                 "&client_id=%s&device_code=%s",
-                 emu_env(s->emu, "CLIENT_ID"), escaped);
-        curl_free(escaped);
-        t[i] = bare_post_on(c, s, "/oauth2/v2.0/token", form, body);
-        if (strstr(body, "id_token") == NULL) {
-            fprintf(stderr, "bench: the bare poll failed: %.300s\n", body);
-            abort();
-        }
+        char form[4096], body[8192];
+        approved_poll_form(c, s, form, sizeof(form));
+        double documents = bare_exchange_on(c, s, "/v2.0/.well-known/openid-configuration", NULL, body) +
+                           bare_exchange_on(c, s, "/discovery/v2.0/keys", NULL, body);
+        t[i] = bare_poll_on(c, s, form);
+        cold[i] = documents + t[i];
+        approved_poll_form(c, s, form, sizeof(form));
+        sleep_until_s(bench_now_s() + IDLE_S);
+        idle[i] = bare_poll_on(c, s, form);
     }
     curl_easy_cleanup(c);
-    return spread_of(t, 5);
+    struct bare_polls b = {spread_of(t, 5), spread_of(idle, 5), spread_of(cold, 5)};
+    return b;
 }
 
 /* ---- 1. time to code ---------------------------------------------------------- */
@@ -620,10 +692,11 @@ static struct spread bare_successful_poll(struct session *s)
 static const char dir_trust[] = "dir:" AAD_SYSTEM_CA_DIR;
 static const char bundle_trust[] = "file:" BENCH_SYSTEM_BUNDLE;
 
-/* The bare POST with the hashed directory, from row 1: the baseline of row 3. */
-static double bare_cpu[2 * N_CODE];
+/* The bare POST with the hashed directory, and the same after a PAM
+ * caller's start (pam_post), from row 1: the baselines of row 3. */
+static double bare_cpu[2 * N_CODE], caller_post_cpu[2 * N_CODE];
 static double bare_maxrss[2 * N_CODE];
-static int bare_samples;
+static int bare_samples, caller_post_samples;
 
 /* A bare POST with the hashed directory: its time in *secs, its CPU and
  * peak RSS kept for row 3. */
@@ -639,6 +712,32 @@ static int bare_dir_sample(struct session *s, double *secs)
     return rc;
 }
 
+/* pam_post with the hashed directory: the baseline of time to code. */
+static int caller_post_sample(struct session *s, double *secs)
+{
+    struct bare b;
+    int rc = fresh_post(s, 1, dir_trust, &b);
+    *secs = b.secs;
+    if (rc == 0 && caller_post_samples < 2 * N_CODE)
+        caller_post_cpu[caller_post_samples++] = b.cpu;
+    return rc;
+}
+
+#define CODE_TARGET 1.15
+
+static void code_row(const char *name, const char *short_name, const double *aad,
+                     const double *base, const char *base_name, int bad)
+{
+    char fig[160], text[192], ratio[16], tmp[96], target[16];
+    double r = paired(aad, base, N_CODE);
+    snprintf(text, sizeof(text), "%s %s", fmt(tmp, sizeof(tmp), spread_of(base, N_CODE), 1e3, "ms"),
+             base_name);
+    snprintf(target, sizeof(target), "<= %.2f", CODE_TARGET);
+    row(name, fmt(fig, sizeof(fig), spread_of(aad, N_CODE), 1e3, "ms"), text,
+        ratio_of(ratio, sizeof(ratio), r, 1), target);
+    check(!bad && r <= CODE_TARGET, short_name, ratio);
+}
+
 static void bench_time_to_code(void)
 {
     static const char *const args[] = {"--interval", "5", "--lifetime", "600", NULL};
@@ -647,8 +746,9 @@ static void bench_time_to_code(void)
     char file_trust[256];
     snprintf(file_trust, sizeof(file_trust), "file:%s", emu_ca_file(s.emu));
     double cold[N_CODE], warm[N_CODE], with_file[N_CODE];
-    double dir_cold[N_CODE], dir_warm[N_CODE], bundle[N_CODE], file[N_CODE];
-    double own_start[N_CODE], warm_from_fork[N_CODE];
+    double base_cold[N_CODE], base_warm[N_CODE], base_file[N_CODE];
+    double dir_cold[N_CODE], dir_warm[N_CODE], bundle[N_CODE];
+    double own_start[N_CODE];
     int bad = 0, cold_req, cold_conn, warm_req, warm_conn;
     struct bare b;
 
@@ -656,64 +756,53 @@ static void bench_time_to_code(void)
     fresh_requests_before_code(&s, &cold_req, &cold_conn);
     for (int i = 0; i < N_CODE; i++) {
         remove_tree(s.cache);
-        bad += bare_dir_sample(&s, &dir_cold[i]) != 0;
+        bad += caller_post_sample(&s, &base_cold[i]) != 0;
         bad += (cold[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
+        bad += bare_dir_sample(&s, &dir_cold[i]) != 0;
         bad += fresh_bare_post(&s, bundle_trust, &b) != 0;
         bundle[i] = b.secs;
     }
     /* One whole login fills the cache. */
     struct run r;
-    int after;
-    bad += fresh_login_enter(&s, 0.2, &r, &after) != PAM_SUCCESS;
+    struct login_requests req;
+    bad += fresh_login_enter(&s, 0.2, &r, &req) != PAM_SUCCESS;
     fresh_requests_before_code(&s, &warm_req, &warm_conn);
     for (int i = 0; i < N_CODE; i++) {
-        bad += bare_dir_sample(&s, &dir_warm[i]) != 0;
+        bad += caller_post_sample(&s, &base_warm[i]) != 0;
         bad += (warm[i] = fresh_time_to_code(&s, "bench", &own_start[i])) < 0;
-        warm_from_fork[i] = warm[i] + own_start[i];
-        bad += fresh_bare_post(&s, file_trust, &b) != 0;
-        file[i] = b.secs;
+        bad += bare_dir_sample(&s, &dir_warm[i]) != 0;
+        bad += fresh_post(&s, 1, file_trust, &b) != 0;
+        base_file[i] = b.secs;
         bad += (with_file[i] = fresh_time_to_code(&s, "bench-ca-file", NULL)) < 0;
     }
     session_close(&s);
 
-    char fig[160], base[192], ratio[16], why[96];
-    struct spread c = spread_of(cold, N_CODE), w = spread_of(warm, N_CODE),
-                  f = spread_of(with_file, N_CODE), dc = spread_of(dir_cold, N_CODE),
-                  dw = spread_of(dir_warm, N_CODE), bu = spread_of(bundle, N_CODE),
-                  fi = spread_of(file, N_CODE), os = spread_of(own_start, N_CODE);
-    double rc = paired(cold, dir_cold, N_CODE), rw = paired(warm, dir_warm, N_CODE),
-           rb = paired(bundle, dir_cold, N_CODE), rf = paired(with_file, file, N_CODE),
-           rfork = paired(warm_from_fork, dir_warm, N_CODE);
-    char tmp[96];
-    row("1a. pam_start -> code, cold, system store", fmt(fig, sizeof(fig), c, 1e3, "ms"),
-        (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dc, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), rc, 1), "<= 1.20");
-    check(!bad && rc <= 1.20, "1a. time to code, cold cache", ratio);
-    row("1b. pam_start -> code, warm, system store", fmt(fig, sizeof(fig), w, 1e3, "ms"),
-        (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dw, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), rw, 1), "<= 1.20");
-    check(!bad && rw <= 1.20, "1b. time to code, warm cache", ratio);
+    char fig[160], base[192], ratio[16], why[96], tmp[96];
+    struct spread c = spread_of(cold, N_CODE), dc = spread_of(dir_cold, N_CODE),
+                  bu = spread_of(bundle, N_CODE), os = spread_of(own_start, N_CODE);
+    code_row("1a. fork -> code, cold, system store", "1a. time to code, cold cache", cold,
+             base_cold, "caller + POST, dir", bad);
+    code_row("1b. fork -> code, warm, system store", "1b. time to code, warm cache", warm,
+             base_warm, "caller + POST, dir", bad);
     row("1c. bare POST: system bundle vs hashed dir", fmt(fig, sizeof(fig), bu, 1e3, "ms"),
         (snprintf(base, sizeof(base), "%s bare POST, dir", fmt(tmp, sizeof(tmp), dc, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), rb, 1), "1a < bundle");
+        ratio_of(ratio, sizeof(ratio), paired(bundle, dir_cold, N_CODE), 1), "1a < bundle");
     snprintf(why, sizeof(why), "1a %.2f ms, bare POST with the bundle %.2f ms", c.med * 1e3, bu.med * 1e3);
     check(!bad && c.med < bu.med, "1c. time to code pays no bundle parse", why);
-    row("1d. pam_start -> code, warm, ca_file", fmt(fig, sizeof(fig), f, 1e3, "ms"),
-        (snprintf(base, sizeof(base), "%s bare POST, file", fmt(tmp, sizeof(tmp), fi, 1e3, "ms")), base),
-        ratio_of(ratio, sizeof(ratio), rf, 1), "<= 1.20");
-    check(!bad && rf <= 1.20, "1d. time to code, ca_file", ratio);
+    code_row("1d. fork -> code, warm, ca_file", "1d. time to code, ca_file", with_file, base_file,
+             "caller + POST, file", bad);
     snprintf(fig, sizeof(fig), "%d req, %d TLS (cold)", cold_req, cold_conn);
     snprintf(base, sizeof(base), "%d req, %d TLS (warm)", warm_req, warm_conn);
     row("1e. HTTPS requests / handshakes before code", fig, base, "-", "1 and 1");
     snprintf(why, sizeof(why), "cold %d/%d, warm %d/%d", cold_req, cold_conn, warm_req, warm_conn);
     check(cold_req == 1 && cold_conn == 1 && warm_req == 1 && warm_conn == 1,
           "1e. requests before code", why);
-    /* 1f: what 1a-1d leave out, and 1b with it, for whoever counts from
-     * the fork of a fresh caller instead. */
-    snprintf(base, sizeof(base), "1b with it: %.2f ms, %.2f x bare POST",
-             spread_of(warm_from_fork, N_CODE).med * 1e3, rfork);
-    row("1f. the caller's own start: fork -> pam_start", fmt(fig, sizeof(fig), os, 1e3, "ms"),
-        base, "-", "-");
+    /* 1f: the part of 1b that any PAM caller has, and the bare POST
+     * without it, for whoever compares with a process that is no caller. */
+    snprintf(base, sizeof(base), "1b %.2f x a bare POST (%s)", paired(warm, dir_warm, N_CODE),
+             fmt(tmp, sizeof(tmp), spread_of(dir_warm, N_CODE), 1e3, "ms"));
+    row("1f. in 1b: the caller's fork -> pam_start", fmt(fig, sizeof(fig), os, 1e3, "ms"), base,
+        "-", "-");
     if (bad)
         printf("!! %d samples of row 1 failed\n", bad);
 }
@@ -721,7 +810,9 @@ static void bench_time_to_code(void)
 /* ---- 2, 3. Enter -> result; CPU and memory of a login ------------------------- */
 
 struct enter_series {
-    double t[N_ENTER], cpu[N_ENTER], helper_rss[N_ENTER], caller_rss[N_ENTER];
+    double t[N_ENTER], cpu[N_ENTER], caller_cpu[N_ENTER], helper_rss[N_ENTER],
+        caller_rss[N_ENTER];
+    double rule_wait[N_ENTER]; /* the part of t the interval rule imposes */
     int fewest, most, failed;
 };
 
@@ -742,66 +833,111 @@ static void series_add(struct enter_series *e, int i, double t, int ok, int requ
     e->fewest = requests < e->fewest ? requests : e->fewest;
 }
 
-/* n logins, Enter enter_after_s after the code (approved at once); cold:
- * the cache emptied before each. */
+/* Whose requests a series counts: those after Enter, or (a cold login
+ * whose Enter comes at once, before its keys are in) all after the code. */
+enum counted { AFTER_ENTER, AFTER_CODE };
+
+/* n logins, Enter enter_after_s after the code (approved at once; 0: Enter
+ * at once); cold: the cache emptied before each. */
 static void enter_series(struct session *s, int n, int cold, double enter_after_s,
-                         struct enter_series *e)
+                         enum counted counted, struct enter_series *e)
 {
     series_start(e);
     for (int i = 0; i < n; i++) {
         struct run r;
-        int after = 0;
+        struct login_requests req;
         if (cold)
             remove_tree(s->cache);
-        int ok = fresh_login_enter(s, enter_after_s, &r, &after) == PAM_SUCCESS;
-        series_add(e, i, r.t_end - r.t_enter, ok, after);
+        int ok = fresh_login_enter(s, enter_after_s, &r, &req) == PAM_SUCCESS;
+        series_add(e, i, r.t_end - r.t_enter, ok,
+                   counted == AFTER_CODE ? req.after_code : req.after_enter);
         e->cpu[i] = r.cpu_self + r.cpu_children;
+        e->caller_cpu[i] = r.cpu_self;
         e->helper_rss[i] = (double)r.maxrss_children;
         e->caller_rss[i] = (double)r.maxrss_self;
     }
 }
 
-/* n logins in which Enter comes while the user is still signing in, then
- * again once signed in (fresh_login_again): "not yet" in *not_yet, the
- * result in *then_in. With the service's interval 5 s (Entra's own), each
- * Enter comes at least a second after the helper's last poll and sends one
- * at once; one within a second of a poll would wait for the rest of it. */
-static void again_series(struct session *s, int n, struct enter_series *not_yet,
-                         struct enter_series *then_in)
+/* n logins in which Enter comes while the user is still signing in (1.5 s
+ * after the code: the first poll, at once), then again once signed in,
+ * then_after_s after the "not yet" (fresh_login_again): "not yet" in
+ * *not_yet, the result in *then_in. Polls never come closer than the
+ * interval (RFC 8628): a second Enter within it waits for the rest of it,
+ * which then_in->rule_wait records. */
+static void again_series(struct session *s, int n, double then_after_s, long interval_s,
+                         struct enter_series *not_yet, struct enter_series *then_in)
 {
     series_start(not_yet);
     series_start(then_in);
     for (int i = 0; i < n; i++) {
         struct run r;
         int req_not_yet, req_after;
-        double t_not_yet;
-        int ok = fresh_login_again(s, 1.5, &t_not_yet, &req_not_yet, &r, &req_after) ==
-                 PAM_SUCCESS;
+        double t_not_yet, t_first_enter;
+        int ok = fresh_login_again(s, 1.5, then_after_s, &t_not_yet, &t_first_enter,
+                                   &req_not_yet, &r, &req_after) == PAM_SUCCESS;
         series_add(not_yet, i, t_not_yet, ok, req_not_yet);
         series_add(then_in, i, r.t_end - r.t_enter, ok, req_after);
+        /* The first poll left right after the first Enter. */
+        double rule = t_first_enter + (double)interval_s - r.t_enter;
+        then_in->rule_wait[i] = rule > 0 ? rule : 0;
     }
 }
 
-/* One row: Enter -> result, checked for exactly `requests` requests after
- * Enter; rtt_s > 0: also in round trips, at most requests + 0.5. */
+/* Enter -> result may take at most this many times its bare floor. */
+#define ENTER_TARGET 1.5
+
+/* One row: Enter -> result, checked for exactly `requests` requests and a
+ * median within ENTER_TARGET of the floor's (floor_name: what it is);
+ * rtt_s > 0: also in round trips, at most requests + 0.5. */
 static void enter_row(const char *name, const struct enter_series *e, int n, int requests,
-                      struct spread poll, double rtt_s)
+                      struct spread floor, const char *floor_name, double rtt_s)
 {
     struct spread t = spread_of(e->t, n);
-    char fig[160], base[192], ratio[16], target[32], why[128], tmp[96];
-    if (rtt_s > 0)
+    char fig[160], base[192], ratio[16], target[32], why[160], tmp[96];
+    if (rtt_s > 0) {
         snprintf(fig, sizeof(fig), "%s = %.2f RTT, %d req", fmt(tmp, sizeof(tmp), t, 1e3, "ms"),
                  t.med / rtt_s, e->most);
-    else
+        snprintf(target, sizeof(target), "<=%.1f RTT %d req", requests + 0.5, requests);
+    } else {
         snprintf(fig, sizeof(fig), "%s, %d req", fmt(tmp, sizeof(tmp), t, 1e3, "ms"), e->most);
-    snprintf(base, sizeof(base), "%s bare poll", fmt(tmp, sizeof(tmp), poll, 1e3, "ms"));
-    snprintf(target, sizeof(target), "%d RTT, %d req", requests, requests);
-    row(name, fig, base, ratio_of(ratio, sizeof(ratio), t.med, poll.med), target);
-    snprintf(why, sizeof(why), "%d-%d request(s) after Enter, %d/%d logins failed, %.2f ms",
-             e->fewest, e->most, e->failed, n, t.med * 1e3);
+        snprintf(target, sizeof(target), "<=%.1f, %d req", ENTER_TARGET, requests);
+    }
+    snprintf(base, sizeof(base), "%s %s", fmt(tmp, sizeof(tmp), floor, 1e3, "ms"), floor_name);
+    row(name, fig, base, ratio_of(ratio, sizeof(ratio), t.med, floor.med), target);
+    snprintf(why, sizeof(why), "%d-%d request(s), %d/%d logins failed, %.2f ms = %.2f x %s",
+             e->fewest, e->most, e->failed, n, t.med * 1e3, floor.med > 0 ? t.med / floor.med : 0,
+             floor_name);
     check(!e->failed && e->fewest == requests && e->most == requests &&
+              t.med <= ENTER_TARGET * floor.med &&
               (rtt_s <= 0 || t.med <= (requests + 0.5) * rtt_s),
           name, why);
+}
+
+/* A row whose Enter came within the interval of the last poll: the rule
+ * (RFC 8628, the spec's Behaviour 4) makes it wait for the rest of the
+ * interval; the target is on what comes after that wait. */
+static void rule_row(const char *name, const struct enter_series *e, int n, struct spread floor,
+                     double rtt_s)
+{
+    double beyond[N_ENTER];
+    for (int i = 0; i < n; i++)
+        beyond[i] = e->t[i] - e->rule_wait[i];
+    struct spread t = spread_of(e->t, n), rule = spread_of(e->rule_wait, n),
+                  b = spread_of(beyond, n);
+    char fig[160], base[192], ratio[16], target[32], why[160], tmp[96];
+    if (rtt_s > 0)
+        snprintf(fig, sizeof(fig), "%.2f s = rule %.2f s + %.2f RTT, %d req", t.med, rule.med,
+                 b.med / rtt_s, e->most);
+    else
+        snprintf(fig, sizeof(fig), "%.2f s = rule %.2f s + %.2f ms, %d req", t.med, rule.med,
+                 b.med * 1e3, e->most);
+    snprintf(base, sizeof(base), "%s bare poll, idle", fmt(tmp, sizeof(tmp), floor, 1e3, "ms"));
+    snprintf(target, sizeof(target), "rule+<=%.1f, 1 req", ENTER_TARGET);
+    row(name, fig, base, ratio_of(ratio, sizeof(ratio), b.med, floor.med), target);
+    snprintf(why, sizeof(why), "%d-%d request(s), %d/%d logins failed, %.2f ms past the rule",
+             e->fewest, e->most, e->failed, n, b.med * 1e3);
+    check(!e->failed && e->fewest == 1 && e->most == 1 && b.med <= ENTER_TARGET * floor.med, name,
+          why);
 }
 
 /* Row 3c: the helper's own confinement code, run by CONFINE_COST in fresh
@@ -845,103 +981,210 @@ static void confine_row(const char *line, double login_cpu_s)
           "3c. giving root up + the allowlist, per login", "more than 5% of a login's CPU");
 }
 
+/* ---- 4c. the caller's CPU for a whole login ---------------------------------- */
+
+#define BENCH_PASSWORD "bench-pw-4c"
+
+/* Over /etc/shadow (in the bench's private mount namespace), a copy in
+ * which USER's password is BENCH_PASSWORD hashed with SHA-512-crypt. The
+ * copy's path in copy; 0, or -1. */
+static int shadow_with_password(char *copy, size_t size)
+{
+    char cmd[300], hash[256] = "", line[1024];
+    snprintf(cmd, sizeof(cmd), "%s sha512 '%s'", HASH_PASSWORD, BENCH_PASSWORD);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL || fgets(hash, sizeof(hash), p) == NULL)
+        hash[0] = '\0';
+    if (p != NULL)
+        pclose(p);
+    hash[strcspn(hash, "\n")] = '\0';
+    snprintf(copy, size, "/tmp/pam_aad_bench_shadow.XXXXXX");
+    int fd = mkstemp(copy);
+    FILE *in = fopen("/etc/shadow", "r"), *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (hash[0] != '$' || in == NULL || out == NULL) {
+        if (in != NULL)
+            fclose(in);
+        if (out != NULL)
+            fclose(out);
+        return -1;
+    }
+    while (fgets(line, sizeof(line), in) != NULL)
+        if (strncmp(line, USER ":", strlen(USER ":")) != 0)
+            fputs(line, out);
+    fprintf(out, "%s:%s:19000:0:99999:7:::\n", USER, hash);
+    fclose(in);
+    int ok = fclose(out) == 0;
+    return ok && mount(copy, "/etc/shadow", NULL, MS_BIND, NULL) == 0 ? 0 : -1;
+}
+
+/* The caller's own CPU for one whole login in a fresh pam_driver (its
+ * exec and libpam included): pam_unix checking a SHA-512-crypt password
+ * (mode "password"), or pam_permit. */
+static double caller_cpu_of(const char *dir, const char *service, const char *mode)
+{
+    const char *argv[] = {PAM_DRIVER, dir, service, USER, mode, NULL};
+    struct child c;
+    struct run r;
+    memset(&r, 0, sizeof(r));
+    child_start(&c, argv, 1);
+    char line[64];
+    int len = snprintf(line, sizeof(line), "%s\n", BENCH_PASSWORD);
+    if (strcmp(mode, "password") == 0 && write(c.in, line, (size_t)len) != len)
+        r.rc = -1;
+    int got = read_run(&c, &r) == 0;
+    child_end(&c);
+    return got && r.rc == PAM_SUCCESS ? r.cpu_self : -1;
+}
+
+/* Row 4c: what a whole pam_aad login costs the caller's process (sshd's
+ * child, su, sudo): the module, the helper's start and the relay, from
+ * the warm logins of row 2b; beside the same caller checking a SHA-512
+ * password with pam_unix (row 7's baseline), and pam_permit (the caller
+ * with no work of a module's). */
+static void bench_caller_cpu(struct spread aad)
+{
+    char dir[] = "/tmp/pam_aad_bench_4c.XXXXXX", path[300], text[300], shadow[64];
+    if (mkdtemp(dir) == NULL)
+        abort();
+    snprintf(path, sizeof(path), "%s/unix", dir);
+    snprintf(text, sizeof(text), "auth required %s nodelay\n", PAM_UNIX_MODULE);
+    write_file(path, text);
+    snprintf(path, sizeof(path), "%s/permit", dir);
+    write_file(path, "auth required pam_permit.so\n");
+    double unix_cpu[N_FOOT] = {0}, permit_cpu[N_FOOT] = {0};
+    int bad = shadow_with_password(shadow, sizeof(shadow)) != 0;
+    for (int i = 0; i < N_FOOT && !bad; i++) {
+        bad += (unix_cpu[i] = caller_cpu_of(dir, "unix", "password")) < 0;
+        bad += (permit_cpu[i] = caller_cpu_of(dir, "permit", "auto")) < 0;
+    }
+    if (umount2("/etc/shadow", 0) != 0 && !bad)
+        bad = 1;
+    unlink(shadow);
+    remove_tree(dir);
+    struct spread u = spread_of(unix_cpu, bad ? 0 : N_FOOT), p = spread_of(permit_cpu, bad ? 0 : N_FOOT);
+    char fig[160], base[192], ratio[16], tmp[96], why[96];
+    snprintf(base, sizeof(base), "%s pam_unix sha512 (permit %.2f)",
+             fmt(tmp, sizeof(tmp), u, 1e3, "ms"), p.med * 1e3);
+    ratio_of(ratio, sizeof(ratio), aad.med, u.med);
+    row("4c. caller's CPU, whole login", fmt(fig, sizeof(fig), aad, 1e3, "ms"), base, ratio,
+        "<= 1.00");
+    snprintf(why, sizeof(why), "%s x pam_unix, +%.2f ms over pam_permit", ratio,
+             (aad.med - p.med) * 1e3);
+    check(!bad && u.med > 0 && aad.med <= u.med, "4c. caller's CPU for a whole login", why);
+}
+
 static void bench_enter(void)
 {
-    /* The user signs in at once and presses Enter 1.5 s after the code:
-     * with interval 1 s the helper has polled and holds the answer; with
-     * interval 5 s it has not polled yet, and Enter sends the poll. */
-    static const char *const fast[] = {"--interval", "1", "--lifetime", "600", NULL};
-    static const char *const slow[] = {"--interval", "5", "--lifetime", "600", NULL};
+    /* Entra's own interval, 5 s, in every row. The user approves as soon
+     * as the code shows, and presses Enter 1.5 s later (2a, 2b) or at once
+     * (2c, 2d: before a cold login has its keys). */
+    static const char *const args[] = {"--interval", "5", "--lifetime", "900", NULL};
     struct session s;
-    struct enter_series fast_cold, fast_warm, slow_cold, slow_warm;
+    struct enter_series cold, warm, warm_at_once, cold_at_once, not_yet, then_in, not_yet2, soon;
 
-    session_open(&s, slow, "wait_for_enter = yes", 0);
-    struct spread poll = bare_successful_poll(&s);
-    enter_series(&s, N_ENTER, 1, 1.5, &slow_cold);
-    enter_series(&s, N_ENTER, 0, 1.5, &slow_warm);
-    /* 2e, 2f: Enter while still signing in, then once signed in, with the
-     * interval of Entra ID itself (5 s). */
-    struct enter_series not_yet, then_in;
-    again_series(&s, N_ENTER, &not_yet, &then_in);
-    session_close(&s);
-    session_open(&s, fast, "wait_for_enter = yes", 0);
-    enter_series(&s, N_ENTER, 1, 1.5, &fast_cold);
-    enter_series(&s, N_ENTER, 0, 1.5, &fast_warm);
+    session_open(&s, args, "wait_for_enter = yes", 0);
+    struct bare_polls floor = bare_successful_poll(&s);
+    enter_series(&s, N_ENTER, 1, 1.5, AFTER_ENTER, &cold);
+    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, &warm);
+    enter_series(&s, N_ENTER, 0, 0, AFTER_ENTER, &warm_at_once);
+    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
+    /* 2e-2g: Enter while still signing in, then once signed in: after the
+     * interval (2f), or 1.5 s later, within it (2g). */
+    again_series(&s, N_ENTER, 5.5, 5, &not_yet, &then_in);
+    again_series(&s, N_ENTER, 1.5, 5, &not_yet2, &soon);
     char confine[256];
     confine_cost(s.config, confine, sizeof(confine));
     session_close(&s);
-    enter_row("2a. signed in, then Enter -> result, cold", &fast_cold, N_ENTER, 0, poll, 0);
-    enter_row("2b. signed in, then Enter -> result, warm", &fast_warm, N_ENTER, 0, poll, 0);
-    enter_row("2c. approved, not polled: Enter -> result, cold", &slow_cold, N_ENTER, 1, poll, 0);
-    enter_row("2d. approved, not polled: Enter -> result, warm", &slow_warm, N_ENTER, 1, poll, 0);
-    enter_row("2e. still signing in: Enter -> \"not yet\"", &not_yet, N_ENTER, 1, poll, 0);
-    enter_row("2f. then signed in: Enter -> result", &then_in, N_ENTER, 1, poll, 0);
+    enter_row("2a. signed in, then Enter -> result, cold", &cold, N_ENTER, 1, floor.idle,
+              "bare poll, idle", 0);
+    enter_row("2b. signed in, then Enter -> result, warm", &warm, N_ENTER, 1, floor.idle,
+              "bare poll, idle", 0);
+    enter_row("2c. approved, Enter at once -> result, warm", &warm_at_once, N_ENTER, 1, floor.poll,
+              "bare poll", 0);
+    enter_row("2d. approved, Enter at once -> result, cold", &cold_at_once, N_ENTER, 3, floor.cold,
+              "bare keys+poll", 0);
+    enter_row("2e. still signing in: Enter -> \"not yet\"", &not_yet, N_ENTER, 1, floor.idle,
+              "bare poll, idle", 0);
+    enter_row("2f. then signed in: Enter 5.5 s on -> result", &then_in, N_ENTER, 1, floor.idle,
+              "bare poll, idle", 0);
+    rule_row("2g. then signed in: Enter 1.5 s on -> result", &soon, N_ENTER, floor.idle, 0);
 
-    /* 3: a whole warm login, caller + helper, beside the bare POST process. */
-    struct spread cpu = spread_of(fast_warm.cpu, N_ENTER), bcpu = spread_of(bare_cpu, bare_samples);
-    struct spread hrss = spread_of(fast_warm.helper_rss, N_ENTER),
-                  crss = spread_of(fast_warm.caller_rss, N_ENTER),
+    /* 3: a whole warm login, caller + helper, beside a process that starts
+     * as a PAM caller and makes the bare POST (pam_post), and beside the
+     * bare POST alone. */
+    struct spread cpu = spread_of(warm.cpu, N_ENTER), bcpu = spread_of(bare_cpu, bare_samples),
+                  pcpu = spread_of(caller_post_cpu, caller_post_samples);
+    struct spread hrss = spread_of(warm.helper_rss, N_ENTER),
+                  crss = spread_of(warm.caller_rss, N_ENTER),
                   brss = spread_of(bare_maxrss, bare_samples);
-    char fig[160], base[192], ratio[16], tmp[96];
-    snprintf(base, sizeof(base), "%s bare POST process", fmt(tmp, sizeof(tmp), bcpu, 1e3, "ms"));
+    char fig[160], base[192], ratio[16], tmp[96], why[96];
+    snprintf(base, sizeof(base), "%s caller+POST (bare POST %.2f)",
+             fmt(tmp, sizeof(tmp), pcpu, 1e3, "ms"), bcpu.med * 1e3);
+    ratio_of(ratio, sizeof(ratio), cpu.med, pcpu.med);
     row("3a. CPU of a whole login (caller + helper)", fmt(fig, sizeof(fig), cpu, 1e3, "ms"), base,
-        ratio_of(ratio, sizeof(ratio), cpu.med, bcpu.med), "-");
+        ratio, "<= 1.30");
+    snprintf(why, sizeof(why), "%s x caller+POST, %.2f x the bare POST", ratio,
+             bcpu.med > 0 ? cpu.med / bcpu.med : 0);
+    check(cold.failed + warm.failed == 0 && pcpu.med > 0 && cpu.med <= 1.30 * pcpu.med,
+          "3a. CPU of a whole login", why);
     snprintf(fig, sizeof(fig), "helper %.0f KiB, caller %.0f", hrss.med, crss.med);
     snprintf(base, sizeof(base), "%.0f KiB (%.0f-%.0f) bare POST process", brss.med, brss.min, brss.max);
     row("3b. peak RSS of a login's processes", fig, base,
         ratio_of(ratio, sizeof(ratio), hrss.med, brss.med), "-");
     confine_row(confine, cpu.med);
+    bench_caller_cpu(spread_of(warm.caller_cpu, N_ENTER));
 }
 
 /* ---- 5. at 50 ms RTT ------------------------------------------------------------ */
 
 static void bench_rtt(void)
 {
-    static const char *const fast[] = {"--interval", "1", "--lifetime", "600", NULL};
-    static const char *const slow[] = {"--interval", "5", "--lifetime", "600", NULL};
+    static const char *const args[] = {"--interval", "5", "--lifetime", "900", NULL};
     const double rtt = 2 * ONE_WAY_MS / 1e3;
     struct session s;
-    struct enter_series signed_in, not_polled;
-    session_open(&s, slow, "wait_for_enter = yes", 1);
-    struct spread poll = bare_successful_poll(&s);
-    double code[N_RTT], bare[N_RTT];
+    struct enter_series signed_in, cold_at_once, not_yet, then_in;
+    session_open(&s, args, "wait_for_enter = yes", 1);
+    struct bare_polls floor = bare_successful_poll(&s);
+    double code[N_RTT], base[N_RTT];
     int bad = 0;
     struct run r;
-    int after;
-    bad += fresh_login_enter(&s, 0.5, &r, &after) != PAM_SUCCESS; /* fills the cache */
+    struct login_requests req;
+    bad += fresh_login_enter(&s, 0.5, &r, &req) != PAM_SUCCESS; /* fills the cache */
     for (int i = 0; i < N_RTT; i++) {
         struct bare b;
-        bad += fresh_bare_post(&s, dir_trust, &b) != 0;
-        bare[i] = b.secs;
+        bad += fresh_post(&s, 1, dir_trust, &b) != 0;
+        base[i] = b.secs;
         bad += (code[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
     }
-    enter_series(&s, N_ENTER, 0, 1.5, &not_polled);
-    struct enter_series not_yet, then_in;
-    again_series(&s, N_ENTER, &not_yet, &then_in);
-    session_close(&s);
-    session_open(&s, fast, "wait_for_enter = yes", 1);
-    enter_series(&s, N_ENTER, 0, 1.5, &signed_in);
+    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, &signed_in);
+    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
+    again_series(&s, N_ENTER, 5.5, 5, &not_yet, &then_in);
     session_close(&s);
 
-    struct spread c = spread_of(code, N_RTT), bp = spread_of(bare, N_RTT);
-    char fig[160], base[192], ratio[16], tmp[96];
+    struct spread c = spread_of(code, N_RTT), bp = spread_of(base, N_RTT);
+    char fig[160], text[192], ratio[16], tmp[96], why[128];
     snprintf(fig, sizeof(fig), "%s = %.2f RTT", fmt(tmp, sizeof(tmp), c, 1e3, "ms"), c.med / rtt);
-    snprintf(base, sizeof(base), "%s = %.2f RTT bare POST", fmt(tmp, sizeof(tmp), bp, 1e3, "ms"),
+    snprintf(text, sizeof(text), "%s = %.2f RTT caller + POST", fmt(tmp, sizeof(tmp), bp, 1e3, "ms"),
              bp.med / rtt);
-    double rp = paired(code, bare, N_RTT);
-    row("5a. 50 ms RTT: pam_start -> code, warm", fig, base, ratio_of(ratio, sizeof(ratio), rp, 1),
-        "<= 1.20");
-    check(!bad && rp <= 1.20, "5a. time to code at 50 ms RTT", ratio);
-    enter_row("5b. 50 ms RTT: signed in, then Enter", &signed_in, N_ENTER, 0, poll, rtt);
-    enter_row("5c. 50 ms RTT: approved, not polled: Enter", &not_polled, N_ENTER, 1, poll, rtt);
-    enter_row("5d. 50 ms RTT: still signing in: Enter", &not_yet, N_ENTER, 1, poll, rtt);
-    enter_row("5e. 50 ms RTT: then signed in: Enter", &then_in, N_ENTER, 1, poll, rtt);
+    double rp = paired(code, base, N_RTT);
+    row("5a. 50 ms RTT: fork -> code, warm", fig, text, ratio_of(ratio, sizeof(ratio), rp, 1),
+        "<=1.15, <=3.5 RTT");
+    snprintf(why, sizeof(why), "%s x caller + POST, %.2f RTT", ratio, c.med / rtt);
+    check(!bad && rp <= CODE_TARGET && c.med <= 3.5 * rtt, "5a. time to code at 50 ms RTT", why);
+    enter_row("5b. 50 ms RTT: signed in, then Enter", &signed_in, N_ENTER, 1, floor.idle,
+              "bare poll, idle", rtt);
+    enter_row("5c. 50 ms RTT: cold, Enter at once", &cold_at_once, N_ENTER, 3, floor.cold,
+              "bare keys+poll", rtt);
+    enter_row("5d. 50 ms RTT: still signing in: Enter", &not_yet, N_ENTER, 1, floor.idle,
+              "bare poll, idle", rtt);
+    enter_row("5e. 50 ms RTT: then signed in: Enter", &then_in, N_ENTER, 1, floor.idle,
+              "bare poll, idle", rtt);
 }
 
 /* ---- 6. concurrent logins --------------------------------------------------------- */
 
 struct wave {
-    int ok, total;
+    int ok, unavailable, total;
     double wall, cpu_caller, cpu_helper;
 };
 
@@ -967,6 +1210,7 @@ static void concurrent_logins(struct session *s, struct wave *w)
             continue;
         w->total++;
         w->ok += r.rc == PAM_SUCCESS;
+        w->unavailable += r.rc == PAM_AUTHINFO_UNAVAIL;
         w->cpu_caller += r.cpu_self;
         w->cpu_helper += r.cpu_children;
     }
@@ -1022,6 +1266,41 @@ static void concurrency_rows(int slow)
     snprintf(why, sizeof(why), "%d discovery + %d keys fetches, %d/%d logins succeeded", discovery,
              keys, w.ok, CONCURRENT_LOGINS);
     check(discovery == 1 && keys == 1 && w.ok == CONCURRENT_LOGINS, name, why);
+}
+
+/* Rows 6e, 6f: an authority whose discovery answers later than
+ * http_timeout. Every login fails (unavailable, so that a stack falls
+ * back), but only one asks it: the others wait for that fetch and take its
+ * failure instead of adding to the load of an authority already too slow. */
+#define TOO_SLOW_EXCHANGE_MS (SLOW_HTTP_TIMEOUT_S * 1400)
+
+static void concurrency_past_timeout(void)
+{
+    struct session s;
+    char extra[128], fault[128];
+    snprintf(extra, sizeof(extra), "wait_for_enter = no\nhttp_timeout = %d", SLOW_HTTP_TIMEOUT_S);
+    session_open(&s, concurrency_args, extra, 0);
+    snprintf(fault, sizeof(fault), "{\"endpoint\":\"discovery\",\"delay_ms\":%d,\"count\":-1}",
+             TOO_SLOW_EXCHANGE_MS);
+    if (emu_control(s.emu, "POST", "/control/fault", fault, NULL) != 200)
+        abort();
+    struct wave w;
+    concurrent_logins(&s, &w);
+    int discovery = emu_stat(s.emu, "discovery"), keys = emu_stat(s.emu, "keys");
+    session_close(&s);
+    char fig[160], base[192], why[160];
+    snprintf(fig, sizeof(fig), "%d/%d unavailable, %.1f s wall", w.unavailable, CONCURRENT_LOGINS,
+             w.wall);
+    snprintf(base, sizeof(base), "discovery takes %.1f s, http_timeout %d s",
+             TOO_SLOW_EXCHANGE_MS / 1e3, SLOW_HTTP_TIMEOUT_S);
+    row("6e. 200 cold logins, authority past timeout", fig, base, "-", "all unavail.");
+    snprintf(fig, sizeof(fig), "%d + %d", discovery, keys);
+    row("6f. discovery + keys requests, past timeout", fig, "-", "-", "1 + 0");
+    snprintf(why, sizeof(why), "%d discovery + %d keys requests, %d/%d logins unavailable, %.1f s",
+             discovery, keys, w.unavailable, CONCURRENT_LOGINS, w.wall);
+    check(discovery == 1 && keys == 0 && w.unavailable == CONCURRENT_LOGINS &&
+              w.wall <= 3.0 * SLOW_HTTP_TIMEOUT_S,
+          "6e/6f. logins against an authority past http_timeout", why);
 }
 
 /* ---- 4. module footprint in the caller ------------------------------------------ */
@@ -1085,7 +1364,7 @@ static void bench_footprint(void)
 
 static void bench_ssh(void)
 {
-    static const char *const args[] = {"--interval", "1", "--lifetime", "600", NULL};
+    static const char *const args[] = {"--interval", "5", "--lifetime", "900", NULL};
     struct session s;
     session_open(&s, args, "wait_for_enter = yes", 0);
     char cmd[2048];
@@ -1114,18 +1393,20 @@ static void bench_ssh(void)
                   u6 = spread_of(ms_of[2], n_of[2]);
     char fig[160], base[192], ratio[16], tmp[96];
     snprintf(fig, sizeof(fig), "%s, %d/%d", fmt(tmp, sizeof(tmp), a, 1e3, "ms"), n_of[0], N_SSH);
-    snprintf(base, sizeof(base), "%s pam_unix, %s, %d/%d", fmt(tmp, sizeof(tmp), u, 1e3, "ms"),
-             method, n_of[1], N_SSH);
     /* ssh_login.sh runs the three kinds in turn: sample i of each is one round. */
     double ru = paired(ms_of[0], ms_of[1], N_SSH), ru6 = paired(ms_of[0], ms_of[2], N_SSH);
-    row("7. ssh start -> shell prompt (same sshd)", fig, base, ratio_of(ratio, sizeof(ratio), ru, 1),
-        "<= 1.00");
-    check(rc == 0 && n_of[0] == N_SSH && n_of[1] == N_SSH && ru <= 1.00, "7. whole SSH login",
-          ratio);
     snprintf(base, sizeof(base), "%s pam_unix, sha512, %d/%d",
              fmt(tmp, sizeof(tmp), u6, 1e3, "ms"), n_of[2], N_SSH);
-    row("7b. the same, password hashed with sha512", fig, base,
-        ratio_of(ratio, sizeof(ratio), ru6, 1), "-");
+    row("7. ssh -> shell, poll inside (same sshd)", fig, base, ratio_of(ratio, sizeof(ratio), ru6, 1),
+        "<= 1.00");
+    check(rc == 0 && n_of[0] == N_SSH && n_of[2] == N_SSH && ru6 <= 1.00,
+          "7. whole SSH login vs pam_unix with SHA-512", ratio);
+    snprintf(base, sizeof(base), "%s pam_unix, %s, %d/%d", fmt(tmp, sizeof(tmp), u, 1e3, "ms"),
+             method, n_of[1], N_SSH);
+    row("7b. the same vs this host's passwd hash", fig, base, ratio_of(ratio, sizeof(ratio), ru, 1),
+        "<= 1.00");
+    check(rc == 0 && n_of[0] == N_SSH && n_of[1] == N_SSH && ru <= 1.00,
+          "7b. whole SSH login vs pam_unix with this host's hash", ratio);
 }
 
 /* ---- 8. aad-login token for scripts ---------------------------------------------- */
@@ -1215,61 +1496,6 @@ static double fresh_exit_s(const char *const argv[])
     return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? secs : -1;
 }
 
-/* A refresh token of a sign-in of its own (user oid), for the bare POSTs:
- * device code, approval, redemption, in this process. */
-static char *baseline_sign_in(struct emu *e, const char *oid)
-{
-    char url[256], form[2048], body[8192] = "", approve[160];
-    CURL *c = curl_easy_init();
-    curl_easy_setopt(c, CURLOPT_CAINFO, emu_ca_file(e));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
-    snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/devicecode", emu_authority(e), emu_env(e, "TENANT_ID"));
-    snprintf(form, sizeof(form), "client_id=%s&scope=openid%%20profile%%20offline_access",
-             emu_env(e, "CLIENT_ID"));
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-    json_t *dc = curl_easy_perform(c) == CURLE_OK ? json_loads(body, 0, NULL) : NULL;
-    snprintf(approve, sizeof(approve), "{\"claims\":{\"oid\":\"%s\"}}", oid);
-    char *rt = NULL;
-    if (dc != NULL && emu_control(e, "POST", "/control/approve", approve, NULL) == 200) {
-        snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_authority(e), emu_env(e, "TENANT_ID"));
-        snprintf(form, sizeof(form), "grant_type=device_code&client_id=%s&device_code=%s",
-                 emu_env(e, "CLIENT_ID"), json_string_value(json_object_get(dc, "device_code")));
-        body[0] = '\0';
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        json_t *t = curl_easy_perform(c) == CURLE_OK ? json_loads(body, 0, NULL) : NULL;
-        const char *v = json_string_value(json_object_get(t, "refresh_token"));
-        rt = v ? strdup(v) : NULL;
-        json_decref(t);
-    }
-    json_decref(dc);
-    curl_easy_cleanup(c);
-    return rt;
-}
-
-/* The live refresh token of the user oid (rotation: each redemption makes a
- * new one), from the emulator's list. */
-static char *live_refresh_token(struct emu *e, const char *oid)
-{
-    char *resp = NULL, *rt = NULL;
-    if (emu_control(e, "GET", "/control/refresh", NULL, &resp) == 200) {
-        json_t *root = json_loads(resp, 0, NULL), *t;
-        size_t i;
-        json_array_foreach(json_object_get(root, "refresh_tokens"), i, t) {
-            const char *who = json_string_value(json_object_get(t, "oid"));
-            const char *state = json_string_value(json_object_get(t, "state"));
-            if (who != NULL && state != NULL && !strcmp(who, oid) && !strcmp(state, "active")) {
-                free(rt);
-                rt = strdup(json_string_value(json_object_get(t, "refresh_token")));
-            }
-        }
-        json_decref(root);
-    }
-    free(resp);
-    return rt;
-}
-
 enum { N_TOKEN = 25 };
 #define BENCH_OTHER_OID "0b0b0b0b-1111-4222-8333-444455556666"
 
@@ -1300,7 +1526,7 @@ static void script_tokens_section(void)
     token[len] = '\0';
     long key = len > 0 ? add_key("user", "bench:same-size", token, len, KEY_SPEC_SESSION_KEYRING) : -1;
     memset(token, 0, sizeof(token));
-    char *rt = signed_in ? baseline_sign_in(e, BENCH_OTHER_OID) : NULL;
+    char *rt = signed_in ? emu_sign_in_refresh_token(e, BENCH_OTHER_OID) : NULL;
     if (!signed_in || key < 0 || rt == NULL) {
         printf("!! 8. tokens for scripts: the sign-in failed (%d, %ld, %s)\n", signed_in, key,
                rt ? "rt" : "no rt");
@@ -1348,7 +1574,7 @@ static void script_tokens_section(void)
         snprintf(scope, sizeof(scope), "https://graph.microsoft.com/Bench.Scope%02d", i);
         const char *refresh[] = {AAD_LOGIN, "token", "--config", conf, "--scope", scope, NULL};
         tr[i] = fresh_exit_s(refresh);
-        char *live = live_refresh_token(e, BENCH_OTHER_OID);
+        char *live = emu_live_refresh_token(e, BENCH_OTHER_OID);
         snprintf(url, sizeof(url), "%s/%s/oauth2/v2.0/token", emu_authority(e), emu_env(e, "TENANT_ID"));
         snprintf(form, sizeof(form),
                  "grant_type=refresh_token&client_id=%s&refresh_token=%s&scope="
@@ -1388,19 +1614,20 @@ int main(void)
     printf("pam_aad %s benchmark: %ld CPU(s), emulator on the loopback of a private network "
            "namespace, no ca_file (the system store at %s), median (min-max) of each series, "
            "each beside its baseline from the same run; ratio: of the medians, or the median of "
-           "the ratios of paired samples (1, 4, 5a, 7). Row 7's password is hashed as this host's "
-           "passwd(1) hashes it.\n\n",
+           "the ratios of paired samples (1, 4a, 4b, 5a, 7). Enter rows at Entra's interval, 5 s. "
+           "Row 7b's password is hashed as this host's passwd(1) hashes it.\n\n",
            PACKAGE_VERSION, sysconf(_SC_NPROCESSORS_ONLN), AAD_SYSTEM_CA_DIR);
     row("measure", "pam_aad", "baseline", "ratio", "target");
     printf("|%s|%s|%s|%s|%s|\n", "--------------------------------------------------",
            "------------------------------------------",
-           "----------------------------------------------------", "-------", "--------------");
+           "----------------------------------------------------", "-------", "--------------------");
     bench_time_to_code();
     bench_enter();
     bench_footprint();
     bench_rtt();
     concurrency_rows(0);
     concurrency_rows(1);
+    concurrency_past_timeout();
     bench_ssh();
     bench_script_tokens();
     curl_global_cleanup();

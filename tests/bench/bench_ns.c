@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <net/if.h>
+#include <pwd.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 static char store_copy[64]; /* the directory mounted over AAD_SYSTEM_CA_DIR */
 static char system_bundle[96]; /* the host's bundle, kept beside it */
+static char account_files[2][64]; /* passwd and group copies with the helper's account */
 
 static int loopback_up(void)
 {
@@ -53,6 +56,40 @@ static int copy_file(const char *from, const char *to, int append)
     return rc;
 }
 
+/* The package's postinst makes the helper's system account (adduser
+ * --system); a host without it makes every helper look it up in vain
+ * through each name service (and keep root). Here, unless the host has it,
+ * copies of /etc/passwd and /etc/group with it, mounted over them. */
+static int helper_account(void)
+{
+    if (getpwnam(AAD_HELPER_USER) != NULL)
+        return 0;
+    unsigned id = 999;
+    while (id > 100 && (getpwuid(id) != NULL || getgrgid(id) != NULL))
+        id--;
+    static const char *const files[2] = {"/etc/passwd", "/etc/group"};
+    for (int i = 0; i < 2; i++) {
+        char line[160];
+        snprintf(account_files[i], sizeof(account_files[i]), "/tmp/pam_aad_bench_%s.XXXXXX",
+                 i == 0 ? "passwd" : "group");
+        int fd = mkstemp(account_files[i]);
+        if (fd < 0)
+            return -1;
+        close(fd);
+        if (i == 0)
+            snprintf(line, sizeof(line), "%s:x:%u:%u:pam_aad helper:/nonexistent:/usr/sbin/nologin\n",
+                     AAD_HELPER_USER, id, id);
+        else
+            snprintf(line, sizeof(line), "%s:x:%u:\n", AAD_HELPER_USER, id);
+        FILE *f = NULL;
+        if (copy_file(files[i], account_files[i], 0) != 0 || chmod(account_files[i], 0644) != 0 ||
+            (f = fopen(account_files[i], "a")) == NULL || fputs(line, f) < 0 || fclose(f) != 0 ||
+            mount(account_files[i], files[i], NULL, MS_BIND, NULL) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int bench_ns_enter(void)
 {
     if (unshare(CLONE_NEWNS | CLONE_NEWNET) != 0) {
@@ -75,6 +112,11 @@ int bench_ns_enter(void)
         copy_file(BENCH_SYSTEM_BUNDLE, system_bundle, 0) != 0 ||
         mount(store_copy, AAD_SYSTEM_CA_DIR, NULL, MS_BIND, NULL) != 0) {
         fprintf(stderr, "bench: cannot set up the system CA store copy: %s\n", strerror(errno));
+        return -1;
+    }
+    if (helper_account() != 0) {
+        fprintf(stderr, "bench: cannot add the helper's account %s: %s\n", AAD_HELPER_USER,
+                strerror(errno));
         return -1;
     }
     return 0;
@@ -104,6 +146,13 @@ void bench_ns_leave(void)
     if (store_copy[0] == '\0')
         return;
     umount2(AAD_SYSTEM_CA_DIR, MNT_DETACH);
+    static const char *const files[2] = {"/etc/passwd", "/etc/group"};
+    for (int i = 0; i < 2; i++) {
+        if (account_files[i][0] != '\0') {
+            umount2(files[i], MNT_DETACH);
+            unlink(account_files[i]);
+        }
+    }
     snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", store_copy, system_bundle);
     if (system(cmd) != 0)
         fprintf(stderr, "bench: cannot remove %s\n", store_copy);

@@ -7,11 +7,13 @@
  * host's, to which each emulator's CA is added the way update-ca-certificates
  * adds one: a hashed name in the directory and a line-up at the end of the
  * bundle. So pam_aad runs without ca_file, exactly as on a production host,
- * and the bare baselines read the same directory and the same bundle. */
+ * and the bare baselines read the same directory and the same bundle. The
+ * helper's system account, which the package makes, is added to copies of
+ * /etc/passwd and /etc/group mounted over them when the host lacks it. */
 #ifndef BENCH_NS_H
 #define BENCH_NS_H
 
-/* Enters the namespaces and mounts the copy. 0, or -1 with a message on
+/* Enters the namespaces and mounts the copies. 0, or -1 with a message on
  * stderr (not root, no unshare). */
 int bench_ns_enter(void);
 

@@ -2,6 +2,13 @@
  * POST from a fresh process, for `make bench`. It links libcurl only.
  *
  *   curl_post URL TRUST FORM
+ *   pam_post CONFDIR SERVICE URL TRUST FORM
+ *
+ * pam_post is this file built with BENCH_CALLER_START, linking libpam too:
+ * the start of a PAM caller (libpam loaded, pam_start_confdir of SERVICE
+ * in CONFDIR and its pam_authenticate: pam_permit) before the same POST,
+ * so that a login counted from the caller's fork has a baseline that
+ * starts as the caller does, and the ratio shows what pam_aad adds.
  *
  * posts FORM to URL on a fresh handle, verifying the peer as libcurl does
  * by default, with trust anchors from TRUST:
@@ -24,6 +31,9 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#ifdef BENCH_CALLER_START
+#include <security/pam_appl.h>
+#endif
 
 
 static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
@@ -33,9 +43,40 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
     return size * nmemb;
 }
 
+#ifdef BENCH_CALLER_START
+static int no_conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+                           void *appdata)
+{
+    (void)n;
+    (void)msg;
+    (void)resp;
+    (void)appdata;
+    return PAM_CONV_ERR;
+}
+
+/* What every PAM caller does before any module speaks: 0 when pam_permit
+ * said yes. */
+static int caller_start(const char *confdir, const char *service, pam_handle_t **pamh)
+{
+    struct pam_conv conv = {no_conversation, NULL};
+    int rc = pam_start_confdir(service, "nobody", &conv, confdir, pamh);
+    return rc == PAM_SUCCESS ? pam_authenticate(*pamh, 0) : rc;
+}
+#endif
+
 int main(int argc, char **argv)
 {
     double t_main = bench_now_s();
+#ifdef BENCH_CALLER_START
+    pam_handle_t *pamh = NULL;
+    if (argc != 6 || caller_start(argv[1], argv[2], &pamh) != PAM_SUCCESS) {
+        fprintf(stderr, "usage: pam_post CONFDIR SERVICE URL dir:PATH|file:PATH FORM "
+                        "(SERVICE: pam_permit)\n");
+        return 2;
+    }
+    argc -= 2;
+    argv += 2;
+#endif
     int dir = argc == 4 && strncmp(argv[2], "dir:", 4) == 0;
     if (argc != 4 || (!dir && strncmp(argv[2], "file:", 5) != 0)) {
         fprintf(stderr, "usage: curl_post URL dir:PATH|file:PATH FORM\n");
@@ -62,5 +103,8 @@ int main(int argc, char **argv)
            ru.ru_maxrss);
     curl_easy_cleanup(c);
     curl_global_cleanup();
+#ifdef BENCH_CALLER_START
+    pam_end(pamh, PAM_SUCCESS);
+#endif
     return res == CURLE_OK && status == 200 ? 0 : 1;
 }

@@ -8,8 +8,12 @@
  * reads the upstream port (127.0.0.1) as one line on stdin, and forwards
  * each connection to it: whatever one side sends reaches the other
  * ONE_WAY_MS later (so a round trip costs 2 x ONE_WAY_MS), in order, each
- * direction read without waiting for the delayed writes. It exits after
- * LIFETIME_S seconds. */
+ * direction read without waiting for the delayed writes. TCP's own
+ * handshake is completed by the kernel at once, so the proxy adds it: what
+ * the client sends first leaves no earlier than a round trip after the
+ * connection came (when a client on such a link would have had SYN-ACK)
+ * and then takes ONE_WAY_MS like the rest. It exits after LIFETIME_S
+ * seconds. */
 #include "config.h"
 
 #include "bench_clock.h"
@@ -41,6 +45,7 @@ struct chunk {
 struct pipe_dir {
     int from, to;
     double delay_s;
+    double not_before; /* nothing is sent on before this (monotonic s) + delay_s */
     pthread_mutex_t lock;
     pthread_cond_t ready;
     struct chunk *head, *tail;
@@ -89,7 +94,8 @@ static void *reader(void *arg)
         while ((n = read(d->from, k->data, CHUNK)) < 0 && errno == EINTR)
             ;
         k->next = NULL;
-        k->due = bench_now_s() + d->delay_s;
+        double now = bench_now_s();
+        k->due = (now > d->not_before ? now : d->not_before) + d->delay_s;
         k->len = n > 0 ? (size_t)n : 0;
         push(d, k);
         if (n <= 0)
@@ -137,11 +143,13 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static void start_dir(struct conn *c, struct pipe_dir *d, int from, int to, double delay_s)
+static void start_dir(struct conn *c, struct pipe_dir *d, int from, int to, double delay_s,
+                      double not_before)
 {
     d->from = from;
     d->to = to;
     d->delay_s = delay_s;
+    d->not_before = not_before;
     d->conn = c;
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->ready, NULL);
@@ -196,6 +204,9 @@ int main(int argc, char **argv)
         int client = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (client < 0)
             continue;
+        /* The client's SYN came now: its SYN-ACK would be back one round
+         * trip later. */
+        double handshake_done = bench_now_s() + 2 * delay_s;
         int one = 1;
         setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         int server = loopback_socket();
@@ -210,8 +221,8 @@ int main(int argc, char **argv)
             abort();
         pthread_mutex_init(&c->lock, NULL);
         c->threads_left = 4;
-        start_dir(c, &c->up, client, server, delay_s);
-        start_dir(c, &c->down, server, client, delay_s);
+        start_dir(c, &c->up, client, server, delay_s, handshake_done);
+        start_dir(c, &c->down, server, client, delay_s, 0);
     }
     return 0;
 }

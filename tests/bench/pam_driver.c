@@ -21,6 +21,8 @@
  *              signed in yet"): prints "again T T_ENTER" (T_ENTER: when the
  *              first Enter went back), then waits for a line on stdin too
  *   auto       every prompt with "" (the emulator approves by itself)
+ *   password   every prompt with the line the bench writes on stdin (a
+ *              pam_unix login to an account the bench gave that password)
  *
  * Output on stdout, one flushed line each (times in CLOCK_MONOTONIC
  * seconds, which all processes share, so the bench can subtract the time
@@ -32,7 +34,8 @@
  *        MAXRSS_SELF MAXRSS_CHILDREN
  *
  * T_START/RSS0/HWM0 are taken just before pam_start_confdir, T_END/RSS1/
- * HWM1 just after pam_authenticate (before pam_end unloads the modules);
+ * HWM1 just after pam_authenticate (before pam_end unloads the modules;
+ * the sizes in mode footprint only, else -1);
  * CPU and MAXRSS of the children are those of the helper the module ran. */
 #include "config.h"
 
@@ -47,12 +50,14 @@
 
 #include <security/pam_appl.h>
 
-enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AGAIN, M_AUTO };
+enum mode { M_FOOTPRINT, M_CODE, M_ENTER, M_AGAIN, M_AUTO, M_PASSWORD };
+
 
 struct state {
     enum mode mode;
     int code_seen;
     double t_enter;
+    char password[128]; /* mode password: read at the first prompt */
 };
 
 
@@ -115,12 +120,17 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
         if (fgets(line, sizeof(line), stdin) == NULL)
             return PAM_CONV_ERR;
     }
+    if (s->mode == M_PASSWORD && s->password[0] == '\0') {
+        if (fgets(s->password, sizeof(s->password), stdin) == NULL)
+            return PAM_CONV_ERR;
+        s->password[strcspn(s->password, "\n")] = '\0';
+    }
     struct pam_response *r = calloc((size_t)n, sizeof(*r));
     if (r == NULL)
         return PAM_BUF_ERR;
     for (int i = 0; i < n; i++)
         if (is_prompt(msg[i]))
-            r[i].resp = strdup("");
+            r[i].resp = strdup(s->mode == M_PASSWORD ? s->password : "");
     *resp = r;
     if (code != NULL || again)
         s->t_enter = bench_now_s(); /* the last thing before "Enter" reaches the module */
@@ -130,27 +140,32 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 int main(int argc, char **argv)
 {
     double t_main = bench_now_s();
-    static const char *const modes[] = {"footprint", "code", "enter", "again", "auto"};
-    struct state s = {M_FOOTPRINT, 0, 0};
+    static const char *const modes[] = {"footprint", "code", "enter", "again", "auto", "password"};
+    struct state s = {M_FOOTPRINT, 0, 0, ""};
     int m = 0;
-    while (argc == 5 && m < 5 && strcmp(argv[4], modes[m]) != 0)
+    while (argc == 5 && m < 6 && strcmp(argv[4], modes[m]) != 0)
         m++;
-    if (argc != 5 || m == 5) {
-        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER footprint|code|enter|again|auto\n");
+    if (argc != 5 || m == 6) {
+        fprintf(stderr, "usage: pam_driver CONFDIR SERVICE USER "
+                        "footprint|code|enter|again|auto|password\n");
         return 2;
     }
     s.mode = (enum mode)m;
 
     struct pam_conv conv = {conversation, &s};
     pam_handle_t *pamh = NULL;
-    long rss0, hwm0, rss1, hwm1;
-    status_kib(&rss0, &hwm0);
+    /* Memory is read in mode footprint alone: reading /proc/self/status
+     * takes time, which a login's figures must not include. */
+    long rss0 = -1, hwm0 = -1, rss1 = -1, hwm1 = -1;
+    if (s.mode == M_FOOTPRINT)
+        status_kib(&rss0, &hwm0);
     double t_start = bench_now_s();
     int rc = pam_start_confdir(argv[2], argv[3], &conv, argv[1], &pamh);
     if (rc == PAM_SUCCESS)
         rc = pam_authenticate(pamh, 0);
     double t_end = bench_now_s();
-    status_kib(&rss1, &hwm1);
+    if (s.mode == M_FOOTPRINT)
+        status_kib(&rss1, &hwm1);
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);

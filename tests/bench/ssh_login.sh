@@ -13,8 +13,10 @@
 # "ssh unix MS" or "ssh unix-sha512 MS": the time the machines take,
 # without the user's: from the start of ssh to the code (or the password
 # prompt), plus from Enter (or the password) to the shell prompt. The
-# pam_aad user approves at once and presses Enter 1.5 s after the code
-# (interval 1 s: the helper already has the answer). "unix": the password
+# pam_aad user approves at once and presses Enter 1.5 s after the code;
+# the helper polls when Enter comes (at Entra's interval, 5 s, which
+# allows it), so the poll and the token's checks are inside the second
+# span, as the password's check is for pam_unix. "unix": the password
 # hashed as this host's passwd(1) hashes it (pam_unix's method in
 # common-password: yescrypt on Debian since 11); "unix-sha512": the same
 # as SHA-512-crypt, the cheaper hash of older hosts.

@@ -403,6 +403,116 @@ static void test_enter_after_slow_down_waits_the_raised_interval(void **state)
     polling_stop(&p);
 }
 
+/* A user at the prompt who presses Enter once, enter_at_ms after the
+ * poller starts (the code was shown then), and never again. */
+struct one_enter {
+    int64_t enter_at_ms;
+    long polls_before_enter;
+    const struct aad_poller *poller;
+};
+
+static int enter_once(void *ctx, int64_t until_ms, long seconds_left)
+{
+    struct one_enter *u = ctx;
+    (void)seconds_left;
+    int64_t now = aad_monotonic_ms();
+    if (u->enter_at_ms == 0) {
+        aad_sleep_until_ms(until_ms);
+        return 0;
+    }
+    if (now >= u->enter_at_ms) {
+        u->polls_before_enter = u->poller->polls;
+        u->enter_at_ms = 0;
+        return 1;
+    }
+    aad_sleep_until_ms(until_ms < u->enter_at_ms ? until_ms : u->enter_at_ms);
+    return 0;
+}
+
+static void test_prompted_poller_polls_only_when_enter_is_pressed(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    p.poller.poll_on_enter = 1;
+    p.poller.interval_s = 1; /* five intervals pass before the Enter */
+    assert_int_equal(emu_control(h->emu, "POST", "/control/approve", "{}", NULL), 200);
+    struct one_enter user = {aad_monotonic_ms() + 5500, -1, &p.poller};
+    assert_int_equal(aad_poller_run(&p.poller, enter_once, &user, &p.tokens, &err), AAD_OK);
+    assert_non_null(p.tokens.id_token);
+    assert_int_equal(user.polls_before_enter, 0);
+    assert_int_equal(p.poller.polls, 1);
+    polling_stop(&p);
+}
+
+static void test_enter_right_after_the_code_polls_at_once(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    p.poller.poll_on_enter = 1;
+    p.poller.interval_s = 5;
+    assert_int_equal(emu_control(h->emu, "POST", "/control/approve", "{}", NULL), 200);
+    int64_t enter_ms = aad_monotonic_ms() + 200;
+    struct one_enter user = {enter_ms, -1, &p.poller};
+    assert_int_equal(aad_poller_run(&p.poller, enter_once, &user, &p.tokens, &err), AAD_OK);
+    assert_non_null(p.tokens.id_token);
+    /* No interval since the code: the first poll has none before it. */
+    assert_true(aad_monotonic_ms() - enter_ms < 1500);
+    polling_stop(&p);
+}
+
+static void test_prompted_poller_without_enter_makes_no_poll(void **state)
+{
+    struct harness *h = *state;
+    struct polling p;
+    struct aad_error err = {0};
+    polling_start(h, &p);
+    p.poller.poll_on_enter = 1;
+    p.poller.interval_s = 1;
+    p.poller.deadline_ms = aad_monotonic_ms() + 2500;
+    struct one_enter user = {0, -1, &p.poller};
+    assert_int_equal(aad_poller_run(&p.poller, enter_once, &user, &p.tokens, &err), AAD_DENIED);
+    assert_int_equal(p.poller.polls, 0);
+    polling_stop(&p);
+}
+
+static int user_told_not_yet(void *ctx, const char *prompt)
+{
+    (void)ctx;
+    (void)prompt;
+    return 0;
+}
+
+/* At a prompt (wait_for_enter, a front end that hears Enter): the first
+ * code expires at its first poll, a new one is shown and approved, and the
+ * user presses Enter at once and again; the new code's first poll still
+ * waits for the interval (1 s) since the first code's. */
+static void test_renewed_code_keeps_the_interval(void **state)
+{
+    struct harness *h = *state;
+    h->approve_with = approve_nobody;
+    fault(h, "{\"endpoint\":\"token\",\"error\":\"expired_token\"}");
+    const char *args[] = {"wait_for_enter=yes"};
+    struct aad_config *cfg = harness_config(h, 1, args);
+    struct aad_ui ui = harness_ui(h);
+    ui.pause = enter_all_the_time;
+    ui.not_yet = user_told_not_yet;
+    struct aad_account account;
+    struct aad_identity id;
+    struct aad_error err = {0};
+    assert_int_equal(aad_account_lookup(cfg, TEST_ACCOUNT, &account, &err), AAD_OK);
+    int64_t start = aad_monotonic_ms();
+    assert_int_equal(aad_login(cfg, &account, &ui, NULL, &id, NULL, &err), AAD_OK);
+    assert_int_equal(h->codes_shown, 2);
+    assert_int_equal(emu_stat(h->emu, "token"), 2);
+    assert_true(aad_monotonic_ms() - start >= 1000);
+    aad_identity_clear(&id);
+    aad_config_free(cfg);
+}
+
 static void test_overall_timeout_is_denied(void **state)
 {
     struct harness *h = *state;
@@ -440,6 +550,10 @@ int main(void)
         T(test_repeated_server_errors_are_unavailable),
         T(test_approved_poll_returns_tokens),
         T(test_enter_never_polls_closer_than_the_interval),
+        T(test_prompted_poller_polls_only_when_enter_is_pressed),
+        T(test_enter_right_after_the_code_polls_at_once),
+        T(test_prompted_poller_without_enter_makes_no_poll),
+        T(test_renewed_code_keeps_the_interval),
         T(test_enter_after_slow_down_waits_the_raised_interval),
         T(test_overall_timeout_is_denied),
 #undef T

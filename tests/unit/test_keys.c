@@ -115,9 +115,11 @@ static void test_good_key_is_parsed(void **state)
     assert_int_equal(set->skipped, 0);
     assert_string_equal(set->keys[0].kid, "Mc7l3Iz93g7uwgNeEmmw_WYGPko");
     assert_string_equal(set->keys[0].issuer, TEMPLATE_ISSUER);
-    assert_non_null(set->keys[0].pkey);
-    assert_int_equal(EVP_PKEY_get_bits(set->keys[0].pkey), 2048);
-    assert_int_equal(EVP_PKEY_eq(set->keys[0].pkey, key), 1);
+    const struct aad_key *k = aad_keyset_find(set, "Mc7l3Iz93g7uwgNeEmmw_WYGPko");
+    assert_non_null(k);
+    assert_non_null(k->pkey);
+    assert_int_equal(EVP_PKEY_get_bits(k->pkey), 2048);
+    assert_int_equal(EVP_PKEY_eq(k->pkey, key), 1);
     aad_keyset_free(set);
 }
 
@@ -327,7 +329,9 @@ static void test_rsa_8192_bit_modulus_is_accepted(void **state)
     struct aad_keyset *set = NULL;
     struct aad_error err = {0};
     assert_status(parse_keys(arr, &set, &err), AAD_OK, err);
-    assert_int_equal(EVP_PKEY_get_bits(set->keys[0].pkey), 8192);
+    const struct aad_key *k = aad_keyset_find(set, "big");
+    assert_non_null(k);
+    assert_int_equal(EVP_PKEY_get_bits(k->pkey), 8192);
     aad_keyset_free(set);
 }
 
@@ -469,6 +473,27 @@ static void test_keyset_find_by_kid(void **state)
     assert_null(aad_keyset_find(set, "K1"));
     assert_null(aad_keyset_find(set, ""));
     assert_null(aad_keyset_find(NULL, "k1"));
+    aad_keyset_free(set);
+}
+
+/* A login uses the one key its token names: only that one is made into an
+ * OpenSSL key (about 34 us each; Entra publishes several). */
+static void test_only_the_key_a_token_names_is_prepared(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    json_array_append_new(arr, tm_jwk(key, "k1", NULL));
+    json_array_append_new(arr, tm_jwk(key2, "k2", NULL));
+    struct aad_keyset *set = NULL;
+    struct aad_error err = {0};
+    assert_status(parse_keys(arr, &set, &err), AAD_OK, err);
+    assert_null(set->keys[0].pkey);
+    assert_null(set->keys[1].pkey);
+    const struct aad_key *k2 = aad_keyset_find(set, "k2");
+    assert_non_null(k2);
+    assert_non_null(k2->verify);
+    assert_null(set->keys[0].pkey);
+    assert_ptr_equal(aad_keyset_find(set, "k2"), k2); /* made once */
     aad_keyset_free(set);
 }
 
@@ -640,6 +665,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_key_is_parsed),
+        cmocka_unit_test(test_only_the_key_a_token_names_is_prepared),
         cmocka_unit_test(test_key_without_issuer_has_null_issuer),
         cmocka_unit_test(test_key_without_use_and_with_alg_rs256_is_parsed),
         cmocka_unit_test(test_several_keys_are_all_parsed),
