@@ -3,7 +3,9 @@
  * a bare refresh-token POST from a fresh process (curl_post.c: exec,
  * libcurl, TLS, the POST), interleaved and paired (the median of the
  * per-pair ratios); and the HTTPS requests each such sudo makes (one: the
- * refresh; the signing keys are cached).
+ * refresh; the signing keys are cached). Then the same through
+ * delay_proxy.c at 50 ms RTT, where the helper's fixed costs weigh what
+ * they weigh against a real Entra ID.
  *
  * The session is real: a child of the bench logs in through a PAM stack
  * with pam_aad and pam_loginuid (which gives it an audit session), and
@@ -19,6 +21,7 @@
 #include "bench_clock.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +40,12 @@
 #define BASELINE_OID "0c0c0c0c-2222-4333-8444-555566667777"
 #define TMPFS_MAGIC 0x01021994L
 #define TARGET_RATIO 1.20
+#define ONE_WAY_MS "25" /* 50 ms RTT, a host near its Entra ID region */
 
 struct setup {
+    int delayed; /* the authority behind delay_proxy: 50 ms RTT */
     struct emu *e;
+    pid_t proxy;
     char dir[64], run[64], services[128], config[128];
 };
 
@@ -219,6 +225,12 @@ static int signed_in_session(struct setup *s)
     snprintf(base, sizeof(base), "%.1f ms (%.1f-%.1f) fresh bare refresh POST", bm * 1e3,
              bare[0] * 1e3, bare[N - 1] * 1e3);
     snprintf(rt, sizeof(rt), "%.2f", r);
+    if (s->delayed) {
+        /* What a host far from loopback sees: the same, at 50 ms RTT. */
+        printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n", "10d. the same at 50 ms RTT", fig,
+               base, rt, "-");
+        return bad || off != 0 ? 1 : 0;
+    }
     printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n",
            "10a. sudo in a signed-in session (refresh)", fig, base, rt, "<= 1.20");
     double cm = median(sudo_cpu, N), bcm = median(bare_cpu, N);
@@ -238,6 +250,33 @@ static int signed_in_session(struct setup *s)
     return missed ? 1 : 0;
 }
 
+/* delay_proxy (its stdin, for the emulator's port, in *to_proxy); its
+ * port, or 0. */
+static unsigned start_proxy(struct setup *s, int *to_proxy)
+{
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0)
+        return 0;
+    s->proxy = fork();
+    if (s->proxy == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        execl(DELAY_PROXY, DELAY_PROXY, ONE_WAY_MS, "600", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    *to_proxy = in[1];
+    char line[64] = "";
+    unsigned port = 0;
+    FILE *f = fdopen(out[0], "r");
+    if (f == NULL || fgets(line, sizeof(line), f) == NULL || sscanf(line, "port %u", &port) != 1)
+        port = 0;
+    return port;
+}
+
 static int prepare(struct setup *s)
 {
     static const char *const emu_args[] = {"--interval", "1", "--lifetime", "600", "--quiet",
@@ -250,9 +289,31 @@ static int prepare(struct setup *s)
         printf("!! 10. no tmpfs at /dev/shm, or no temporary directory\n");
         return -1;
     }
-    s->e = emu_start(EMULATOR_PATH, emu_args);
+    const char *delayed_args[12];
+    char public_authority[64];
+    int to_proxy = -1;
+    if (s->delayed) {
+        unsigned port = start_proxy(s, &to_proxy);
+        if (port == 0)
+            return -1;
+        snprintf(public_authority, sizeof(public_authority), "https://127.0.0.1:%u", port);
+        size_t n = 0;
+        for (; emu_args[n] != NULL; n++)
+            delayed_args[n] = emu_args[n];
+        delayed_args[n++] = "--public-authority";
+        delayed_args[n++] = public_authority;
+        delayed_args[n] = NULL;
+    }
+    s->e = emu_start(EMULATOR_PATH, s->delayed ? delayed_args : emu_args);
     if (s->e == NULL)
         return -1;
+    if (s->delayed) {
+        char line[32];
+        int len = snprintf(line, sizeof(line), "%s\n", emu_env(s->e, "HTTPS_PORT"));
+        if (write(to_proxy, line, (size_t)len) != len)
+            return -1;
+        close(to_proxy);
+    }
     char path[256], text[4096];
     snprintf(s->services, sizeof(s->services), "%s/services", s->dir);
     snprintf(s->config, sizeof(s->config), "%s/pam_aad.conf", s->dir);
@@ -292,14 +353,12 @@ static int prepare(struct setup *s)
     return ok ? 0 : -1;
 }
 
-int main(void)
+/* One series: its setup, the signed-in session in a child, the rows. */
+static int series(int delayed)
 {
-    if (geteuid() != 0) {
-        printf("!! 10. sudo in a signed-in session: needs root (pam_loginuid)\n");
-        return 2;
-    }
     struct setup s;
     memset(&s, 0, sizeof(s));
+    s.delayed = delayed;
     int rc = 2;
     if (prepare(&s) == 0) {
         fflush(stdout);
@@ -315,9 +374,23 @@ int main(void)
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
     }
     emu_stop(s.e);
+    if (s.proxy > 0) {
+        kill(s.proxy, SIGTERM);
+        waitpid(s.proxy, NULL, 0);
+    }
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", s.dir, s.run);
     if (s.dir[0] != '\0' && system(cmd) != 0)
         rc = 2;
     return rc;
+}
+
+int main(void)
+{
+    if (geteuid() != 0) {
+        printf("!! 10. sudo in a signed-in session: needs root (pam_loginuid)\n");
+        return 2;
+    }
+    int rc = series(0), delayed = series(1);
+    return rc == 2 || delayed == 2 ? 2 : rc || delayed;
 }
