@@ -42,16 +42,18 @@ enum request_field { REQ_USER, REQ_UID, REQ_QR_OK, REQ_FIRST_ARG };
 static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
                          const struct aad_identity *id)
 {
-    char status[16], kind[16], aadsts[24];
+    char status[16], kind[16], aadsts[24], clock[24];
     char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
     snprintf(status, sizeof(status), "%d", (int)st);
     snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
     snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
+    snprintf(clock, sizeof(clock), "%ld", st == AAD_OK ? 0L : err->clock_offset_s);
     const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
                             id->upn,     id->oid,
                             id->name,    id->tid,
                             id->local_user, kind,
-                            aadsts,      plan ? plan : ""};
+                            aadsts,      plan ? plan : "",
+                            st == AAD_OK ? "" : err->correlation_id, clock};
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
     free(plan);
 }

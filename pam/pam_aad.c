@@ -239,6 +239,13 @@ static void take_failure(const struct aad_wire_msg *msg, struct verdict *v)
         aadsts = 0;
     v->err.kind = (enum aad_failure)kind;
     v->err.aadsts = aadsts;
+    /* Shown to the user: a GUID-like word or nothing; an offset in range. */
+    const char *correlation = aad_wire_field(msg, 10);
+    if (aad_is_printable_token(correlation, sizeof(v->err.correlation_id) - 1))
+        snprintf(v->err.correlation_id, sizeof(v->err.correlation_id), "%s", correlation);
+    long offset = 0;
+    if (aad_wire_long(msg, 11, -100000000L, 100000000L, &offset) == 0)
+        v->err.clock_offset_s = offset;
 }
 
 /* Sends the request: the account's facts and the module arguments (the
@@ -428,7 +435,9 @@ static void free_kept(pam_handle_t *pamh, void *data, int error_status)
 static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *account)
 {
     char sentence[512];
-    struct aad_refusal r = {v->err.kind, v->err.aadsts, v->upn[0] ? v->upn : NULL, account};
+    struct aad_refusal r = {v->err.kind,           v->err.aadsts,
+                            v->upn[0] ? v->upn : NULL, account,
+                            v->err.correlation_id, v->err.clock_offset_s};
     aad_refusal_sentence(&r, sentence, sizeof(sentence));
     if (sentence[0] == '\0')
         return;

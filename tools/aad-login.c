@@ -299,7 +299,8 @@ int main(int argc, char **argv)
     } else {
         /* What pam_aad.so tells the user, then the administrator's detail. */
         char sentence[512];
-        struct aad_refusal r = {err.kind, err.aadsts, id.upn, argv[optind]};
+        struct aad_refusal r = {err.kind,          err.aadsts,         id.upn, argv[optind],
+                                err.correlation_id, err.clock_offset_s};
         aad_refusal_sentence(&r, sentence, sizeof(sentence));
         if (sentence[0] != '\0')
             fprintf(stderr, "%s\n", sentence);

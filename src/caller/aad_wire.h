@@ -30,7 +30,8 @@ enum aad_wire_type {
     AAD_MSG_ALIVE = 12,     /* still working (before each network exchange) */
     AAD_MSG_LOG = 13,       /* syslog priority, line */
     AAD_MSG_VERDICT = 14,   /* status, reason, upn, oid, name, tid, local account,
-                               failure kind, AADSTS code */
+                               failure kind, AADSTS code, group plan, Entra's
+                               correlation ID, clock offset (s) */
     AAD_MSG_EXEC_FAILED = 15, /* the helper could not be executed: errno */
     AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
     /* helper -> its group writer (helper/group_writer.c) and back */

@@ -392,7 +392,7 @@ static void test_second_expired_code_is_told(void **state)
     struct fixture *f = *state;
     f->expire_codes = 2;
     assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
-    assert_told(f, PAM_ERROR_MSG, "The code expired before the sign-in was finished.");
+    assert_told(f, PAM_ERROR_MSG, "The code expired before the sign-in was finished; nobody was logged in.");
     assert_non_null(strstr(syslog_text(f), "kind=expired"));
 }
 
@@ -422,7 +422,7 @@ static void test_enter_pressed_until_the_timeout_is_told(void **state)
     int64_t start = aad_monotonic_ms();
     assert_int_equal(authenticate(f, "aad-timeout10", "alice", 0), PAM_AUTH_ERR);
     assert_true(aad_monotonic_ms() - start < 15000);
-    assert_told(f, PAM_ERROR_MSG, "The sign-in was not finished in time.");
+    assert_told(f, PAM_ERROR_MSG, "The sign-in was not finished in time; nobody was logged in.");
 }
 
 static void test_unreachable_authority_is_told_before_falling_back(void **state)
@@ -441,8 +441,9 @@ static void check_policy_block(void **state, long aadsts, const char *why)
     char code[64];
     f->decline_aadsts = aadsts;
     assert_int_equal(authenticate(f, "aad", "alice", 0), PAM_AUTH_ERR);
-    snprintf(code, sizeof(code), "(AADSTS%ld). Contact your administrator.", aadsts);
-    assert_told(f, PAM_ERROR_MSG, code);
+    snprintf(code, sizeof(code), "(AADSTS%ld). Contact your administrator (correlation ID ",
+             aadsts);
+    assert_told(f, PAM_ERROR_MSG, code); /* Entra's correlation ID, for the helpdesk */
     assert_told(f, PAM_ERROR_MSG, why);
     snprintf(code, sizeof(code), "kind=blocked-by-policy aadsts=%ld", aadsts);
     assert_non_null(strstr(syslog_text(f), code));
@@ -690,8 +691,12 @@ static void test_wrapper_moves_the_helpers_clock(void **state)
     if (access(LIBFAKETIME, R_OK) != 0)
         skip(); /* libfaketime is not installed */
     f->approve_claims = "{\"preferred_username\":\"" ALICE_UPN "\"}";
-    assert_int_equal(authenticate(f, "aad-fake-clock", "alice", 0), PAM_AUTH_ERR);
-    assert_non_null(strstr(syslog_text(f), "token expired at"));
+    /* Three hours ahead: the token is refused for its times, and the
+     * authority's Date header shows that this host's clock is to blame. */
+    assert_int_equal(authenticate(f, "aad-fake-clock", "alice", 0), PAM_SERVICE_ERR);
+    assert_non_null(strstr(syslog_text(f), "kind=clock"));
+    assert_non_null(strstr(syslog_text(f), "s ahead of Microsoft Entra ID's (its Date header)"));
+    assert_told(f, PAM_ERROR_MSG, "This host's clock is 10");
 }
 
 static void test_unreachable_authority_is_authinfo_unavail_fast(void **state)
