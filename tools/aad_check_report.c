@@ -107,3 +107,11 @@ enum aad_status aad_check_report_finish(struct aad_check_report *r)
     fflush(stdout);
     return r->worst;
 }
+
+void aad_check_say(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                   enum aad_status status, const char *cause, const char *message,
+                   const char *hint)
+{
+    struct aad_check_item it = {name, result, status, cause, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}

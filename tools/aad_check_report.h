@@ -38,6 +38,11 @@ struct aad_check_item {
 int aad_check_report_init(struct aad_check_report *r, int json, int color);
 void aad_check_report_add(struct aad_check_report *r, const struct aad_check_item *item);
 
+/* The same, for a finding that is not timed and carries no AADSTS code. */
+void aad_check_say(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                   enum aad_status status, const char *cause, const char *message,
+                   const char *hint);
+
 /* Attaches a JSON value under key of the document (json only; steals it). */
 void aad_check_report_set(struct aad_check_report *r, const char *key, json_t *value);
 

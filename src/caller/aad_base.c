@@ -65,6 +65,7 @@ enum aad_status aad_failure_status(enum aad_failure kind)
     case AAD_FAILURE_CLOCK:
     case AAD_FAILURE_BAD_CONFIG: return AAD_CONFIG_ERROR;
     case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_SYSTEM_TRUST:
     case AAD_FAILURE_BUSY:
     case AAD_FAILURE_NO_CONVERSATION: return AAD_UNAVAILABLE;
     case AAD_FAILURE_WRONG_ACCOUNT:
@@ -117,6 +118,7 @@ const char *aad_failure_name(enum aad_failure kind)
         [AAD_FAILURE_BUSY] = "busy",
         [AAD_FAILURE_CA_FILE] = "ca-file",
         [AAD_FAILURE_CLOCK] = "clock",
+        [AAD_FAILURE_SYSTEM_TRUST] = "system-trust",
     };
     if ((unsigned)kind > AAD_FAILURE_LAST)
         return "unknown";

@@ -48,8 +48,10 @@ enum aad_failure {
     AAD_FAILURE_BUSY,              /* too many logins at once (max_logins, max_logins_per_user) */
     AAD_FAILURE_CA_FILE,           /* the authority's certificate does not chain to ca_file */
     AAD_FAILURE_CLOCK,             /* this host's clock is too far from the authority's */
+    AAD_FAILURE_SYSTEM_TRUST,      /* no CA of the system trust store vouches for the authority
+                                      (a TLS-inspecting proxy): unavailable, the stack falls back */
 };
-#define AAD_FAILURE_LAST AAD_FAILURE_CLOCK
+#define AAD_FAILURE_LAST AAD_FAILURE_SYSTEM_TRUST
 
 struct aad_error {
     enum aad_status status;

@@ -130,6 +130,7 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
               "Tell your administrator.");
         return;
     case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_SYSTEM_TRUST:
         snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");
         return;
     case AAD_FAILURE_BUSY:
@@ -141,7 +142,8 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
 
 int aad_refusal_is_fallback(enum aad_failure kind)
 {
-    return kind == AAD_FAILURE_UNAVAILABLE || kind == AAD_FAILURE_BUSY;
+    return kind == AAD_FAILURE_UNAVAILABLE || kind == AAD_FAILURE_SYSTEM_TRUST ||
+           kind == AAD_FAILURE_BUSY;
 }
 
 void aad_refusal_wrap(char *text, size_t width)

@@ -203,7 +203,7 @@ static enum aad_status untrusted(struct aad_http *http, const char *url, CURLcod
                            "%s: the server's certificate is not issued by a CA of ca_file %s (%s)",
                            url, http->ca_file, why);
     if (no_anchor)
-        return aad_fail(err, AAD_UNAVAILABLE,
+        return aad_fail_as(err, AAD_FAILURE_SYSTEM_TRUST,
                         "%s: the server's certificate is not issued by a CA of the system trust "
                         "store (%s; %s)",
                         url, AAD_SYSTEM_CA_DIR, why);
