@@ -16,42 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aad_runtime.h"
 #include "aad_safefile.h"
 
 #define RECORD_MAX_BYTES (64 * 1024)
 #define EXPIRE_SCAN_MAX 4096 /* entries looked at per put: bounded work */
-
-static int open_private_dir(int parent, const char *name, struct aad_error *err)
-{
-    if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST) {
-        aad_fail(err, AAD_UNAVAILABLE, "cannot make %s: %s", name, strerror(errno));
-        return -1;
-    }
-    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_uid != 0 || (st.st_mode & 077) != 0) {
-        aad_fail(err, AAD_UNAVAILABLE, "%s is not a directory private to root", name);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int aad_runtime_subdir(const char *runtime_dir, const char *sub, struct aad_error *err)
-{
-    if (runtime_dir == NULL || runtime_dir[0] != '/') {
-        aad_fail(err, AAD_UNAVAILABLE, "runtime_dir must be an absolute path");
-        return -1;
-    }
-    /* The runtime directory itself, then sub in it. */
-    int parent = open_private_dir(AT_FDCWD, runtime_dir, err);
-    if (parent < 0)
-        return -1;
-    int fd = open_private_dir(parent, sub, err);
-    close(parent);
-    return fd;
-}
 
 static long long now_s(void)
 {

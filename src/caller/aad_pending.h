@@ -20,6 +20,7 @@
 
 #include "aad_account_name.h"
 #include "aad_base.h"
+#include "aad_runtime.h"
 
 #define AAD_PENDING_ENV "PAM_AAD_PENDING"
 #define AAD_PENDING_HANDLE_LEN 32 /* hex digits of 128 random bits */
@@ -49,9 +50,5 @@ enum aad_status aad_pending_take(const char *runtime_dir, const char *handle, co
 
 void aad_pending_clear(struct aad_pending *p);
 
-/* Makes runtime_dir/sub (and runtime_dir) when missing, owned by root, mode
- * 0700, and opens it; a directory that is not root's and private is
- * refused. The descriptor, or -1 with a reason in err (AAD_UNAVAILABLE). */
-int aad_runtime_subdir(const char *runtime_dir, const char *sub, struct aad_error *err);
 
 #endif

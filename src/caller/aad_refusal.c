@@ -146,21 +146,29 @@ int aad_refusal_is_fallback(enum aad_failure kind)
            kind == AAD_FAILURE_BUSY;
 }
 
-void aad_refusal_wrap(char *text, size_t width)
+void aad_refusal_wrap_first(char *text, size_t first_width, size_t width)
 {
     char *line = text, *last_space = NULL;
+    size_t limit = first_width;
     for (char *p = text; *p != '\0'; p++) {
         if (*p == '\n') {
             line = p + 1;
             last_space = NULL;
+            limit = width;
             continue;
         }
         if (*p == ' ')
             last_space = p;
-        if ((size_t)(p - line) >= width && last_space != NULL) {
+        if ((size_t)(p - line) >= limit && last_space != NULL) {
             *last_space = '\n';
             line = last_space + 1;
             last_space = NULL;
+            limit = width;
         }
     }
+}
+
+void aad_refusal_wrap(char *text, size_t width)
+{
+    aad_refusal_wrap_first(text, width, width);
 }

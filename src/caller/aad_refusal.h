@@ -29,6 +29,10 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size);
  * log). Words longer than width stay whole. */
 void aad_refusal_wrap(char *text, size_t width);
 
+/* The same with a narrower first line: ssh prints "(user@host) " before a
+ * prompt's first line. */
+void aad_refusal_wrap_first(char *text, size_t first_width, size_t width);
+
 /* True when the outcome is the service being out of reach (an info line,
  * the stack falls back), not a refusal. */
 int aad_refusal_is_fallback(enum aad_failure kind);

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "aad_base.h"
+#include "aad_last_refusal.h"
 #include "aad_refusal.h"
 #include "aad_json.h"
 #include "aad_qr.h"
@@ -379,6 +381,40 @@ static void test_only_blocks_the_user_cannot_change_repeat(void **state)
     assert_false(aad_refusal_repeats(AAD_FAILURE_TIMED_OUT, 0));
 }
 
+/* sshd's next attempt (another process of the same connection) learns
+ * why the last one was refused; only once, and only for the same account. */
+static void test_the_last_refusal_is_recalled_once_for_the_same_account(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* runtime_dir records are root's */
+    char dir[] = "/tmp/aad-last-refusal.XXXXXX", name[64], rm[128];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(aad_last_refusal_name(name, sizeof(name)), 0);
+    struct aad_last_refusal r = {.kind = AAD_FAILURE_BLOCKED_BY_POLICY, .aadsts = 53003},
+                            got;
+    snprintf(r.account, sizeof(r.account), "alice");
+    snprintf(r.upn, sizeof(r.upn), "alice@contoso.example");
+    snprintf(r.correlation_id, sizeof(r.correlation_id), "55137716-1f7e-42e1-b0fa-4d07b8d4896c");
+    struct aad_error err = {0};
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, name, "bob", &got, &err), AAD_USER_UNKNOWN);
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, name, "alice", &got, &err), AAD_OK);
+    assert_int_equal(got.kind, AAD_FAILURE_BLOCKED_BY_POLICY);
+    assert_int_equal(got.aadsts, 53003);
+    assert_string_equal(got.upn, "alice@contoso.example");
+    assert_string_equal(got.correlation_id, r.correlation_id);
+    assert_int_equal(aad_last_refusal_take(dir, name, "alice", &got, &err), AAD_USER_UNKNOWN);
+    /* A record of a connection whose sshd is gone is forgotten at the next put. */
+    assert_int_equal(aad_last_refusal_put(dir, "999999999-1", &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, "999999999-1", "alice", &got, &err),
+                     AAD_USER_UNKNOWN);
+    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 static void test_sentences_wrap_at_spaces_for_80_columns(void **state)
 {
     (void)state;
@@ -488,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_a_clock_refusal_names_the_clock_not_epoch_numbers),
         cmocka_unit_test(test_time_sentences_do_not_say_log_in_again_above_a_new_code),
         cmocka_unit_test(test_only_blocks_the_user_cannot_change_repeat),
+        cmocka_unit_test(test_the_last_refusal_is_recalled_once_for_the_same_account),
         cmocka_unit_test(test_sentences_wrap_at_spaces_for_80_columns),
         cmocka_unit_test(test_wipe_zeroes_memory),
         cmocka_unit_test(test_qr_of_verification_url_fits_80_columns),
