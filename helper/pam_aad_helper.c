@@ -117,7 +117,7 @@ int main(void)
     /* Until the configuration says how long a login may take. */
     alarm(60);
 
-    struct relay relay = {STDIN_FILENO, 0, 0, -1};
+    struct relay relay = {.fd = STDIN_FILENO, .last_left = -1};
     struct aad_wire_msg req;
     enum aad_wire_result res = aad_wire_recv(relay.fd, aad_monotonic_ms() + REQUEST_WAIT_MS, &req);
     if (res != AAD_WIRE_OK || req.type != AAD_MSG_REQUEST) {

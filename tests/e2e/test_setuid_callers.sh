@@ -161,6 +161,9 @@ if {$mode eq "shell"} {
     # su itself (root, waiting for the shell): its descriptors now.
     catch {exec ls -l /proc/$ppid/fd} sufd
     set f [open $out.sufd w]; puts $f $sufd; close $f
+    # What a socket of su's is connected to, should it hold one.
+    catch {exec sh -c "ss -xpn 2>/dev/null | grep 'pid=$ppid,'; cat /proc/$ppid/wchan; echo; ps -o pid,ppid,stat,args --ppid $ppid"} sudiag
+    set f [open $out.sudiag w]; puts $f $sudiag; close $f
     send "echo SHELL-OF-\$(id -un)\r"
     expect {
         -re {SHELL-OF-([a-z]+)} { set who $expect_out(1,string) }
@@ -255,9 +258,11 @@ only_terminal() { # FILE WHO
         ok "\$2 holds no descriptor but its terminal (\$tty, /dev/tty)"
     else
         fail "\$2 holds descriptors that are not its terminal:"; echo "\$others"
+        [ ! -s "\$1.diag" ] || { echo "     its sockets' peers, wait channel, children:"; sed 's/^/       /' "\$1.diag"; }
     fi
 }
 only_terminal "$T/su.shellfd" "the su'd shell"
+cp "$T/su.sudiag" "$T/su.sufd.diag" 2>/dev/null || true
 only_terminal "$T/su.sufd" "su (root)"
 exit \$rc
 SH
