@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #define SUB "refusals"
-#define SCAN_MAX 4096 /* records looked at per put: bounded work */
 
 struct aad_refusal aad_last_refusal_view(const struct aad_last_refusal *r)
 {
@@ -51,25 +50,24 @@ int aad_last_refusal_name(char *name, size_t size)
     return process_name((long)getppid(), name, size);
 }
 
-/* Records of connections whose sshd is gone (no next attempt came). */
+/* A record of a connection whose sshd is gone (no next attempt came). */
+static int ended(const struct dirent *e)
+{
+    char now[64];
+    long pid = strtol(e->d_name, NULL, 10);
+    return e->d_name[0] != '.' &&
+           (pid <= 0 || process_name(pid, now, sizeof(now)) != 0 || strcmp(now, e->d_name) != 0);
+}
+
 static void forget_ended(int dir)
 {
-    int fd = dup(dir);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (d == NULL) {
-        if (fd >= 0)
-            close(fd);
-        return;
+    struct dirent **gone = NULL;
+    int n = scandirat(dir, ".", &gone, ended, NULL);
+    for (int i = 0; i < n; i++) {
+        unlinkat(dir, gone[i]->d_name, 0);
+        free(gone[i]);
     }
-    size_t seen = 0;
-    for (struct dirent *e; seen < SCAN_MAX && (e = readdir(d)) != NULL; seen++) {
-        char now[64];
-        long pid = strtol(e->d_name, NULL, 10);
-        if (e->d_name[0] != '.' &&
-            (pid <= 0 || process_name(pid, now, sizeof(now)) != 0 || strcmp(now, e->d_name) != 0))
-            unlinkat(dir, e->d_name, 0);
-    }
-    closedir(d);
+    free(gone);
 }
 
 enum aad_status aad_last_refusal_put(const char *runtime_dir, const char *name,

@@ -91,20 +91,6 @@ enum aad_status aad_pending_put(const char *runtime_dir, const struct aad_pendin
     return st;
 }
 
-/* The value of "key value" line key in text, malloc'd, or NULL. */
-static char *field(const char *text, const char *key)
-{
-    size_t klen = strlen(key);
-    for (const char *line = text; line != NULL && *line != '\0';) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == ' ')
-            return strndup(line + klen + 1, len - klen - 1);
-        line = nl ? nl + 1 : NULL;
-    }
-    return NULL;
-}
-
 enum aad_status aad_pending_take(const char *runtime_dir, const char *handle, const char *account,
                                  struct aad_pending *p, struct aad_error *err)
 {
@@ -128,8 +114,8 @@ enum aad_status aad_pending_take(const char *runtime_dir, const char *handle, co
     close(fd);
     if (!ok)
         return aad_fail(err, AAD_USER_UNKNOWN, "an unreadable pending record");
-    char *who = field(text, "account"), *created = field(text, "created");
-    p->grants = field(text, "grants");
+    char *who = aad_runtime_field(text, "account"), *created = aad_runtime_field(text, "created");
+    p->grants = aad_runtime_field(text, "grants");
     p->created = created ? atoll(created) : 0;
     enum aad_status st = AAD_OK;
     if (who == NULL || strcmp(who, account) != 0)
