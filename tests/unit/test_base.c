@@ -415,6 +415,18 @@ static void test_the_last_refusal_is_recalled_once_for_the_same_account(void **s
     assert_int_equal(system(rm), 0);
 }
 
+/* ssh prints "(user@host) " before a prompt's first line: the first line
+ * of a sentence leaves room for it, the others use the whole width. */
+static void test_the_first_line_leaves_room_for_the_ssh_prefix(void **state)
+{
+    (void)state;
+    char text[] = "Microsoft Entra ID cannot be reached; using the next sign-in method.";
+    aad_refusal_wrap_first(text, 50, 79);
+    assert_string_equal(text, "Microsoft Entra ID cannot be reached; using the\nnext sign-in method.");
+    const char *prefix = "(aaduser@web-07.contoso.example) ";
+    assert_true(strlen(prefix) + strlen("Microsoft Entra ID cannot be reached; using the") <= 80);
+}
+
 static void test_sentences_wrap_at_spaces_for_80_columns(void **state)
 {
     (void)state;
@@ -525,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_time_sentences_do_not_say_log_in_again_above_a_new_code),
         cmocka_unit_test(test_only_blocks_the_user_cannot_change_repeat),
         cmocka_unit_test(test_the_last_refusal_is_recalled_once_for_the_same_account),
+        cmocka_unit_test(test_the_first_line_leaves_room_for_the_ssh_prefix),
         cmocka_unit_test(test_sentences_wrap_at_spaces_for_80_columns),
         cmocka_unit_test(test_wipe_zeroes_memory),
         cmocka_unit_test(test_qr_of_verification_url_fits_80_columns),
