@@ -35,9 +35,15 @@ set -eu
 TMUX_SOCK="$T/tmux.sock"
 tm() { tmux -S "$TMUX_SOCK" "$@"; }
 session=0
+# The tmux server outlives this script unless killed, whatever ends it; and
+# it is started with no descriptor but 0-2: it would keep whatever else it
+# inherits open (a CI runner's pipe, the flock of "flock LOCK make check").
+trap 'tm kill-server 2>/dev/null || true' EXIT
 # A session that lives throughout: without it the server exits with the
-# last terminal, and the next one could reach it while it exits.
-tm new-session -d -s keep "sleep 3600"
+# last terminal, and the next one could reach it while it exits. It ends by
+# itself after the emulator's lifetime, should the kill above not happen.
+perl -e 'require POSIX; opendir(my $d, "/proc/self/fd") or die; my @fds = grep { /^\d+$/ && $_ > 2 } readdir($d); closedir($d); POSIX::close($_) for @fds; exec @ARGV or die "exec: $!"' \
+    tmux -S "$TMUX_SOCK" new-session -d -s keep "sleep 700"
 screen() { tm capture-pane -p -t "s$session"; }
 fails=0
 
