@@ -51,18 +51,20 @@ enum request_field {
 static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
                          const struct aad_identity *id, const struct aad_login_session *session)
 {
-    char status[16], kind[16], aadsts[24];
+    char status[16], kind[16], aadsts[24], clock[24];
     const char *kept = st == AAD_OK && session->new_refresh_token ? session->new_refresh_token : "";
     char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
     snprintf(status, sizeof(status), "%d", (int)st);
     snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
     snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
+    snprintf(clock, sizeof(clock), "%ld", st == AAD_OK ? 0L : err->clock_offset_s);
     const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
                             id->upn,     id->oid,
                             id->name,    id->tid,
                             id->local_user, kind,
                             aadsts,      plan ? plan : "",
-                            kept,        session->refreshed ? "1" : "0"};
+                            kept,        session->refreshed ? "1" : "0",
+                            st == AAD_OK ? "" : err->correlation_id, clock};
     aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
     free(plan);
 }
@@ -142,7 +144,7 @@ int main(void)
     /* Until the configuration says how long a login may take. */
     alarm(60);
 
-    struct relay relay = {STDIN_FILENO, 0, 0, -1};
+    struct relay relay = {.fd = STDIN_FILENO, .last_left = -1};
     struct aad_wire_msg req;
     enum aad_wire_result res = aad_wire_recv(relay.fd, aad_monotonic_ms() + REQUEST_WAIT_MS, &req);
     if (res != AAD_WIRE_OK || req.type != AAD_MSG_REQUEST) {

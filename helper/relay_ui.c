@@ -10,6 +10,22 @@
 #include <stdio.h>
 #include <unistd.h>
 
+/* A prompt was answered. An ENTERED answers the oldest prompt still open:
+ * when a renewed code was sent while the user sat at the expired code's
+ * prompt, the Enter for that old prompt comes first and says nothing about
+ * the new code (taken for it, it made the first poll of a code nobody had
+ * seen yet "asked", and its "not yet" prompt awaited the user's real
+ * Enter). Only the answer to the latest prompt counts as the user's. */
+static void answered(struct relay *r)
+{
+    if (r->prompts_open > 0)
+        r->prompts_open--;
+    if (r->prompts_open == 0) {
+        r->listening = 1;
+        r->entered = 1;
+    }
+}
+
 /* Waits until until_ms for the module's one kind of message, ENTERED, and
  * returns early when it came. The end of the stream means the caller
  * (sshd, su) is gone: nobody is left to sign in, so the helper ends. */
@@ -26,8 +42,7 @@ static void take_input(struct relay *r, int64_t until_ms)
     if (msg.type != AAD_MSG_ENTERED)
         _exit(2);
     aad_wire_msg_clear(&msg);
-    r->listening = 1;
-    r->entered = 1;
+    answered(r);
 }
 
 static int show_code(void *ctx, const char *message, const char *qr, const char *prompt, int wait)
@@ -37,7 +52,9 @@ static int show_code(void *ctx, const char *message, const char *qr, const char 
     if (aad_wire_send(r->fd, AAD_MSG_SHOW_CODE, 4, fields) != 0)
         return -1;
     /* Without a prompt the module reads on at once. */
-    r->listening = !wait;
+    if (wait)
+        r->prompts_open++;
+    r->listening = r->prompts_open == 0;
     return 0;
 }
 
@@ -49,6 +66,7 @@ static int not_yet(void *ctx, const char *prompt)
     const char *fields[] = {prompt};
     if (aad_wire_send(r->fd, AAD_MSG_PROMPT, 1, fields) != 0)
         return -1;
+    r->prompts_open++;
     r->listening = 0;
     return 0;
 }

@@ -12,8 +12,9 @@
 struct relay {
     int fd;
     int listening; /* the module is waiting for us (not in a prompt): keep it informed */
-    int entered;   /* the user pressed Enter since the last pause */
+    int entered;   /* the user answered the latest prompt since the last pause */
     long last_left; /* seconds left last sent in a WAITING message */
+    int prompts_open; /* prompts sent that the module has not answered (ENTERED) yet */
 };
 
 /* The front end for aad_login: show_code sends the code and returns at

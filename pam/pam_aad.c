@@ -35,6 +35,7 @@
 
 #include "aad_account.h"
 #include "aad_config.h"
+#include "aad_last_refusal.h"
 #include "aad_refusal.h"
 #include "aad_slots.h"
 #include "session_phase.h"
@@ -63,12 +64,17 @@
 #define HELPER_EXIT_GRACE_MS 5000
 #define HELPER_BROKEN_GRACE_MS 100
 
-/* pam_set_data name of the last refusal's sentence: login(1) retries on the
- * same handle, and the next code screen would push the sentence off an 80x24
- * screen, so it is repeated on top of it. (sshd runs each attempt in a
- * forked process, where this is lost; there the sentence and the next
- * screen fit 24 rows together. sudo, silent, shows it just above.) */
+/* pam_set_data name of the last refusal (struct aad_last_refusal): login(1)
+ * and sudo retry on the same handle, and its sentence goes on top of the
+ * next code screen (an 80x24 screen would push it off otherwise). sshd runs
+ * each attempt in a forked process, where this is lost: there it is kept
+ * in a record of the connection (aad_last_refusal.h), so that an ssh
+ * client that hides banners (LogLevel ERROR, -q) still shows it, in the
+ * next prompt's text. */
 #define LAST_REFUSAL "pam_aad_last_refusal"
+/* ssh prints "(user@host) " before a prompt's first line: room for a host
+ * name at least this long is left on it. */
+#define SSH_PREFIX_HOST_ROOM 15
 
 struct pam_ui {
     pam_handle_t *pamh;
@@ -77,6 +83,26 @@ struct pam_ui {
     long last_notice_left;
     const char *last_refusal; /* NULL or the previous attempt's sentence */
 };
+
+/* Columns of the first line that ssh's "(user@host) " leaves a sentence,
+ * or the whole width for other callers. */
+static size_t first_line_width(int sshd, const char *user)
+{
+    if (!sshd)
+        return AAD_TERMINAL_COLUMNS;
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    size_t host_len = strlen(host) > SSH_PREFIX_HOST_ROOM ? strlen(host) : SSH_PREFIX_HOST_ROOM;
+    size_t prefix = strlen("(@) ") + (user ? strlen(user) : 0) + host_len;
+    return prefix + 30 < AAD_TERMINAL_COLUMNS ? AAD_TERMINAL_COLUMNS - prefix : 30;
+}
+
+/* The sentence of a refusal, broken into lines for this caller's terminal. */
+static void refusal_text(const struct aad_refusal *r, int sshd, char *out, size_t size)
+{
+    aad_refusal_sentence(r, out, size);
+    aad_refusal_wrap_first(out, first_line_width(sshd, r->account), AAD_TERMINAL_COLUMNS);
+}
 
 static int converse(pam_handle_t *pamh, const struct pam_message **msgs, int n,
                     struct pam_response **resp)
@@ -229,6 +255,13 @@ static void take_failure(const struct aad_wire_msg *msg, struct verdict *v)
         aadsts = 0;
     v->err.kind = (enum aad_failure)kind;
     v->err.aadsts = aadsts;
+    /* Shown to the user: a GUID-like word or nothing; an offset in range. */
+    const char *correlation = aad_wire_field(msg, 12);
+    if (aad_is_printable_token(correlation, sizeof(v->err.correlation_id) - 1))
+        snprintf(v->err.correlation_id, sizeof(v->err.correlation_id), "%s", correlation);
+    long offset = 0;
+    if (aad_wire_long(msg, 13, -100000000L, 100000000L, &offset) == 0)
+        v->err.clock_offset_s = offset;
 }
 
 /* Sends the request: the account's facts, what to do with the session's
@@ -362,7 +395,8 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
  * whatever happened). */
 static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad_config *cfg,
                                             const struct aad_account *account, int silent,
-                                            const struct signin_choice *choice, int argc,
+                                            const struct signin_choice *choice,
+                                            const char *last_refusal, int argc,
                                             const char **argv, struct verdict *v)
 {
     struct aad_helper_proc proc;
@@ -377,10 +411,7 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
         aad_slots_release(&slots);
         return st;
     }
-    struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0, NULL};
-    const void *last = NULL;
-    if (pam_get_data(pamh, LAST_REFUSAL, &last) == PAM_SUCCESS)
-        ui_ctx.last_refusal = last;
+    struct pam_ui ui_ctx = {pamh, silent, cfg->wait_for_enter, 0, last_refusal};
     if (send_request(proc.fd, account, !silent, choice, argc, argv) != 0)
         st = aad_fail(&v->err, AAD_UNAVAILABLE, "cannot send the request to the helper: %s",
                       strerror(errno));
@@ -422,26 +453,95 @@ static void free_kept(pam_handle_t *pamh, void *data, int error_status)
     free(data);
 }
 
+/* Keeps a refusal for the next attempt of this login (see LAST_REFUSAL). */
+static void keep_refusal(pam_handle_t *pamh, const struct aad_config *cfg, int sshd,
+                         const struct aad_last_refusal *r)
+{
+    struct aad_last_refusal *kept = malloc(sizeof(*kept));
+    if (kept != NULL) {
+        *kept = *r;
+        if (pam_set_data(pamh, LAST_REFUSAL, kept, free_kept) != PAM_SUCCESS)
+            free(kept);
+    }
+    char name[64];
+    struct aad_error err = {0};
+    if (sshd && cfg != NULL && geteuid() == 0 && aad_last_refusal_name(name, sizeof(name)) == 0 &&
+        aad_last_refusal_put(cfg->runtime_dir, name, r, &err) != AAD_OK)
+        pam_syslog(pamh, LOG_WARNING, "the refusal is not kept for the next attempt: %s",
+                   err.message);
+}
+
+/* The previous attempt's refusal of this login, if any (taken: it is shown
+ * once, or kept again by the caller). */
+static int recall_refusal(pam_handle_t *pamh, const struct aad_config *cfg, int sshd,
+                          const char *account, struct aad_last_refusal *out)
+{
+    const void *kept = NULL;
+    char name[64];
+    struct aad_error err = {0};
+    if (pam_get_data(pamh, LAST_REFUSAL, &kept) == PAM_SUCCESS && kept != NULL) {
+        *out = *(const struct aad_last_refusal *)kept;
+        pam_set_data(pamh, LAST_REFUSAL, NULL, NULL);
+        return strcmp(out->account, account) == 0;
+    }
+    return sshd && geteuid() == 0 && aad_last_refusal_name(name, sizeof(name)) == 0 &&
+           aad_last_refusal_take(cfg->runtime_dir, name, account, out, &err) == AAD_OK;
+}
+
+/* The last attempt was refused in a way a new code cannot change (a
+ * Conditional Access block the device-code flow never satisfies): no code
+ * is shown; the sentence again, in a prompt under sshd (a banner may be
+ * hidden there), and PAM_MAXTRIES so that the caller stops asking. */
+static int refuse_again(pam_handle_t *pamh, const struct aad_config *cfg, int sshd,
+                        const struct aad_last_refusal *last)
+{
+    char sentence[512], text[700];
+    struct aad_refusal r = aad_last_refusal_view(last);
+    refusal_text(&r, sshd, sentence, sizeof(sentence));
+    snprintf(text, sizeof(text), "%s\nA new code would be blocked the same way.%s", sentence,
+             sshd ? " Press Enter to close:" : "");
+    if (sshd) {
+        struct pam_ui ui = {pamh, 0, 1, 0, NULL};
+        prompt_again(&ui, text);
+    } else {
+        pam_error(pamh, "%s", text);
+    }
+    keep_refusal(pamh, cfg, sshd, last);
+    pam_syslog(pamh, LOG_NOTICE,
+               "user=%s result=denied kind=%s aadsts=%ld reason=no new code: the last attempt "
+               "was blocked the same way (correlation ID %s)",
+               last->account, aad_failure_name(last->kind), last->aadsts,
+               last->correlation_id[0] ? last->correlation_id : "-");
+    return PAM_MAXTRIES;
+}
+
 /* One sentence the user can act on, before the module returns. It is sent
  * even under PAM_SILENT (sudo passes it on every attempt): it is not
  * chatter but the only way to learn why a sign-in just made on another
- * device did not log them in. */
-static void tell_user(pam_handle_t *pamh, const struct verdict *v, const char *account)
+ * device did not log them in. A refusal is kept for the next attempt. */
+static void tell_user(pam_handle_t *pamh, const struct aad_config *cfg, int sshd,
+                      const struct verdict *v, const char *account)
 {
     char sentence[512];
-    struct aad_refusal r = {v->err.kind, v->err.aadsts, v->upn[0] ? v->upn : NULL, account};
-    aad_refusal_sentence(&r, sentence, sizeof(sentence));
+    struct aad_refusal r = {v->err.kind,           v->err.aadsts,
+                            v->upn[0] ? v->upn : NULL, account,
+                            v->err.correlation_id, v->err.clock_offset_s};
+    refusal_text(&r, sshd, sentence, sizeof(sentence));
     if (sentence[0] == '\0')
         return;
-    aad_refusal_wrap(sentence, AAD_TERMINAL_COLUMNS);
     if (aad_refusal_is_fallback(v->err.kind)) {
         pam_info(pamh, "%s", sentence);
         return;
     }
     pam_error(pamh, "%s", sentence);
-    char *kept = strdup(sentence);
-    if (kept != NULL && pam_set_data(pamh, LAST_REFUSAL, kept, free_kept) != PAM_SUCCESS)
-        free(kept);
+    if (account == NULL)
+        return;
+    struct aad_last_refusal last = {.kind = v->err.kind, .aadsts = v->err.aadsts,
+                                    .clock_offset_s = v->err.clock_offset_s};
+    snprintf(last.correlation_id, sizeof(last.correlation_id), "%s", v->err.correlation_id);
+    snprintf(last.upn, sizeof(last.upn), "%.127s", v->upn);
+    snprintf(last.account, sizeof(last.account), "%s", account);
+    keep_refusal(pamh, cfg, sshd, &last);
 }
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -457,7 +557,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         pam_syslog(pamh, LOG_ERR, "service=%s result=%s kind=%s reason=%s",
                    service ? service : "?", aad_status_name(st), aad_failure_name(v.err.kind),
                    v.err.message);
-        tell_user(pamh, &v, NULL);
+        tell_user(pamh, NULL, 0, &v, NULL);
         return pam_code_of(st);
     }
     if (cfg->debug)
@@ -482,18 +582,31 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
      * user_map line names) is PAM_IGNORE here: the stack's next method
      * (root's password: break-glass) decides. */
     struct aad_account account;
+    const int sshd = is_sshd(pamh, service);
+    struct aad_last_refusal last;
+    char last_sentence[512] = "";
     int rc = pam_get_user(pamh, &user, NULL);
     if (rc != PAM_SUCCESS || user == NULL) {
         st = aad_fail(&v.err, AAD_USER_UNKNOWN, "no user name (%s)", pam_strerror(pamh, rc));
     } else {
         st = aad_account_lookup(cfg, user, &account, &v.err);
+        int recalled = st == AAD_OK && recall_refusal(pamh, cfg, sshd, account.name, &last);
+        if (recalled && aad_refusal_repeats(last.kind, last.aadsts)) {
+            rc = refuse_again(pamh, cfg, sshd, &last);
+            aad_config_free(cfg);
+            return rc;
+        }
+        if (recalled) {
+            struct aad_refusal r = aad_last_refusal_view(&last);
+            refusal_text(&r, sshd, last_sentence, sizeof(last_sentence));
+        }
         struct signin_choice choice;
         signin_choose(cfg, service, &account, &choice);
         if (cfg->debug && choice.why_none[0] != '\0')
             pam_syslog(pamh, LOG_DEBUG, "session sign-in: none to redeem: %s", choice.why_none);
         if (st == AAD_OK)
             st = login_through_helper(pamh, cfg, &account, (flags & PAM_SILENT) != 0, &choice,
-                                      argc, argv, &v);
+                                      last_sentence[0] ? last_sentence : NULL, argc, argv, &v);
         if (st == AAD_OK) {
             struct verified done = {account.name, account.uid, service, v.upn, v.oid,
                                     v.tid,        v.group_plan, v.refresh_token, v.refreshed};
@@ -520,10 +633,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
                loggable(v.oid[0] ? v.oid : NULL, oid_buf, sizeof(oid_buf)), aad_status_name(st),
                aad_failure_name(st == AAD_OK ? AAD_FAILURE_NONE : v.err.kind), v.err.aadsts,
                st == AAD_OK ? "verified" : v.err.message);
-    /* The last refusal was shown on this attempt's code screen: it ends here. */
-    pam_set_data(pamh, LAST_REFUSAL, NULL, NULL);
     if (st != AAD_OK)
-        tell_user(pamh, &v, user);
+        tell_user(pamh, cfg, sshd, &v, user);
     verdict_clear(&v);
     aad_config_free(cfg);
     return pam_code_of(st);

@@ -108,8 +108,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: aad-login [--config FILE] [-o key=value]... [--debug] USER\n"
-            "       aad-login --check [--json] [--sshd-config FILE] [--config FILE]\n"
-            "                 [-o key=value]... [--debug]\n"
+            "       aad-login --check [--json] [--sshd-config FILE] [--sshd-pam FILE]\n"
+            "                 [--config FILE] [-o key=value]... [--debug]\n"
             "       aad-login token [--app] [--json] --scope SCOPE...  (aad-login token --help)\n"
             "       aad-login sync [--dry-run]  Entra group members as local accounts\n"
             "                                   (aad-login sync --help)\n"
@@ -230,17 +230,20 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},      {"version", no_argument, NULL, 'V'},
         {"json", no_argument, NULL, 'j'},      {"sshd-config", required_argument, NULL, 's'},
         {"state-dir", required_argument, NULL, 'S'},
+        {"sshd-pam", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *args[MAX_OVERRIDES + 2];
     int nargs = 0, check = 0, json = 0, opt;
     const char *sshd_config = NULL, *sync_state_dir = AAD_DEFAULT_SYNC_STATE_DIR;
+    const char *sshd_pam = "/etc/pam.d/sshd";
     char config_arg[4096 + 8] = "";
     while ((opt = getopt_long(argc, argv, "cf:o:dhV", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'c': check = 1; break;
         case 'j': json = 1; break;
         case 's': sshd_config = optarg; break;
+        case 'P': sshd_pam = optarg; break;
         case 'S': sync_state_dir = optarg; break;
         case 'f':
             /* Added after the -o options, so that they are numbered from 1. */
@@ -263,7 +266,9 @@ int main(int argc, char **argv)
     }
     if (config_arg[0] != '\0')
         args[nargs++] = config_arg;
-    if (check ? optind != argc : (optind != argc - 1 || json || sshd_config != NULL)) {
+    if (check ? optind != argc
+              : (optind != argc - 1 || json || sshd_config != NULL ||
+                 strcmp(sshd_pam, "/etc/pam.d/sshd") != 0)) {
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -279,10 +284,11 @@ int main(int argc, char **argv)
                                       .helper = AAD_DEFAULT_HELPER,
                                       .sshd = "/usr/sbin/sshd",
                                       .sshd_config = sshd_config,
-                                      .pam_sshd = "/etc/pam.d/sshd",
+                                      .pam_sshd = sshd_pam,
                                       .pam_dir = "/etc/pam.d",
                                       .sync_state_dir = sync_state_dir,
-                                      .nsswitch = "/etc/nsswitch.conf"};
+                                      .nsswitch = "/etc/nsswitch.conf",
+                                      .group_file = "/etc/group"};
         if (cfg != NULL && cfg->debug && !json)
             aad_config_describe(cfg, print_setting, NULL);
         st = aad_check_run(cfg, &err, ms_since(start), &o);
@@ -317,14 +323,16 @@ int main(int argc, char **argv)
     } else {
         /* What pam_aad.so tells the user, then the administrator's detail. */
         char sentence[512];
-        struct aad_refusal r = {err.kind, err.aadsts, id.upn, argv[optind]};
+        struct aad_refusal r = {err.kind,          err.aadsts,         id.upn, argv[optind],
+                                err.correlation_id, err.clock_offset_s};
         aad_refusal_sentence(&r, sentence, sizeof(sentence));
         if (sentence[0] != '\0')
             fprintf(stderr, "%s\n", sentence);
         /* An outage or Entra's verdict on the registration: what to do
          * depends on the cause, as in --check. */
         char hint[512];
-        int by_cause = st == AAD_UNAVAILABLE || err.kind == AAD_FAILURE_HOST_MISCONFIGURED;
+        int by_cause = st == AAD_UNAVAILABLE || err.kind == AAD_FAILURE_HOST_MISCONFIGURED ||
+                       err.kind == AAD_FAILURE_CA_FILE || err.kind == AAD_FAILURE_CLOCK;
         if (by_cause)
             aad_check_classify(cfg, &err, hint, sizeof(hint));
         fprintf(stderr, "aad-login: %s%s: %s%s\n%s\n", paint(&t, "\033[31m"),

@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aad_check_domains.h"
+#include "aad_check_groups.h"
+#include "aad_check_pam.h"
 #include "aad_check_report.h"
 #include "aad_check_session.h"
 #include "aad_check_sshcert.h"
@@ -25,15 +28,24 @@
 #include "aad_spawn.h"
 #include "aad_trust.h"
 #include "aad_usermap.h"
-#include "pam_stack_file.h"
 
 #define HINT_MAX 512
 #define SSHD_TIMEOUT_S 10
+/* Beyond this a clock is reported, even within half of clock_skew. */
+#define CLOCK_WARN_S 60
+
+/* How --check's requests are told apart from a login's in Entra ID's sign-in
+ * logs, and by the emulator (whose stand-in user never approves them): the
+ * device code it asks for is discarded unseen. */
+#define CHECK_USER_AGENT PACKAGE_NAME "/" PACKAGE_VERSION " (aad-login --check; code discarded)"
 
 static const char *const not_checked[] = {
     "Conditional Access, security defaults and Microsoft-managed policies are decided only "
     "when a user signs in (so are MFA and the user's groups and roles): try one real sign-in "
     "with 'aad-login USER'.",
+    "'Allow public client flows' of the app registration: when it is off, Entra ID still "
+    "hands out device codes and refuses only the token, after the user signed in "
+    "(AADSTS7000218), which --check cannot ask for without a user: 'aad-login USER' shows it.",
 };
 
 /* Only a token shows what the groups claim carries (admin guide, section 15). */
@@ -56,6 +68,29 @@ const char *aad_check_classify(const struct aad_config *cfg, const struct aad_er
         snprintf(hint, size, "Fix the file and line named here: pam_aad.conf(5) lists every key "
                              "and the values it takes.");
         return "configuration_file";
+    }
+    switch (err->kind) {
+    case AAD_FAILURE_CA_FILE:
+        snprintf(hint, size,
+                 "ca_file %s does not hold the CA that issued %s's certificate: remove ca_file "
+                 "(the system trust store then decides), or put that CA in it (a "
+                 "TLS-inspecting proxy's own CA).",
+                 cfg->ca_file ? cfg->ca_file : "(none)", cfg->authority);
+        return "ca_file";
+    case AAD_FAILURE_SYSTEM_TRUST:
+        snprintf(hint, size,
+                 "The system trust store does not trust %s's certificate: behind a "
+                 "TLS-inspecting proxy, add its CA (/usr/local/share/ca-certificates, then "
+                 "update-ca-certificates) or name it in ca_file; otherwise reinstall "
+                 "ca-certificates.",
+                 cfg->authority);
+        return "system_trust_store";
+    case AAD_FAILURE_CLOCK:
+        snprintf(hint, size, "Synchronise this host's clock: 'timedatectl' shows whether it "
+                             "is; enable systemd-timesyncd or chrony.");
+        return "clock";
+    default:
+        break;
     }
     switch (code) {
     case 90002:
@@ -138,6 +173,38 @@ static void ok(struct aad_check_report *r, const char *name, double ms, const ch
     aad_check_report_add(r, &it);
 }
 
+/* This host's clock against the authority's (the Date of its answer): a
+ * token is accepted within clock_skew, so half of it already fails logins
+ * whose token arrives late in its window; a minute is worth a warning. */
+static void check_clock(struct aad_check_report *r, const struct aad_config *cfg,
+                        const struct aad_http *http)
+{
+    long offset = 0;
+    char line[512], hint[HINT_MAX];
+    if (!aad_http_clock_offset(http, &offset)) {
+        aad_check_note(r, "clock", CHECK_SKIP, "the authority's answer carried no Date header", NULL);
+        return;
+    }
+    long off = offset < 0 ? -offset : offset;
+    if (off <= 1)
+        snprintf(line, sizeof(line),
+                 "this host's clock agrees with Microsoft Entra ID's (within 1 s; clock_skew %ld s)",
+                 cfg->clock_skew);
+    else
+        snprintf(line, sizeof(line),
+                 "this host's clock is %ld s %s Microsoft Entra ID's (clock_skew %ld s)", off,
+                 offset < 0 ? "behind" : "ahead of", cfg->clock_skew);
+    struct aad_error err = {.kind = AAD_FAILURE_CLOCK};
+    aad_check_classify(cfg, &err, hint, sizeof(hint));
+    if (off > cfg->clock_skew / 2)
+        aad_check_fail_config(r, "clock", "clock", line, hint);
+    else if (off > CLOCK_WARN_S)
+        aad_check_note(r, "clock", CHECK_WARN, line, hint);
+    else
+        aad_check_note(r, "clock", CHECK_OK, line, NULL);
+    aad_check_report_set(r, "clock", json_pack("{s:I}", "offset_s", (json_int_t)offset));
+}
+
 /* Device code (tenant, client, scope), discovery, keys: one connection.
  * The device code is discarded unseen: nobody can sign in with it. */
 static void check_authority(struct aad_check_report *r, const struct aad_config *cfg)
@@ -149,7 +216,8 @@ static void check_authority(struct aad_check_report *r, const struct aad_config 
     struct aad_keyset *keys = NULL;
     char *text = NULL, line[512];
     struct aad_http_options opts = {.ca_file = cfg->ca_file, .proxy = cfg->proxy,
-                                    .timeout_s = cfg->http_timeout};
+                                    .timeout_s = cfg->http_timeout,
+                                    .user_agent = CHECK_USER_AGENT};
     int64_t start = aad_monotonic_ms();
     enum aad_status st = aad_http_new(&opts, &http, &err);
     if (st == AAD_OK)
@@ -163,6 +231,7 @@ static void check_authority(struct aad_check_report *r, const struct aad_config 
              "tenant %s, client_id %s and scope '%s' accepted (the code was discarded)",
              cfg->tenant, cfg->client_id, cfg->scope);
     ok(r, "device code request", ms_since(start), line);
+    check_clock(r, cfg, http);
 
     start = aad_monotonic_ms();
     if ((st = aad_trust_fetch_discovery(cfg, http, &d, &err)) != AAD_OK) {
@@ -171,6 +240,7 @@ static void check_authority(struct aad_check_report *r, const struct aad_config 
     }
     snprintf(line, sizeof(line), "issuer %s", d.issuer);
     ok(r, "discovery document", ms_since(start), line);
+    aad_check_domains(r, cfg, http, d.tenant_id);
 
     start = aad_monotonic_ms();
     if ((st = aad_trust_fetch_keys(http, d.jwks_uri, &text, &keys, &err)) != AAD_OK) {
@@ -338,7 +408,20 @@ static void check_sshd(struct aad_check_report *r, const struct aad_config *cfg,
     const char *config = opt->sshd_config ? opt->sshd_config : "/etc/ssh/sshd_config";
     char why[768];
     /* Without pam_aad in sshd's stack only certificate logins can be ours. */
-    int stack = opt->sshd_config != NULL || pam_stack_names(opt->pam_sshd, NULL, "pam_aad");
+    char via[512];
+    int stack = aad_check_pam_uses_pam_aad(opt->pam_sshd, via, sizeof(via));
+    if (stack) {
+        char line[1200];
+        if (strcmp(via, opt->pam_sshd) == 0)
+            snprintf(line, sizeof(line), "%s runs pam_aad", opt->pam_sshd);
+        else
+            snprintf(line, sizeof(line), "%s runs pam_aad (through %s)", opt->pam_sshd, via);
+        aad_check_note(r, "sshd PAM stack", CHECK_OK, line, NULL);
+    } else if (opt->sshd_config != NULL) {
+        snprintf(why, sizeof(why), "%s does not use pam_aad", opt->pam_sshd);
+        aad_check_note(r, "sshd PAM stack", CHECK_INFO, why, NULL);
+        stack = 1;
+    }
     if (access(opt->sshd, X_OK) != 0) {
         snprintf(why, sizeof(why), "%s is not installed", opt->sshd);
         aad_check_note(r, "sshd", CHECK_SKIP, why, NULL);
@@ -404,6 +487,7 @@ enum aad_status aad_check_run(const struct aad_config *cfg, const struct aad_err
     aad_check_report_set(&r, "config", json_string(cfg->path));
     check_authority(&r, cfg);
     check_mapping(&r, cfg);
+    aad_check_groups(&r, cfg, opt->group_file);
     check_helper(&r, cfg, opt->helper);
     check_sshd(&r, cfg, opt);
     aad_check_sync(&r, cfg, opt->sync_state_dir, opt->nsswitch);

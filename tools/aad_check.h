@@ -18,11 +18,13 @@ struct aad_check_options {
     const char *helper;      /* the helper pam_aad.so runs when no helper= is given */
     const char *sshd;        /* the sshd program */
     const char *sshd_config; /* checked when given; NULL: sshd's default file, when
-                                sshd's PAM stack (pam_stack) names pam_aad */
+                                sshd's PAM stack (pam_sshd, includes followed)
+                                names pam_aad */
     const char *pam_sshd;    /* sshd's PAM stack file */
     const char *pam_dir;     /* the PAM stack files (/etc/pam.d) */
     const char *sync_state_dir; /* aad-login sync's state (aad_check_sync.h) */
     const char *nsswitch;       /* /etc/nsswitch.conf */
+    const char *group_file;     /* the file group_map's writer edits (/etc/group) */
 };
 
 /* Runs the checks and prints what it finds. cfg is NULL when the

@@ -108,16 +108,22 @@ enum aad_status aad_check_report_finish(struct aad_check_report *r)
     return r->worst;
 }
 
+void aad_check_say(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                   enum aad_status status, const char *cause, const char *message,
+                   const char *hint)
+{
+    struct aad_check_item it = {name, result, status, cause, 0, -1, message, hint};
+    aad_check_report_add(r, &it);
+}
+
 void aad_check_note(struct aad_check_report *r, const char *name, enum aad_check_result result,
                     const char *message, const char *hint)
 {
-    struct aad_check_item it = {name, result, AAD_OK, NULL, 0, -1, message, hint};
-    aad_check_report_add(r, &it);
+    aad_check_say(r, name, result, AAD_OK, NULL, message, hint);
 }
 
 void aad_check_fail_config(struct aad_check_report *r, const char *name, const char *cause,
                            const char *message, const char *hint)
 {
-    struct aad_check_item it = {name, CHECK_FAIL, AAD_CONFIG_ERROR, cause, 0, -1, message, hint};
-    aad_check_report_add(r, &it);
+    aad_check_say(r, name, CHECK_FAIL, AAD_CONFIG_ERROR, cause, message, hint);
 }

@@ -44,6 +44,10 @@ void aad_check_note(struct aad_check_report *r, const char *name, enum aad_check
 /* A configuration error found without an exchange. */
 void aad_check_fail_config(struct aad_check_report *r, const char *name, const char *cause,
                            const char *message, const char *hint);
+/* The same, for a finding that is not timed and carries no AADSTS code. */
+void aad_check_say(struct aad_check_report *r, const char *name, enum aad_check_result result,
+                   enum aad_status status, const char *cause, const char *message,
+                   const char *hint);
 
 /* Attaches a JSON value under key of the document (json only; steals it). */
 void aad_check_report_set(struct aad_check_report *r, const char *key, json_t *value);

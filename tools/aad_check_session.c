@@ -13,7 +13,7 @@
 
 #include "aad_runtime.h"
 #include "aad_session_store.h"
-#include "pam_stack_file.h"
+#include "aad_check_pam.h"
 
 /* Whether the kernel keeps audit session IDs at all (CONFIG_AUDIT): the
  * file exists. 1, or 0. */
@@ -100,8 +100,8 @@ void aad_check_session(struct aad_check_report *r, const struct aad_config *cfg,
     for (size_t i = 0; i < 2; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s", pam_dir, services_checked[i]);
-        if (!pam_stack_names(path, NULL, "pam_aad") ||
-            pam_stack_names(path, "session", "pam_loginuid"))
+        if (!aad_check_pam_uses_pam_aad(path, NULL, 0) ||
+            aad_check_pam_runs(path, "session", "pam_loginuid", NULL, 0))
             continue;
         loginuid_missing = 1;
         snprintf(text, sizeof(text),

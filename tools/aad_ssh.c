@@ -373,7 +373,11 @@ int aad_ssh_main(int argc, char **argv, const char *default_config)
                facts.name, key_path, key_path, until, key_path);
     } else {
         char sentence[512];
-        struct aad_refusal r = {err.kind, err.aadsts, NULL, "your account"};
+        struct aad_refusal r = {.kind = err.kind,
+                                .aadsts = err.aadsts,
+                                .account = "your account",
+                                .correlation_id = err.correlation_id,
+                                .clock_offset_s = err.clock_offset_s};
         aad_refusal_sentence(&r, sentence, sizeof(sentence));
         aad_refusal_wrap(sentence, 78);
         if (sentence[0] != '\0')

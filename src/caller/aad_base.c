@@ -25,6 +25,8 @@ static void record(struct aad_error *err, enum aad_status status, enum aad_failu
     err->status = status;
     err->kind = kind;
     err->aadsts = 0;
+    err->correlation_id[0] = '\0';
+    err->clock_offset_s = 0;
 }
 
 enum aad_status aad_fail(struct aad_error *err, enum aad_status status, const char *fmt, ...)
@@ -59,8 +61,11 @@ enum aad_status aad_failure_status(enum aad_failure kind)
     case AAD_FAILURE_NO_ACCOUNT: return AAD_USER_UNKNOWN;
     case AAD_FAILURE_IGNORED: return AAD_IGNORE;
     case AAD_FAILURE_HOST_MISCONFIGURED:
+    case AAD_FAILURE_CA_FILE:
+    case AAD_FAILURE_CLOCK:
     case AAD_FAILURE_BAD_CONFIG: return AAD_CONFIG_ERROR;
     case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_SYSTEM_TRUST:
     case AAD_FAILURE_BUSY:
     case AAD_FAILURE_NO_CONVERSATION: return AAD_UNAVAILABLE;
     case AAD_FAILURE_WRONG_ACCOUNT:
@@ -113,6 +118,9 @@ const char *aad_failure_name(enum aad_failure kind)
         [AAD_FAILURE_ACCESS_CHANGED] = "access-changed",
         [AAD_FAILURE_BUSY] = "busy",
         [AAD_FAILURE_SESSION_ENDED] = "session-ended",
+        [AAD_FAILURE_CA_FILE] = "ca-file",
+        [AAD_FAILURE_CLOCK] = "clock",
+        [AAD_FAILURE_SYSTEM_TRUST] = "system-trust",
     };
     if ((unsigned)kind > AAD_FAILURE_LAST)
         return "unknown";

@@ -47,14 +47,20 @@ enum aad_failure {
     AAD_FAILURE_ACCESS_CHANGED,    /* group_map took a group away from a process that holds it */
     AAD_FAILURE_BUSY,              /* too many logins at once (max_logins, max_logins_per_user) */
     AAD_FAILURE_SESSION_ENDED,     /* Entra refused the session's sign-in (disabled, revoked) */
+    AAD_FAILURE_CA_FILE,           /* the authority's certificate does not chain to ca_file */
+    AAD_FAILURE_CLOCK,             /* this host's clock is too far from the authority's */
+    AAD_FAILURE_SYSTEM_TRUST,      /* no CA of the system trust store vouches for the authority
+                                      (a TLS-inspecting proxy): unavailable, the stack falls back */
 };
-#define AAD_FAILURE_LAST AAD_FAILURE_SESSION_ENDED
+#define AAD_FAILURE_LAST AAD_FAILURE_SYSTEM_TRUST
 
 struct aad_error {
     enum aad_status status;
     enum aad_failure kind;
     long aadsts; /* Entra's first error_codes entry; 0 when it gave none */
     char message[1024];
+    char correlation_id[40]; /* Entra's correlation ID of a refusal, for the helpdesk; "" if none */
+    long clock_offset_s;     /* AAD_FAILURE_CLOCK: this host's clock minus the authority's */
 };
 
 #if defined(__GNUC__)

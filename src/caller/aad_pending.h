@@ -22,6 +22,7 @@
 
 #include "aad_account_name.h"
 #include "aad_base.h"
+#include "aad_runtime.h"
 
 #define AAD_PENDING_ENV "PAM_AAD_PENDING"
 #define AAD_PENDING_HANDLE_LEN 32 /* hex digits of 128 random bits */

@@ -29,7 +29,7 @@ static void coded(char *out, size_t size, const char *text, long code, const cha
         snprintf(out, size, "%s.%s%s", text, *tail ? " " : "", tail);
 }
 
-static void policy_sentence(long code, char *out, size_t size)
+static void policy_sentence(long code, const char *correlation_id, char *out, size_t size)
 {
     const char *why;
     switch (code) {
@@ -43,7 +43,32 @@ static void policy_sentence(long code, char *out, size_t size)
     case 50105: why = "You are not assigned to this host's sign-in application"; break;
     default: why = "Your organization's policy blocked this sign-in"; break;
     }
-    coded(out, size, why, code, CONTACT);
+    char contact[128];
+    /* The helpdesk finds the sign-in in Entra's logs by this ID. */
+    if (correlation_id != NULL && aad_is_printable_token(correlation_id, 64))
+        snprintf(contact, sizeof(contact), "Contact your administrator (correlation ID %s).",
+                 correlation_id);
+    else
+        snprintf(contact, sizeof(contact), "%s", CONTACT);
+    coded(out, size, why, code, contact);
+}
+
+/* How far this host's clock is from Microsoft's, in words. */
+static void clock_sentence(long offset_s, char *out, size_t size)
+{
+    if (offset_s == 0)
+        snprintf(out, size, "This host's clock is wrong; tell your administrator to check its "
+                            "time synchronisation.");
+    else
+        snprintf(out, size, "This host's clock is %ld s %s Microsoft's; tell your administrator "
+                            "to check its time synchronisation.",
+                 offset_s < 0 ? -offset_s : offset_s, offset_s < 0 ? "behind" : "ahead of");
+}
+
+int aad_refusal_repeats(enum aad_failure kind, long aadsts)
+{
+    /* MFA (50076, 50079) can be done or registered before the next try. */
+    return kind == AAD_FAILURE_BLOCKED_BY_POLICY && aadsts != 50076 && aadsts != 50079;
 }
 
 /* Entra's refusals of a refresh token (protocol.md §12), in words a person
@@ -96,10 +121,12 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
         snprintf(out, size, "The sign-in was declined; nobody was logged in.");
         return;
     case AAD_FAILURE_EXPIRED:
-        snprintf(out, size, "The code expired before the sign-in was finished. Log in again for a new code.");
+        /* No "log in again": sshd, sudo and login may show a new code
+         * right under it. */
+        snprintf(out, size, "The code expired before the sign-in was finished; nobody was logged in.");
         return;
     case AAD_FAILURE_TIMED_OUT:
-        snprintf(out, size, "The sign-in was not finished in time. Log in again for a new code.");
+        snprintf(out, size, "The sign-in was not finished in time; nobody was logged in.");
         return;
     case AAD_FAILURE_NOT_AUTHORIZED:
         if (r->upn != NULL)
@@ -115,7 +142,7 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
         snprintf(out, size, "Guest accounts cannot log in to this host.");
         return;
     case AAD_FAILURE_BLOCKED_BY_POLICY:
-        policy_sentence(r->aadsts, out, size);
+        policy_sentence(r->aadsts, r->correlation_id, out, size);
         return;
     case AAD_FAILURE_REFUSED:
         coded(out, size, "Microsoft Entra ID refused the sign-in", r->aadsts, "");
@@ -123,12 +150,17 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
     case AAD_FAILURE_BAD_TOKEN:
         snprintf(out, size, "The sign-in could not be verified; nobody was logged in. " CONTACT);
         return;
+    case AAD_FAILURE_CLOCK:
+        clock_sentence(r->clock_offset_s, out, size);
+        return;
     case AAD_FAILURE_HOST_MISCONFIGURED:
+    case AAD_FAILURE_CA_FILE:
     case AAD_FAILURE_BAD_CONFIG: /* this host's own file: no code */
         coded(out, size, "This host's sign-in with Microsoft Entra ID is misconfigured", r->aadsts,
               "Tell your administrator.");
         return;
     case AAD_FAILURE_UNAVAILABLE:
+    case AAD_FAILURE_SYSTEM_TRUST:
         snprintf(out, size, "Microsoft Entra ID cannot be reached; using the next sign-in method.");
         return;
     case AAD_FAILURE_SESSION_ENDED: {
@@ -147,24 +179,33 @@ void aad_refusal_sentence(const struct aad_refusal *r, char *out, size_t size)
 
 int aad_refusal_is_fallback(enum aad_failure kind)
 {
-    return kind == AAD_FAILURE_UNAVAILABLE || kind == AAD_FAILURE_BUSY;
+    return kind == AAD_FAILURE_UNAVAILABLE || kind == AAD_FAILURE_SYSTEM_TRUST ||
+           kind == AAD_FAILURE_BUSY;
 }
 
-void aad_refusal_wrap(char *text, size_t width)
+void aad_refusal_wrap_first(char *text, size_t first_width, size_t width)
 {
     char *line = text, *last_space = NULL;
+    size_t limit = first_width;
     for (char *p = text; *p != '\0'; p++) {
         if (*p == '\n') {
             line = p + 1;
             last_space = NULL;
+            limit = width;
             continue;
         }
         if (*p == ' ')
             last_space = p;
-        if ((size_t)(p - line) >= width && last_space != NULL) {
+        if ((size_t)(p - line) >= limit && last_space != NULL) {
             *last_space = '\n';
             line = last_space + 1;
             last_space = NULL;
+            limit = width;
         }
     }
+}
+
+void aad_refusal_wrap(char *text, size_t width)
+{
+    aad_refusal_wrap_first(text, width, width);
 }

@@ -15,6 +15,8 @@ struct aad_refusal {
     long aadsts;         /* Entra's code, 0 for none */
     const char *upn;     /* who signed in, NULL if unknown */
     const char *account; /* the account being logged in to */
+    const char *correlation_id; /* Entra's, for the helpdesk; NULL or "" for none */
+    long clock_offset_s;        /* AAD_FAILURE_CLOCK: this host's clock minus Microsoft's */
 };
 
 /* Writes the sentence into out (always NUL-terminated). Writes "" when
@@ -36,8 +38,17 @@ void aad_refusal_wrap(char *text, size_t width);
  * AADSTS code; a general phrase for others. */
 const char *aad_refusal_refresh_reason(long aadsts);
 
+/* The same with a narrower first line: ssh prints "(user@host) " before a
+ * prompt's first line. */
+void aad_refusal_wrap_first(char *text, size_t first_width, size_t width);
+
 /* True when the outcome is the service being out of reach (an info line,
  * the stack falls back), not a refusal. */
 int aad_refusal_is_fallback(enum aad_failure kind);
+
+/* True when a new attempt would be refused the same way without the user
+ * being able to change it (a Conditional Access block that asks for
+ * something the device-code flow cannot give): no new code is shown. */
+int aad_refusal_repeats(enum aad_failure kind, long aadsts);
 
 #endif

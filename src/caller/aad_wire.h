@@ -32,7 +32,8 @@ enum aad_wire_type {
     AAD_MSG_LOG = 13,       /* syslog priority, line */
     AAD_MSG_VERDICT = 14,   /* status, reason, upn, oid, name, tid, local account,
                                failure kind, AADSTS code, group_map's plan, the
-                               refresh token kept, "1" when refreshed */
+                               refresh token kept, "1" when refreshed, Entra's
+                               correlation ID, clock offset (s) */
     AAD_MSG_EXEC_FAILED = 15, /* the helper could not be executed: errno */
     AAD_MSG_PROMPT = 16,    /* prompt: ask again (Enter came before the sign-in) */
     /* module -> the group writer (group_writer/) and back */

@@ -76,6 +76,10 @@ void aad_entra_error_read(const json_t *body, struct aad_entra_error *out)
         json_integer_value(first) < 100000000)
         out->aadsts = (long)json_integer_value(first);
 
+    const char *correlation = aad_json_string(body, "correlation_id");
+    if (correlation != NULL && aad_is_printable_token(correlation, sizeof(out->correlation_id) - 1))
+        snprintf(out->correlation_id, sizeof(out->correlation_id), "%s", correlation);
+
     const char *desc = aad_json_string(body, "error_description");
     size_t n = append_line(out->description, 0, sizeof(out->description), desc ? desc : "");
     /* Entra puts the trace and correlation IDs in the description; when an
@@ -125,8 +129,10 @@ enum aad_status aad_entra_error_fail_as(const struct aad_entra_error *e, enum aa
     enum aad_status st = aad_fail_as(err, kind, "%s (%s): %s", what,
                                      e->error[0] ? e->error : "no error code",
                                      e->description[0] ? e->description : "no description");
-    if (err != NULL)
+    if (err != NULL) {
         err->aadsts = e->aadsts;
+        snprintf(err->correlation_id, sizeof(err->correlation_id), "%s", e->correlation_id);
+    }
     return st;
 }
 

@@ -20,6 +20,7 @@ struct aad_entra_error {
     long aadsts;           /* first entry of error_codes, 0 if none */
     char description[720]; /* error_description on one printable line, with
                               the trace and correlation IDs */
+    char correlation_id[40]; /* correlation_id, when printable; "" if none */
 };
 
 /* Reads an error answer; fields it lacks stay empty. */

@@ -11,7 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <time.h>
+
 #include <curl/curl.h>
+#include <openssl/x509_vfy.h>
 
 #ifndef AAD_SYSTEM_CA_DIR /* configure --with-system-ca-dir sets it */
 #define AAD_SYSTEM_CA_DIR "/etc/ssl/certs"
@@ -25,6 +28,9 @@ struct aad_http {
     long requests;
     long connections;
     int timed_out; /* the last exchange got no answer within timeout_s */
+    const char *ca_file; /* the configuration's, NULL: the system trust store */
+    int have_clock;      /* an answer carried a Date header */
+    long clock_offset_s; /* this host's clock minus the authority's, then */
 };
 
 struct sink {
@@ -63,11 +69,30 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
+/* The Date header (RFC 9110 IMF-fixdate): the authority's clock. */
+static void take_date(const char *data, size_t n, struct aad_http_response *resp)
+{
+    static const char name[] = "date:";
+    char value[64];
+    if (n <= sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1) != 0)
+        return;
+    size_t i = sizeof(name) - 1, len = 0;
+    while (i < n && (data[i] == ' ' || data[i] == '\t'))
+        i++;
+    while (i < n && len + 1 < sizeof(value) && data[i] != '\r' && data[i] != '\n')
+        value[len++] = data[i++];
+    value[len] = '\0';
+    time_t t = curl_getdate(value, NULL);
+    if (t > 0)
+        resp->server_date = (long long)t;
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
     struct aad_http_response *resp = ((struct sink *)userp)->resp;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
+    take_date(data, n, resp);
     if (n > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
         /* Entra sends whole seconds only; anything else counts as absent. */
         long v = 0;
@@ -92,6 +117,7 @@ enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_htt
         return aad_fail(err, AAD_UNAVAILABLE, "cannot start the HTTPS client");
     }
     http->timeout_s = opts->timeout_s;
+    http->ca_file = opts->ca_file;
     http->before_exchange = opts->before_exchange;
     http->hook_ctx = opts->hook_ctx;
     CURL *c = http->curl;
@@ -107,7 +133,8 @@ enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_htt
     bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT, opts->timeout_s) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts->timeout_s) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)AAD_HTTP_MAX_BODY) != CURLE_OK;
-    bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION) != CURLE_OK;
+    bad |= curl_easy_setopt(c, CURLOPT_USERAGENT,
+                              opts->user_agent ? opts->user_agent : PACKAGE_NAME "/" PACKAGE_VERSION) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
     bad |= curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
     /* No proxy unless configured: an environment variable must not redirect logins. */
@@ -153,6 +180,37 @@ void aad_http_still_alive(struct aad_http *http)
         http->before_exchange(http->hook_ctx);
 }
 
+/* The server's certificate did not verify: when no trust anchor vouches
+ * for its issuer, that is ca_file's fault (this host's configuration) or
+ * the system store's (a TLS-inspecting proxy whose CA it lacks); an expired
+ * or misnamed certificate is the server's. */
+static enum aad_status untrusted(struct aad_http *http, const char *url, CURLcode rc,
+                                 struct aad_error *err)
+{
+    long result = 0;
+    curl_easy_getinfo(http->curl, CURLINFO_SSL_VERIFYRESULT, &result);
+    int no_anchor = rc == CURLE_SSL_CACERT_BADFILE ||
+                    result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+                    result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                    result == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+                    result == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                    result == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+    const char *why = rc == CURLE_SSL_CACERT_BADFILE ? "no usable certificate in it"
+                      : result != 0 ? X509_verify_cert_error_string(result)
+                                    : curl_easy_strerror(rc);
+    if (no_anchor && http->ca_file != NULL)
+        return aad_fail_as(err, AAD_FAILURE_CA_FILE,
+                           "%s: the server's certificate is not issued by a CA of ca_file %s (%s)",
+                           url, http->ca_file, why);
+    if (no_anchor)
+        return aad_fail_as(err, AAD_FAILURE_SYSTEM_TRUST,
+                        "%s: the server's certificate is not issued by a CA of the system trust "
+                        "store (%s; %s)",
+                        url, AAD_SYSTEM_CA_DIR, why);
+    return aad_fail(err, AAD_UNAVAILABLE, "%s: the server's certificate failed verification (%s)",
+                    url, why);
+}
+
 static enum aad_status perform(struct aad_http *http, const char *url,
                                struct aad_http_response *resp, struct aad_error *err)
 {
@@ -182,9 +240,15 @@ static enum aad_status perform(struct aad_http *http, const char *url,
         if (rc == CURLE_OPERATION_TIMEDOUT)
             return aad_fail(err, AAD_UNAVAILABLE, "%s: no answer within %ld s", url,
                             http->timeout_s);
+        if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+            return untrusted(http, url, rc, err);
         return aad_fail(err, AAD_UNAVAILABLE, "%s: %s", url, curl_easy_strerror(rc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (resp->server_date > 0) {
+        http->have_clock = 1;
+        http->clock_offset_s = (long)((long long)time(NULL) - resp->server_date);
+    }
     char *type = NULL;
     if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != NULL) {
         size_t n = strcspn(type, "; ");
@@ -304,4 +368,12 @@ void aad_http_counters(const struct aad_http *http, long *requests, long *connec
 int aad_http_timed_out(const struct aad_http *http)
 {
     return http->timed_out;
+}
+
+int aad_http_clock_offset(const struct aad_http *http, long *offset_s)
+{
+    if (http == NULL || !http->have_clock)
+        return 0;
+    *offset_s = http->clock_offset_s;
+    return 1;
 }

@@ -27,6 +27,7 @@ struct aad_http_options {
      * helper tells the module it is still alive). May be NULL. */
     void (*before_exchange)(void *ctx);
     void *hook_ctx;
+    const char *user_agent; /* NULL: PACKAGE/VERSION (aad-login --check tags its own) */
 };
 
 struct aad_http_response {
@@ -35,14 +36,17 @@ struct aad_http_response {
     size_t len;
     long retry_after; /* seconds from a Retry-After header, -1 when absent */
     int is_json;      /* Content-Type is application/json */
+    long long server_date; /* the Date header as seconds since the epoch, 0 when absent */
 };
 
 enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_http **out,
                              struct aad_error *err);
 void aad_http_free(struct aad_http *http);
 
-/* GET url. Transport and TLS failures are AAD_UNAVAILABLE; any HTTP status
- * is a success of the exchange and is left to the caller to judge. */
+/* GET url. Transport and TLS failures are AAD_UNAVAILABLE, except a
+ * server certificate that ca_file does not vouch for (AAD_FAILURE_CA_FILE:
+ * this host's configuration); any HTTP status is a success of the exchange
+ * and is left to the caller to judge. */
 enum aad_status aad_http_get(struct aad_http *http, const char *url, struct aad_http_response *resp,
                              struct aad_error *err);
 
@@ -78,6 +82,11 @@ void aad_http_still_alive(struct aad_http *http);
 /* True when the last exchange got no answer within timeout_s (the
  * authority hangs, rather than refusing or failing quickly). */
 int aad_http_timed_out(const struct aad_http *http);
+
+/* This host's clock minus the authority's, from the Date header of the
+ * last answer that had one (whole seconds: +-1 s). 1 and *offset_s when
+ * known, 0 when no answer carried a Date yet. */
+int aad_http_clock_offset(const struct aad_http *http, long *offset_s);
 
 /* Requests made and new connections opened (TLS handshakes) so far. */
 void aad_http_counters(const struct aad_http *http, long *requests, long *connections);

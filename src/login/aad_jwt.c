@@ -148,15 +148,22 @@ static enum aad_status check_times(const json_t *claims, const struct aad_jwt_ex
     if (aad_json_integer(claims, "exp", &exp) != 1 || aad_json_integer(claims, "nbf", &nbf) != 1 ||
         aad_json_integer(claims, "iat", &iat) != 1)
         return aad_fail(err, AAD_DENIED, "token lacks integer exp, nbf or iat");
-    /* now - skew cannot overflow; exp + skew could (exp is the token's). */
+    /* now - skew cannot overflow; exp + skew could (exp is the token's).
+     * Told in seconds from now, never raw epoch numbers. */
     if (x->now - x->clock_skew >= exp)
-        return aad_fail(err, AAD_DENIED, "token expired at %lld (now %lld, skew %ld s)", exp,
-                        x->now, x->clock_skew);
+        return aad_fail(err, AAD_DENIED,
+                           "the token expired %lld s ago by this host's clock (clock_skew %ld s)",
+                           x->now - exp, x->clock_skew);
     if (x->now + x->clock_skew < nbf)
-        return aad_fail(err, AAD_DENIED, "token is not valid before %lld (now %lld)", nbf, x->now);
+        return aad_fail(err, AAD_DENIED,
+                           "the token is valid only %lld s from now by this host's clock "
+                           "(clock_skew %ld s)",
+                           nbf - x->now, x->clock_skew);
     if (iat > x->now + x->clock_skew)
-        return aad_fail(err, AAD_DENIED, "token was issued in the future (%lld, now %lld)", iat,
-                        x->now);
+        return aad_fail(err, AAD_DENIED,
+                           "the token was issued %lld s in the future by this host's clock "
+                           "(clock_skew %ld s)",
+                           iat - x->now, x->clock_skew);
     return AAD_OK;
 }
 
@@ -171,6 +178,12 @@ static int key_issuer_matches(const char *key_issuer, const char *tid, const cha
     const char *post = at + sizeof(tmpl) - 1;
     return strlen(iss) == pre + strlen(tid) + strlen(post) && strncmp(iss, key_issuer, pre) == 0 &&
            strncasecmp(iss + pre, tid, strlen(tid)) == 0 && strcmp(iss + pre + strlen(tid), post) == 0;
+}
+
+enum aad_status aad_jwt_check_times(const struct aad_jwt *jwt, const struct aad_jwt_expect *x,
+                                    struct aad_error *err)
+{
+    return check_times(jwt->claims, x, err);
 }
 
 enum aad_status aad_jwt_check_claims(const struct aad_jwt *jwt, const struct aad_key *key,

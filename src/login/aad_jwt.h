@@ -51,6 +51,11 @@ struct aad_jwt_expect {
 enum aad_status aad_jwt_check_claims(const struct aad_jwt *jwt, const struct aad_key *key,
                                      const struct aad_jwt_expect *expect, struct aad_error *err);
 
+/* Only exp, nbf and iat against x->now and x->clock_skew (also part of
+ * aad_jwt_check_claims): whether a refused token is refused for its times. */
+enum aad_status aad_jwt_check_times(const struct aad_jwt *jwt, const struct aad_jwt_expect *x,
+                                    struct aad_error *err);
+
 /* True for a B2B guest: acct = 1, or an idp other than the tenant itself. */
 int aad_jwt_is_guest(const struct aad_jwt *jwt);
 

@@ -4,7 +4,9 @@
 # before the module returns, Enter before the sign-in asks again, an expired
 # code is renewed once, an unreachable Entra ID is named before the stack
 # falls back, a Conditional Access block names its AADSTS code, and a wrong
-# client_id says the host is misconfigured.
+# client_id says the host is misconfigured. At ssh's LogLevel ERROR (which
+# hides banners, not prompts) the reason of a refusal is in the next code's
+# prompt, and after a Conditional Access block no new code is shown.
 #
 # Each screen is asserted on and printed to the log; with E2E_SCREENS_DIR
 # set they are also kept there (one file per service and scenario).
@@ -126,7 +128,35 @@ for svc in ${E2E_SCREENS_SERVICES:-sshd sudo login}; do
     if first_code $svc; then
         emu_ctl POST /control/decline "{\"user_code\":\"$(code_on_screen)\",\"aadsts\":53003}" >/dev/null
         press_enter "$PROMPT"
-        expect_screen "$svc-6-blocked-by-conditional-access" "(AADSTS53003). Contact your administrator."
+        expect_screen "$svc-6-blocked-by-conditional-access" "(AADSTS53003). Contact your administrator (correlation ID "
+    fi
+
+    if [ "$svc" = sshd ]; then
+        # ssh -o LogLevel=ERROR (or -q): no banner; what it says must be in a prompt.
+        start "ssh -o LogLevel=ERROR -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null $E2E_USER@127.0.0.1"
+        if wait_for "$PROMPT" 60; then
+            old=$(code_on_screen)
+            emu_ctl POST /control/decline "{\"user_code\":\"$old\"}" >/dev/null
+            press_enter "$PROMPT"
+            if new=$(new_code "$old"); then
+                expect_screen "sshd-9-loglevel-error-reason-in-the-next-prompt" "The sign-in was declined; nobody was logged in."
+                emu_ctl POST /control/decline "{\"user_code\":\"$new\",\"aadsts\":53003}" >/dev/null
+                press_enter "$PROMPT"
+                expect_screen "sshd-10-loglevel-error-no-new-code-after-a-block" "A new code would be blocked the same way. Press Enter to close:"
+                if [ "$(code_on_screen)" != "$new" ]; then
+                    echo "FAIL: sshd-10: a new code was shown after the block"
+                    fails=$((fails + 1))
+                fi
+            else
+                show "sshd-9-FAILED"
+                echo "FAIL: sshd-9: no new code after the declined one"
+                fails=$((fails + 1))
+            fi
+        else
+            show "sshd-9-no-code"
+            echo "FAIL: sshd-9: no code on screen at LogLevel ERROR"
+            fails=$((fails + 1))
+        fi
     fi
 
     sed -i "s|^authority = .*|authority = https://127.0.0.1:1|" "$T/pam_aad.conf"

@@ -17,6 +17,7 @@ $CC $WARN $CFLAGS $(pkg-config --cflags $PKGS_EMU) -pthread \
     "$here/emulator.c" "$here/emu_crypto.c" "$here/emu_http.c" \
     "$here/emu_endpoints.c" "$here/emu_control.c" \
     "$here/emu_assert.c" "$here/emu_graph.c" "$here/emu_api.c" "$here/emu_refresh.c" \
+    "$here/emu_directory.c" \
     $(pkg-config --libs $PKGS_EMU) -pthread
 
 # shellcheck disable=SC2046,SC2086

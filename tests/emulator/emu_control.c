@@ -84,8 +84,8 @@ int fault_take(struct emulator *emu, enum emu_ep ep, struct fault *out)
 }
 
 /* Finds a code by user_code (case-insensitive), or the most recent pending
- * one. Caller holds the lock. want_unscheduled skips codes that already have
- * an auto-approval pending. */
+ * one that aad-login --check did not ask for. Caller holds the lock.
+ * want_unscheduled skips codes that already have an auto-approval pending. */
 static struct device_code *find_code(struct emulator *emu, const char *user_code,
                                      bool want_unscheduled)
 {
@@ -97,7 +97,7 @@ static struct device_code *find_code(struct emulator *emu, const char *user_code
         if (user_code) {
             if (!strcasecmp(dc->user_code, user_code))
                 return dc;
-        } else if (dc->state == CODE_PENDING &&
+        } else if (dc->state == CODE_PENDING && !dc->from_check &&
                    !(want_unscheduled && dc->approve_at_ms)) {
             return dc;
         }
@@ -127,6 +127,7 @@ static enum MHD_Result ctl_codes(struct emulator *emu, struct MHD_Connection *c,
         /* Test-only: lets a test replay a code or grep logs for it. */
         json_object_set_new(o, "device_code", json_string(dc->device_code));
         json_object_set_new(o, "polls", json_integer(dc->polls));
+        json_object_set_new(o, "check", json_boolean(dc->from_check));
         json_object_set_new(o, "auto_approve",
                             json_boolean(dc->approve_at_ms != 0 &&
                                          dc->state == CODE_PENDING));

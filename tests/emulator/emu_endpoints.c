@@ -502,6 +502,16 @@ static void make_room(struct emulator *emu)
     emu->ncodes--;
 }
 
+/* aad-login --check discards its code unseen: no user can approve it, so
+ * the emulator's stand-in user must not either (auto-approval, or the
+ * default "most recent pending code" of /control/approve): a stale check
+ * code picked instead of a real login's left that login waiting. */
+static bool requested_by_check(const struct call *k)
+{
+    const char *ua = MHD_lookup_connection_value(k->c, MHD_HEADER_KIND, "User-Agent");
+    return ua != NULL && strstr(ua, EMU_CHECK_USER_AGENT_MARK) != NULL;
+}
+
 static enum MHD_Result do_devicecode(struct call *k)
 {
     struct emulator *emu = k->emu;
@@ -546,11 +556,12 @@ static enum MHD_Result do_devicecode(struct call *k)
     dc->state = CODE_PENDING;
     dc->issued_ms = emu_now_ms();
     dc->expires_ms = dc->issued_ms + emu->cfg.expires_in * 1000;
+    dc->from_check = requested_by_check(k);
 
     pthread_mutex_lock(&emu->lock);
     make_room(emu);
     make_user_code(emu, dc->user_code);
-    if (emu->auto_armed) {
+    if (emu->auto_armed && !dc->from_check) {
         dc->approve_at_ms = dc->issued_ms + emu->auto_delay_ms;
         if (dc->approve_at_ms == 0)
             dc->approve_at_ms = 1;

@@ -92,7 +92,13 @@ struct device_code {
     unsigned polls;
     struct approval appr;   /* valid once approved or scheduled */
     long refusal_aadsts;    /* declined with this AADSTS code (0: the user declined) */
+    bool from_check;        /* asked for by aad-login --check (its User-Agent): shown to
+                               nobody, so approved only when named by user_code */
 };
+
+/* The User-Agent aad-login --check sends (tools/aad_check.c). */
+#define EMU_CHECK_USER_AGENT_MARK "aad-login --check"
+
 
 struct signing_key {
     EVP_PKEY *pkey;

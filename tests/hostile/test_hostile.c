@@ -879,7 +879,10 @@ static void test_declined_then_token_claims_success(void **state)
 
 /* --------------------------------------------------------------------- TLS */
 
-static void tls_case(const char *cert_mode, const char *ca_file)
+/* want: a server certificate that ca_file does not vouch for is this
+ * host's configuration (PAM_SERVICE_ERR); an expired or misnamed one is
+ * the server's (PAM_AUTHINFO_UNAVAIL). Either way no request gets through. */
+static void tls_case(const char *cert_mode, const char *ca_file, int want)
 {
     const char *args[] = {"--interval", "1", cert_mode ? "--tls-cert" : NULL, cert_mode, NULL};
     struct emu *e = emu_start(EMULATOR_PATH, args);
@@ -888,7 +891,7 @@ static void tls_case(const char *cert_mode, const char *ca_file)
     struct login_result r = hostile_login(&o);
     int devicecode = emu_stat(e, "devicecode");
     emu_stop(e);
-    hostile_expect(&r, PAM_AUTHINFO_UNAVAIL, bound());
+    hostile_expect(&r, want, bound());
     assert_int_equal(devicecode, 0); /* no request got through the handshake */
 }
 
@@ -904,25 +907,27 @@ static void test_tls_unknown_ca(void **state)
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", emu_ca_file(other), ca);
     assert_int_equal(system(cmd), 0);
     emu_stop(other);
-    tls_case(NULL, ca);
+    tls_case(NULL, ca, PAM_SERVICE_ERR);
+    assert_non_null(strstr(hostile_syslog(), "is not issued by a CA of ca_file"));
+    assert_non_null(strstr(hostile_syslog(), "kind=ca-file"));
 }
 
 static void test_tls_system_store_does_not_trust_emulator(void **state)
 {
     (void)state;
-    tls_case(NULL, "/etc/ssl/certs/ca-certificates.crt");
+    tls_case(NULL, "/etc/ssl/certs/ca-certificates.crt", PAM_SERVICE_ERR);
 }
 
 static void test_tls_expired_certificate(void **state)
 {
     (void)state;
-    tls_case("expired", NULL);
+    tls_case("expired", NULL, PAM_AUTHINFO_UNAVAIL);
 }
 
 static void test_tls_certificate_for_other_host(void **state)
 {
     (void)state;
-    tls_case("wrong-name", NULL);
+    tls_case("wrong-name", NULL, PAM_AUTHINFO_UNAVAIL);
 }
 
 /* ------------------------------------------------------------------- cache */

@@ -234,15 +234,19 @@ static void test_devicecode_server_error_is_unavailable(void **state)
     assert_int_equal(h->codes_shown, 0);
 }
 
-static void test_wrong_trust_anchor_is_unavailable(void **state)
+/* A ca_file that does not hold the CA of the authority's certificate is
+ * this host's configuration, named with the file, not an outage. */
+static void test_wrong_trust_anchor_in_ca_file_is_a_configuration_error(void **state)
 {
     struct harness *h = *state;
-    /* A CA that did not sign the emulator's certificate: the system store. */
+    /* CAs that did not sign the emulator's certificate: the system bundle. */
     const char *args[] = {"ca_file=/etc/ssl/certs/ca-certificates.crt"};
     struct aad_config *cfg = harness_config(h, 1, args);
     struct aad_identity id;
     struct aad_error err = {0};
-    assert_int_equal(login_with(h, cfg, TEST_ACCOUNT, &id, NULL, &err), AAD_UNAVAILABLE);
+    assert_int_equal(login_with(h, cfg, TEST_ACCOUNT, &id, NULL, &err), AAD_CONFIG_ERROR);
+    assert_int_equal(err.kind, AAD_FAILURE_CA_FILE);
+    assert_non_null(strstr(err.message, "not issued by a CA of ca_file /etc/ssl/certs/ca-certificates.crt"));
     assert_int_equal(h->codes_shown, 0);
     aad_config_free(cfg);
 }
@@ -542,7 +546,7 @@ int main(void)
         T(test_bad_verification_code_is_denied),
         T(test_unreachable_authority_is_unavailable),
         T(test_devicecode_server_error_is_unavailable),
-        T(test_wrong_trust_anchor_is_unavailable),
+        T(test_wrong_trust_anchor_in_ca_file_is_a_configuration_error),
         T(test_pending_poll_waits_one_interval),
         T(test_slow_down_adds_five_seconds),
         T(test_throttling_honours_retry_after),

@@ -291,14 +291,23 @@ SH
 
     # The postinst, twice, on a private copy of /etc (adduser renames files
     # next to /etc/passwd, which a bind mount of the file alone would not
-    # allow) and of the cache directory.
+    # allow), of the cache directory, and of what its "pam-auth-update
+    # --package" writes besides /etc: /var/lib/pam and the debconf cache.
+    # (Without the last two it rewrote the host's, and test_setuid_callers,
+    # running beside it under make -j2, saw the host's /var/lib/pam change.)
     P="$T/postinst"
-    mkdir -p "$P/etc" "$P/cache"
+    mkdir -p "$P/etc" "$P/cache" "$P/varlibpam" "$P/debconf"
     cp -a /etc/. "$P/etc/"
+    cp -a /var/lib/pam/. "$P/varlibpam/" 2>/dev/null || true
+    cp -a /var/cache/debconf/. "$P/debconf/" 2>/dev/null || true
+    host_state() { stat -c '%n %Y %Z' /var/lib/pam/* /var/cache/debconf/* 2>/dev/null; }
+    host_state >"$P/host.before"
     cat >"$P/scenario.sh" <<SH
 set -u
 mount --make-rprivate / 2>/dev/null || true
 mount --bind "$P/etc" /etc
+mount --bind "$P/varlibpam" /var/lib/pam
+mount --bind "$P/debconf" /var/cache/debconf
 mkdir -p /var/cache/pam_aad 2>/dev/null || true
 mount --bind "$P/cache" /var/cache/pam_aad
 export DEBIAN_FRONTEND=noninteractive
@@ -320,6 +329,11 @@ else echo "FAIL: /var/cache/pam_aad is \$(stat -c '%U %a' /var/cache/pam_aad)"; 
 exit \$r
 SH
     if unshare --mount --propagation private sh "$P/scenario.sh"; then :; else rc=1; fi
+    if host_state | cmp -s "$P/host.before" -; then
+        ok "postinst: the host's /var/lib/pam and debconf cache are unchanged"
+    else
+        fail "postinst changed the host's /var/lib/pam or debconf cache:"; host_state | diff "$P/host.before" - || true
+    fi
 fi
 
 if [ "$rc" = 0 ]; then

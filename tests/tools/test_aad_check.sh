@@ -14,7 +14,17 @@
 #   login_failures_get_the_cause_hint_too (a closed stdin, a wrong client id);
 #   json_is_one_document_for_monitoring (jq reads result, cause, aadsts);
 #   session_signin_setting_is_reported (reauth_max_age, audit sessions,
-#   runtime_dir in memory or not, off with 0).
+#   runtime_dir in memory or not, off with 0);
+#   domain_of_no_tenant_is_a_configuration_error (AADSTS90002, cause domains);
+#   host_clock_ten_minutes_behind_is_a_configuration_error (libfaketime: a
+#     faked clock; 90 s is a warning; a login names the clock, no epochs);
+#   group_map_lines_are_checked (missing group, gid 0 without allow_root);
+#   wrong_ca_file_is_a_configuration_error_naming_the_file (exit 4, not an
+#     outage, no libcurl words);
+#   included_pam_stack_counts (pam-auth-update's common-auth, via @include);
+#   public_client_flows_are_named_as_not_checked (AADSTS7000218);
+#   check_codes_are_never_approved_by_the_stand_in_user (a login after a
+#     --check gets the auto-approval).
 # Exit: 0 pass, 1 fail, 77 skip (no jq), 99 hard error (no emulator).
 set -u
 : "${top_srcdir:=.}" "${builddir:=.}"
@@ -221,6 +231,130 @@ if jq -e '.result == "success" and .config != null and (.mapping.domains | index
     ok "json_is_one_document_for_monitoring"
 else
     fail "json_is_one_document_for_monitoring: $(cat "$T/good.json")"
+fi
+
+# Ends the codes earlier logins left pending (their users went away): the
+# stand-in user armed next takes the next login's code. --check's own codes
+# are not among them: the emulator never picks those.
+end_stale_logins() {
+    n=0
+    while [ "$n" -lt 50 ] && emu_ctl POST /control/expire '{}' >/dev/null 2>&1; do n=$((n + 1)); done
+}
+
+# --- domain_of_no_tenant_is_a_configuration_error ------------------------------------
+if check domains 4 "$T/good.conf" -o "domains=$DOMAIN typo-$DOMAIN"; then
+    has domains "^ok   domains: $DOMAIN is a verified domain of tenant $TENANT_ID" &&
+        has domains "FAIL domains: typo-$DOMAIN is not a verified domain of any tenant (Entra ID: AADSTS90002)" &&
+        has domains "Configuration: Set 'domains' to the verified domains of tenant $TENANT_ID" &&
+        cause domains domains domains &&
+        ok "domain_of_no_tenant_is_a_configuration_error"
+fi
+
+# --- host_clock_ten_minutes_behind_is_a_configuration_error ---------------------------
+# libfaketime moves aad-login's clock, not the emulator's: the authority's
+# Date header is the real time, as Microsoft's is for a host whose clock drifted.
+if [ -z "${LIBFAKETIME:-}" ] || [ ! -r "$LIBFAKETIME" ]; then
+    echo "skip: host_clock_ten_minutes_behind_is_a_configuration_error (libfaketime is not installed)"
+else
+    faked() { # SHIFT CMD...: runs CMD with its clock moved by SHIFT (e.g. -600)
+        shift_by=$1
+        shift
+        LD_PRELOAD="$LIBFAKETIME" FAKETIME="$shift_by" FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
+    }
+    got=0
+    faked -600 "$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >"$T/clock.out" 2>&1 || got=$?
+    if [ "$got" = 4 ] && has clock "FAIL clock: this host's clock is 60[01] s behind Microsoft Entra ID's (clock_skew 300 s)" &&
+        has clock "Configuration: Synchronise this host's clock"; then
+        ok "host_clock_ten_minutes_behind_is_a_configuration_error"
+    elif [ "$got" != 4 ]; then
+        fail "clock 600 s behind: exit $got: $(cat "$T/clock.out")"
+    fi
+    got=0
+    faked -90 "$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >"$T/clock90.out" 2>&1 || got=$?
+    if [ "$got" = 0 ] && has clock90 "^warn clock: this host's clock is 9[01] s behind"; then
+        ok "a clock 90 s behind is a warning"
+    elif [ "$got" != 0 ]; then
+        fail "clock 90 s behind: exit $got: $(cat "$T/clock90.out")"
+    fi
+    # A whole login: the token's iat is 600 s in this host's future.
+    end_stale_logins
+    emu_ctl POST /control/auto-approve "{\"delay_ms\":300,\"claims\":{\"preferred_username\":\"nobody@$DOMAIN\"}}" >/dev/null
+    (umask 022 && printf 'nobody nobody@%s\n' "$DOMAIN" >"$T/clock-users")
+    emu_write_config "$T/clock-login.conf" "cache_dir = $T/cache" "qr = no" "user_map = $T/clock-users" \
+        "wait_for_enter = no" "timeout = 20"
+    got=0
+    faked -600 "$tool" --config "$T/clock-login.conf" nobody </dev/null >"$T/clock-login.out" 2>&1 || got=$?
+    if [ "$got" = 4 ] && grep -q "This host's clock is 60[01] s behind Microsoft's; tell your administrator" "$T/clock-login.out" &&
+        ! grep -Eq "[0-9]{10}" "$T/clock-login.out"; then
+        ok "a login refused for the token's times names the clock, never epoch numbers"
+    else
+        fail "clock login: exit $got: $(cat "$T/clock-login.out")"
+    fi
+fi
+
+# --- group_map_lines_are_checked -----------------------------------------------------
+g1=3f1c2a9e-5b7d-4e2f-8a6c-1d9e0b4f7a21 g2=0b8e6d4c-2a1f-4c3e-9d7b-5f6a8e2c1d03
+g3=7d2e9c1b-4a6f-4b8d-9e3c-2f1a0d5b6c84
+(umask 022 && printf '%s users\n%s aad-no-such-group\n%s root\n' "$g1" "$g2" "$g3" >"$T/groups.map")
+if check groupmap 4 "$T/good.conf" -o "group_map=$T/groups.map"; then
+    has groupmap "^ok   group_map: $g1 -> users (gid " &&
+        has groupmap "FAIL group_map: $g2 -> aad-no-such-group: no local group aad-no-such-group in /etc/group" &&
+        has groupmap "Configuration: Create the group first ('groupadd aad-no-such-group')" &&
+        has groupmap "FAIL group_map: $g3 -> root: gid 0 (root's group), which pam_aad touches only with allow_root = yes" &&
+        cause groupmap group_map group_map_group && cause groupmap group_map group_map_gid0 &&
+        ok "group_map_lines_are_checked"
+fi
+
+# --- wrong_ca_file_is_a_configuration_error_naming_the_file ---------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=pam_aad test: another CA" \
+    -keyout "$T/other.key" -out "$T/other-ca.pem" -days 2 2>/dev/null
+chmod 0644 "$T/other-ca.pem"
+if check wrongca 4 "$T/good.conf" -o "ca_file=$T/other-ca.pem"; then
+    has wrongca "FAIL device code request.*the server's certificate is not issued by a CA of ca_file $T/other-ca.pem" &&
+        has wrongca "Configuration: ca_file $T/other-ca.pem does not hold the CA" &&
+        ! grep -q "No usable answer\|SSL peer certificate" "$T/wrongca.out" &&
+        cause wrongca "device code request" ca_file &&
+        ok "wrong_ca_file_is_a_configuration_error_naming_the_file"
+fi
+
+# --- included_pam_stack_counts ----------------------------------------------------------
+# Debian's pam-auth-update profile puts pam_aad into common-auth, which
+# sshd's file includes.
+mkdir -p "$T/pam.d"
+printf '#%%PAM-1.0\n@include common-auth\naccount required pam_nologin.so\n' >"$T/pam.d/sshd"
+printf 'auth\t[success=2 default=ignore]\tpam_unix.so nullok\nauth\t[success=end default=ignore]\tpam_aad.so\nauth\trequisite\tpam_deny.so\n' >"$T/pam.d/common-auth"
+printf 'auth substack common-auth\n' >"$T/pam.d/rhel-sshd"
+printf 'auth required pam_unix.so\n# auth sufficient pam_aad.so\n' >"$T/pam.d/plain"
+"$tool" --check --config "$T/good.conf" -o "helper=$helper" --sshd-pam "$T/pam.d/sshd" </dev/null >"$T/stack.out" 2>&1
+"$tool" --check --config "$T/good.conf" -o "helper=$helper" --sshd-pam "$T/pam.d/rhel-sshd" </dev/null >"$T/substack.out" 2>&1
+got=0
+"$tool" --check --config "$T/good.conf" -o "helper=$helper" --sshd-pam "$T/pam.d/plain" </dev/null >"$T/plain.out" 2>&1 || got=$?
+if ! grep -q "does not use pam_aad" "$T/stack.out" &&
+    has stack "sshd PAM stack: $T/pam.d/sshd runs pam_aad (through $T/pam.d/common-auth)" &&
+    has substack "sshd PAM stack: $T/pam.d/rhel-sshd runs pam_aad (through $T/pam.d/common-auth)" &&
+    [ "$got" = 0 ] && has plain "^skip sshd: $T/pam.d/plain does not use pam_aad"; then
+    ok "included_pam_stack_counts"
+fi
+
+# --- public_client_flows_are_named_as_not_checked ---------------------------------------
+has good "^info not checked: 'Allow public client flows'.*(AADSTS7000218)" &&
+    ok "public_client_flows_are_named_as_not_checked"
+
+# --- check_codes_are_never_approved_by_the_stand_in_user --------------------------------
+# A --check leaves a pending code; the stand-in user armed afterwards must
+# approve the login's code, not that one (it did, and the login timed out).
+end_stale_logins
+"$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >/dev/null 2>&1
+emu_ctl POST /control/auto-approve "{\"delay_ms\":200,\"claims\":{\"preferred_username\":\"nobody@$DOMAIN\"}}" >"$T/armed.json"
+emu_write_config "$T/stale.conf" "cache_dir = $T/cache" "qr = no" "user_map = $T/users" \
+    "wait_for_enter = no" "timeout = 20"
+got=0
+"$tool" --config "$T/stale.conf" nobody </dev/null >"$T/stale.out" 2>&1 || got=$?
+if [ "$got" = 0 ] && jq -e '.scheduled == []' "$T/armed.json" >/dev/null &&
+    emu_ctl GET /control/codes | jq -e '[.codes[] | select(.check)] | length > 0 and all(.state == "pending")' >/dev/null; then
+    ok "check_codes_are_never_approved_by_the_stand_in_user"
+else
+    fail "check codes: login exit $got, armed $(cat "$T/armed.json"): $(cat "$T/stale.out")"
 fi
 
 [ "$rc" = 0 ] && echo "PASS: aad-login --check names each mistake with its own hint"

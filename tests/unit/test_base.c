@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "aad_base.h"
+#include "aad_last_refusal.h"
 #include "aad_refusal.h"
 #include "aad_json.h"
 #include "aad_qr.h"
@@ -303,24 +305,126 @@ static void test_every_refusal_kind_has_a_sentence(void **state)
     (void)state;
     char out[512];
     for (int k = AAD_FAILURE_NONE; k <= AAD_FAILURE_LAST; k++) {
-        struct aad_refusal r = {(enum aad_failure)k, 0, "bob@contoso.example", "alice"};
+        struct aad_refusal r = {.kind = (enum aad_failure)k, .upn = "bob@contoso.example",
+                                .account = "alice"};
         aad_refusal_sentence(&r, out, sizeof(out));
         int silent = k == AAD_FAILURE_NONE || k == AAD_FAILURE_NO_ACCOUNT ||
                      k == AAD_FAILURE_IGNORED || k == AAD_FAILURE_NO_CONVERSATION;
         if (silent != (out[0] == '\0'))
             fail_msg("kind %s: \"%s\"", aad_failure_name((enum aad_failure)k), out);
     }
-    struct aad_refusal policy = {AAD_FAILURE_BLOCKED_BY_POLICY, 53003, NULL, "alice"};
+    struct aad_refusal policy = {.kind = AAD_FAILURE_BLOCKED_BY_POLICY, .aadsts = 53003,
+                                 .account = "alice"};
     aad_refusal_sentence(&policy, out, sizeof(out));
     assert_string_equal(out, "Your organization's policy blocked this sign-in (AADSTS53003). "
                              "Contact your administrator.");
-    struct aad_refusal wrong = {AAD_FAILURE_WRONG_ACCOUNT, 0, "bob@x\033]0;", "alice"};
+    struct aad_refusal wrong = {.kind = AAD_FAILURE_WRONG_ACCOUNT, .upn = "bob@x\033]0;",
+                                .account = "alice"};
     aad_refusal_sentence(&wrong, out, sizeof(out));
     assert_string_equal(out, "You signed in as bob@x?]0;; this login is for alice.");
     assert_int_equal(aad_failure_status(AAD_FAILURE_HOST_MISCONFIGURED), AAD_CONFIG_ERROR);
     assert_int_equal(aad_failure_status(AAD_FAILURE_UNAVAILABLE), AAD_UNAVAILABLE);
     assert_int_equal(aad_failure_status(AAD_FAILURE_WRONG_ACCOUNT), AAD_DENIED);
     assert_int_equal(aad_failure_status((enum aad_failure)99), AAD_DENIED); /* fail closed */
+}
+
+static void test_a_policy_block_names_the_correlation_id_for_the_helpdesk(void **state)
+{
+    (void)state;
+    char out[512];
+    struct aad_refusal r = {.kind = AAD_FAILURE_BLOCKED_BY_POLICY, .aadsts = 53003,
+                            .correlation_id = "55137716-1f7e-42e1-b0fa-4d07b8d4896c"};
+    aad_refusal_sentence(&r, out, sizeof(out));
+    assert_string_equal(out, "Your organization's policy blocked this sign-in (AADSTS53003). "
+                             "Contact your administrator (correlation ID "
+                             "55137716-1f7e-42e1-b0fa-4d07b8d4896c).");
+    r.correlation_id = "x\033[2J"; /* not shown when it is not one printable word */
+    aad_refusal_sentence(&r, out, sizeof(out));
+    assert_null(strstr(out, "correlation"));
+}
+
+static void test_a_clock_refusal_names_the_clock_not_epoch_numbers(void **state)
+{
+    (void)state;
+    char out[512];
+    struct aad_refusal r = {.kind = AAD_FAILURE_CLOCK, .clock_offset_s = -600};
+    aad_refusal_sentence(&r, out, sizeof(out));
+    assert_string_equal(out, "This host's clock is 600 s behind Microsoft's; tell your "
+                             "administrator to check its time synchronisation.");
+    r.clock_offset_s = 7200;
+    aad_refusal_sentence(&r, out, sizeof(out));
+    assert_non_null(strstr(out, "7200 s ahead of Microsoft's"));
+    assert_int_equal(aad_failure_status(AAD_FAILURE_CLOCK), AAD_CONFIG_ERROR);
+    assert_int_equal(aad_failure_status(AAD_FAILURE_CA_FILE), AAD_CONFIG_ERROR);
+}
+
+static void test_time_sentences_do_not_say_log_in_again_above_a_new_code(void **state)
+{
+    (void)state;
+    char out[512];
+    enum aad_failure kinds[] = {AAD_FAILURE_TIMED_OUT, AAD_FAILURE_EXPIRED};
+    for (size_t i = 0; i < 2; i++) {
+        struct aad_refusal r = {.kind = kinds[i]};
+        aad_refusal_sentence(&r, out, sizeof(out));
+        assert_null(strcasestr(out, "log in again"));
+        assert_non_null(strstr(out, "nobody was logged in"));
+    }
+}
+
+static void test_only_blocks_the_user_cannot_change_repeat(void **state)
+{
+    (void)state;
+    assert_true(aad_refusal_repeats(AAD_FAILURE_BLOCKED_BY_POLICY, 53003));
+    assert_true(aad_refusal_repeats(AAD_FAILURE_BLOCKED_BY_POLICY, 530033));
+    assert_false(aad_refusal_repeats(AAD_FAILURE_BLOCKED_BY_POLICY, 50076)); /* MFA: do it */
+    assert_false(aad_refusal_repeats(AAD_FAILURE_DECLINED, 0));
+    assert_false(aad_refusal_repeats(AAD_FAILURE_TIMED_OUT, 0));
+}
+
+/* sshd's next attempt (another process of the same connection) learns
+ * why the last one was refused; only once, and only for the same account. */
+static void test_the_last_refusal_is_recalled_once_for_the_same_account(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* runtime_dir records are root's */
+    char dir[] = "/tmp/aad-last-refusal.XXXXXX", name[64], rm[128];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(aad_last_refusal_name(name, sizeof(name)), 0);
+    struct aad_last_refusal r = {.kind = AAD_FAILURE_BLOCKED_BY_POLICY, .aadsts = 53003},
+                            got;
+    snprintf(r.account, sizeof(r.account), "alice");
+    snprintf(r.upn, sizeof(r.upn), "alice@contoso.example");
+    snprintf(r.correlation_id, sizeof(r.correlation_id), "55137716-1f7e-42e1-b0fa-4d07b8d4896c");
+    struct aad_error err = {0};
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, name, "bob", &got, &err), AAD_USER_UNKNOWN);
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, name, "alice", &got, &err), AAD_OK);
+    assert_int_equal(got.kind, AAD_FAILURE_BLOCKED_BY_POLICY);
+    assert_int_equal(got.aadsts, 53003);
+    assert_string_equal(got.upn, "alice@contoso.example");
+    assert_string_equal(got.correlation_id, r.correlation_id);
+    assert_int_equal(aad_last_refusal_take(dir, name, "alice", &got, &err), AAD_USER_UNKNOWN);
+    /* A record of a connection whose sshd is gone is forgotten at the next put. */
+    assert_int_equal(aad_last_refusal_put(dir, "999999999-1", &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_put(dir, name, &r, &err), AAD_OK);
+    assert_int_equal(aad_last_refusal_take(dir, "999999999-1", "alice", &got, &err),
+                     AAD_USER_UNKNOWN);
+    snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+}
+
+/* ssh prints "(user@host) " before a prompt's first line: the first line
+ * of a sentence leaves room for it, the others use the whole width. */
+static void test_the_first_line_leaves_room_for_the_ssh_prefix(void **state)
+{
+    (void)state;
+    char text[] = "Microsoft Entra ID cannot be reached; using the next sign-in method.";
+    aad_refusal_wrap_first(text, 50, 79);
+    assert_string_equal(text, "Microsoft Entra ID cannot be reached; using the\nnext sign-in method.");
+    const char *prefix = "(aaduser@web-07.contoso.example) ";
+    assert_true(strlen(prefix) + strlen("Microsoft Entra ID cannot be reached; using the") <= 80);
 }
 
 static void test_sentences_wrap_at_spaces_for_80_columns(void **state)
@@ -438,6 +542,12 @@ int main(void)
         cmocka_unit_test(test_status_names),
         cmocka_unit_test(test_fail_fills_the_error),
         cmocka_unit_test(test_every_refusal_kind_has_a_sentence),
+        cmocka_unit_test(test_a_policy_block_names_the_correlation_id_for_the_helpdesk),
+        cmocka_unit_test(test_a_clock_refusal_names_the_clock_not_epoch_numbers),
+        cmocka_unit_test(test_time_sentences_do_not_say_log_in_again_above_a_new_code),
+        cmocka_unit_test(test_only_blocks_the_user_cannot_change_repeat),
+        cmocka_unit_test(test_the_last_refusal_is_recalled_once_for_the_same_account),
+        cmocka_unit_test(test_the_first_line_leaves_room_for_the_ssh_prefix),
         cmocka_unit_test(test_sentences_wrap_at_spaces_for_80_columns),
         cmocka_unit_test(test_wipe_zeroes_memory),
         cmocka_unit_test(test_loggable_cannot_forge_a_log_field),
