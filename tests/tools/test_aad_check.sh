@@ -332,7 +332,7 @@ got=0
 if ! grep -q "does not use pam_aad" "$T/stack.out" &&
     has stack "sshd PAM stack: $T/pam.d/sshd runs pam_aad (through $T/pam.d/common-auth)" &&
     has substack "sshd PAM stack: $T/pam.d/rhel-sshd runs pam_aad (through $T/pam.d/common-auth)" &&
-    [ "$got" = 0 ] && has plain "^skip sshd: $T/pam.d/plain does not use pam_aad"; then
+    [ "$got" = 0 ] && has plain "^skip sshd keyboard-interactive: $T/pam.d/plain does not use pam_aad"; then
     ok "included_pam_stack_counts"
 fi
 
