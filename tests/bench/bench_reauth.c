@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include "bench_clock.h"
+#include "bench_median.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -48,18 +49,6 @@ struct setup {
     pid_t proxy;
     char dir[64], run[64], services[128], config[128];
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int write_file(const char *path, const char *text, mode_t mode)
 {
@@ -218,7 +207,7 @@ static int signed_in_session(struct setup *s)
     pam_setcred(pamh, PAM_DELETE_CRED);
     pam_end(pamh, PAM_SUCCESS);
 
-    double r = median(ratio, N), sm = median(sudo, N), bm = median(bare, N);
+    double r = bench_median(ratio, N), sm = bench_median(sudo, N), bm = bench_median(bare, N);
     char fig[96], base[96], rt[16];
     snprintf(fig, sizeof(fig), "%.1f ms (%.1f-%.1f) pam_start -> result", sm * 1e3,
              sudo[0] * 1e3, sudo[N - 1] * 1e3);
@@ -233,7 +222,7 @@ static int signed_in_session(struct setup *s)
     }
     printf("| %-48s | %-40s | %-50s | %-5s | %-12s |\n",
            "10a. sudo in a signed-in session (refresh)", fig, base, rt, "<= 1.20");
-    double cm = median(sudo_cpu, N), bcm = median(bare_cpu, N);
+    double cm = bench_median(sudo_cpu, N), bcm = bench_median(bare_cpu, N);
     snprintf(fig, sizeof(fig), "%.1f ms caller + helper", cm * 1e3);
     snprintf(base, sizeof(base), "%.1f ms the bare POST's process", bcm * 1e3);
     snprintf(rt, sizeof(rt), "%.2f", cm / bcm);

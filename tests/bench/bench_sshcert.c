@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "bench_clock.h"
+#include "bench_median.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,18 +28,6 @@
 
 #define N 25
 #define USER "nobody"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* fork+exec argv (stdin from in_text, stdout read to its end) and wait;
  * the seconds it took, or -1 when it failed (or printed nothing while
@@ -163,8 +152,8 @@ int main(void)
         r[i] = k[i] / v[i];
     }
     int made = requests(e) - before;
-    double ratio = median(r, N), km = median(k, N), kmin = k[0], kmax = k[N - 1];
-    double vm = median(v, N), vmin = v[0], vmax = v[N - 1];
+    double ratio = bench_median(r, N), km = bench_median(k, N), kmin = k[0], kmax = k[N - 1];
+    double vm = bench_median(v, N), vmin = v[0], vmax = v[N - 1];
     char fig[96], base[96], rt[16];
     snprintf(fig, sizeof(fig), "%.1f ms (%.1f-%.1f) pam_aad_sshkeys", km * 1e3, kmin * 1e3,
              kmax * 1e3);
