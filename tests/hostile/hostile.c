@@ -214,11 +214,11 @@ static void write_login_files(const struct login_opts *o, struct emu *e, int seq
     snprintf(config, sizeof(config), "%s/pam_aad-%d.conf", H.root, seq);
     snprintf(text, sizeof(text),
              "tenant = %s\nclient_id = %s\nauthority = %s\nca_file = %s\ndomains = %s\n"
-             "cache_dir = %s\nhttp_timeout = %ld\ntimeout = 10\nqr = no\n"
+             "cache_dir = %s\nruntime_dir = %s/run\nhttp_timeout = %ld\ntimeout = 10\nqr = no\n"
              "wait_for_enter = yes\n%s\n",
              emu_env(e, "TENANT_ID"), emu_env(e, "CLIENT_ID"), emu_authority(e),
              o->ca_file ? o->ca_file : emu_ca_file(e), emu_env(e, "DOMAIN"), r->cache_dir,
-             H.http_timeout, o->config_extra ? o->config_extra : "");
+             H.root, H.http_timeout, o->config_extra ? o->config_extra : "");
     pam_sandbox_write_file(config, text);
     snprintf(service, ssize, "hostile-%d", seq);
     snprintf(path, sizeof(path), "%s/%s", H.services, service);

@@ -72,6 +72,7 @@ void harness_write_config(struct harness *h, const char *extra_lines)
             "domains = %s\n"
             "user_map = %s\n"
             "cache_dir = %s\n"
+            "runtime_dir = %s/run\n"
             "http_timeout = 5\n"
             "timeout = 60\n"
             "qr = no\n"
@@ -79,7 +80,7 @@ void harness_write_config(struct harness *h, const char *extra_lines)
             "%s\n",
             emu_env(h->emu, "TENANT_ID"), emu_env(h->emu, "CLIENT_ID"), emu_authority(h->emu),
             emu_ca_file(h->emu), emu_env(h->emu, "DOMAIN"), user_map, h->cache_dir,
-            extra_lines ? extra_lines : "");
+            h->dir, extra_lines ? extra_lines : "");
     fclose(f);
 }
 

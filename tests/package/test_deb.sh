@@ -188,7 +188,7 @@ emu_start --lifetime 120 --interval 1 --auto-approve-after 1 \
 EMU_STARTED=yes
 case $DOMAIN in contoso.example) ;; *) fail "the emulator's domain is $DOMAIN, not contoso.example" ;; esac
 CFG="$T/pam_aad.conf"
-emu_write_config "$CFG" "cache_dir = $T/cache" "http_timeout = 5" "timeout = 60" \
+emu_write_config "$CFG" "cache_dir = $T/cache" "runtime_dir = $T/run" "http_timeout = 5" "timeout = 60" \
     "wait_for_enter = no" "qr = no"
 # The packaged helper where dpkg-deb -x put it (--check makes the module's checks of it).
 if out=$("$AAD_LOGIN" --check --config "$CFG" -o "helper=$ROOT/usr/libexec/pam_aad/pam_aad_helper" 2>&1); then
