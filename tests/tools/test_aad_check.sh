@@ -259,8 +259,11 @@ else
     faked() { # SHIFT CMD...: runs CMD with its clock moved by SHIFT (e.g. -600)
         shift_by=$1
         shift
-        LD_PRELOAD="$LIBFAKETIME" FAKETIME="$shift_by" FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
+        LD_PRELOAD="$sanitizer_runtimes$LIBFAKETIME" FAKETIME="$shift_by" FAKETIME_DONT_FAKE_MONOTONIC=1 "$@"
     }
+    # A sanitizer build's programs need their runtimes loaded before any
+    # preloaded library: ASan refuses to start after libfaketime.
+    sanitizer_runtimes=$(ldd "$tool" | sed -n 's/.*lib\(a\|ub\)san[^ ]* => \([^ ]*\).*/\2/p' | tr '\n' ' ')
     got=0
     faked -600 "$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >"$T/clock.out" 2>&1 || got=$?
     if [ "$got" = 4 ] && has clock "FAIL clock: this host's clock is 60[01] s behind Microsoft Entra ID's (clock_skew 300 s)" &&

@@ -295,16 +295,30 @@ fi
 
 # --- ordinary_user_with_tenant_and_client_id ---------------------------------------------
 # A fresh account (no ~/.cache) on a host whose system file is root's alone.
+# The system file is the one this build reads (sysconfdir: /etc for the
+# package, /usr/local/etc for a default build), made in this namespace only:
+# bound over its folder, or over the nearest folder that exists through an
+# overlay whose changes stay in $work.
+SYSTEM_CONFIG=${AAD_SYSTEM_CONFIG:-/etc/security/pam_aad.conf}
 cp /etc/passwd "$work/passwd"
 echo "scripter:x:4242:4242:script author:$work/home:/bin/sh" >>"$work/passwd"
 chown 4242:4242 "$work/home"
 mount --make-rprivate / 2>/dev/null
-mount --bind "$work/passwd" /etc/passwd
-mkdir -p "$work/etc-security"
+security_dir=$(dirname "$SYSTEM_CONFIG")
+if [ -d "$security_dir" ]; then
+    mkdir -p "$work/etc-security"
+    mount --bind "$work/etc-security" "$security_dir"
+else
+    existing=$security_dir
+    while [ ! -d "$existing" ]; do existing=$(dirname "$existing"); done
+    mkdir -p "$work/overlay/upper" "$work/overlay/work"
+    mount -t overlay overlay -o "lowerdir=$existing,upperdir=$work/overlay/upper,workdir=$work/overlay/work" "$existing"
+    mkdir -p "$security_dir"
+fi
 umask 077
-echo "tenant = $TENANT_ID" >"$work/etc-security/pam_aad.conf"
+echo "tenant = $TENANT_ID" >"$SYSTEM_CONFIG"
 umask 022
-mount --bind "$work/etc-security" /etc/security
+mount --bind "$work/passwd" /etc/passwd
 AS_SCRIPTER="setpriv --reuid=4242 --regid=4242 --clear-groups env HOME=$work/home"
 USER_OPTS="--tenant $TENANT_ID --client-id $CLIENT_ID -o authority=$AUTHORITY -o ca_file=$CA_FILE -o qr=no -o timeout=30"
 script -q -e -c "$AS_SCRIPTER '$AAD_LOGIN' token $USER_OPTS --sign-in </dev/null >'$out/scripter.out'; echo \$? >'$out/scripter.rc'" \
@@ -325,7 +339,7 @@ fi
 # --- unreadable_system_file_says_what_to_do ---------------------------------------------
 # shellcheck disable=SC2086
 st=$(AS_USER="$AS_SCRIPTER" cron unreadable --scope "$GRAPH/User.Read")
-if [ "$st" = 4 ] && grep -q "/etc/security/pam_aad.conf is readable by root only. Give --tenant and --client-id" "$out/unreadable.err" &&
+if [ "$st" = 4 ] && grep -q "$SYSTEM_CONFIG is readable by root only. Give --tenant and --client-id" "$out/unreadable.err" &&
     [ "$(wc -l <"$out/unreadable.err")" = 1 ]; then
     ok "unreadable_system_file_says_what_to_do: $(cat "$out/unreadable.err")"
 else
