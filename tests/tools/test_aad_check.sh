@@ -264,19 +264,22 @@ else
     # A sanitizer build's programs need their runtimes loaded before any
     # preloaded library: ASan refuses to start after libfaketime.
     sanitizer_runtimes=$(ldd "$tool" | sed -n 's/.*lib\(a\|ub\)san[^ ]* => \([^ ]*\).*/\2/p' | tr '\n' ' ')
+    # The Date header has whole seconds and is read before this host's
+    # clock: a second may tick between the two, on a loaded machine more.
+    behind600='\(599\|60[01]\)' behind90='\(89\|9[01]\)'
     got=0
     faked -600 "$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >"$T/clock.out" 2>&1 || got=$?
-    if [ "$got" = 4 ] && has clock "FAIL clock: this host's clock is 60[01] s behind Microsoft Entra ID's (clock_skew 300 s)" &&
+    if [ "$got" = 4 ] && has clock "FAIL clock: this host's clock is $behind600 s behind Microsoft Entra ID's (clock_skew 300 s)" &&
         has clock "Configuration: Synchronise this host's clock"; then
         ok "host_clock_ten_minutes_behind_is_a_configuration_error"
-    elif [ "$got" != 4 ]; then
+    else
         fail "clock 600 s behind: exit $got: $(cat "$T/clock.out")"
     fi
     got=0
     faked -90 "$tool" --check --config "$T/good.conf" -o "helper=$helper" </dev/null >"$T/clock90.out" 2>&1 || got=$?
-    if [ "$got" = 0 ] && has clock90 "^warn clock: this host's clock is 9[01] s behind"; then
+    if [ "$got" = 0 ] && has clock90 "^warn clock: this host's clock is $behind90 s behind"; then
         ok "a clock 90 s behind is a warning"
-    elif [ "$got" != 0 ]; then
+    else
         fail "clock 90 s behind: exit $got: $(cat "$T/clock90.out")"
     fi
     # A whole login: the token's iat is 600 s in this host's future.
@@ -287,7 +290,7 @@ else
         "wait_for_enter = no" "timeout = 20"
     got=0
     faked -600 "$tool" --config "$T/clock-login.conf" nobody </dev/null >"$T/clock-login.out" 2>&1 || got=$?
-    if [ "$got" = 4 ] && grep -q "This host's clock is 60[01] s behind Microsoft's; tell your administrator" "$T/clock-login.out" &&
+    if [ "$got" = 4 ] && grep -q "This host's clock is $behind600 s behind Microsoft's; tell your administrator" "$T/clock-login.out" &&
         ! grep -Eq "[0-9]{10}" "$T/clock-login.out"; then
         ok "a login refused for the token's times names the clock, never epoch numbers"
     else
