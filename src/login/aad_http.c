@@ -69,22 +69,15 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-/* The Date header (RFC 9110 IMF-fixdate): the authority's clock. */
-static void take_date(const char *data, size_t n, struct aad_http_response *resp)
+/* The Date header of the last answer (RFC 9110 IMF-fixdate): the
+ * authority's clock, as seconds since the epoch; 0 when absent or bad. */
+static time_t answer_date(CURL *c)
 {
-    static const char name[] = "date:";
-    char value[64];
-    if (n <= sizeof(name) - 1 || strncasecmp(data, name, sizeof(name) - 1) != 0)
-        return;
-    size_t i = sizeof(name) - 1, len = 0;
-    while (i < n && (data[i] == ' ' || data[i] == '\t'))
-        i++;
-    while (i < n && len + 1 < sizeof(value) && data[i] != '\r' && data[i] != '\n')
-        value[len++] = data[i++];
-    value[len] = '\0';
-    time_t t = curl_getdate(value, NULL);
-    if (t > 0)
-        resp->server_date = (long long)t;
+    struct curl_header *h = NULL;
+    if (curl_easy_header(c, "Date", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || h == NULL)
+        return 0;
+    time_t t = curl_getdate(h->value, NULL);
+    return t > 0 ? t : 0;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
@@ -92,7 +85,6 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     struct aad_http_response *resp = ((struct sink *)userp)->resp;
     size_t n = size * nmemb;
     static const char name[] = "retry-after:";
-    take_date(data, n, resp);
     if (n > sizeof(name) && strncasecmp(data, name, sizeof(name) - 1) == 0) {
         /* Entra sends whole seconds only; anything else counts as absent. */
         long v = 0;
@@ -245,9 +237,10 @@ static enum aad_status perform(struct aad_http *http, const char *url,
         return aad_fail(err, AAD_UNAVAILABLE, "%s: %s", url, curl_easy_strerror(rc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-    if (resp->server_date > 0) {
+    time_t date = answer_date(c);
+    if (date > 0) {
         http->have_clock = 1;
-        http->clock_offset_s = (long)((long long)time(NULL) - resp->server_date);
+        http->clock_offset_s = (long)((long long)time(NULL) - (long long)date);
     }
     char *type = NULL;
     if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != NULL) {

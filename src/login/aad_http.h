@@ -36,7 +36,6 @@ struct aad_http_response {
     size_t len;
     long retry_after; /* seconds from a Retry-After header, -1 when absent */
     int is_json;      /* Content-Type is application/json */
-    long long server_date; /* the Date header as seconds since the epoch, 0 when absent */
 };
 
 enum aad_status aad_http_new(const struct aad_http_options *opts, struct aad_http **out,
