@@ -1606,8 +1606,47 @@ static void bench_script_tokens(void)
     in_private_keyrings(script_tokens_section);
 }
 
-int main(void)
+static void bench_concurrency(void)
 {
+    concurrency_rows(0);
+    concurrency_rows(1);
+    concurrency_past_timeout();
+}
+
+/* Sections by name (`tests/bench/bench enter rtt`), for working on one
+ * cost at a time; `make bench` runs them all. Row 3 compares with row 1's
+ * baselines, so "enter" without "code" leaves 3a without one. */
+static const struct section {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    {"code", bench_time_to_code},         {"enter", bench_enter},
+    {"footprint", bench_footprint},       {"rtt", bench_rtt},
+    {"concurrency", bench_concurrency},   {"ssh", bench_ssh},
+    {"tokens", bench_script_tokens},
+};
+#define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static int wanted(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return argc < 2;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        size_t k = 0;
+        while (k < N_SECTIONS && strcmp(argv[i], sections[k].name) != 0)
+            k++;
+        if (k == N_SECTIONS) {
+            fprintf(stderr, "bench: no section %s (code enter footprint rtt concurrency ssh tokens)\n",
+                    argv[i]);
+            return 2;
+        }
+    }
     if (bench_ns_enter() != 0)
         return 2;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1621,15 +1660,9 @@ int main(void)
     printf("|%s|%s|%s|%s|%s|\n", "--------------------------------------------------",
            "------------------------------------------",
            "----------------------------------------------------", "-------", "--------------------");
-    bench_time_to_code();
-    bench_enter();
-    bench_footprint();
-    bench_rtt();
-    concurrency_rows(0);
-    concurrency_rows(1);
-    concurrency_past_timeout();
-    bench_ssh();
-    bench_script_tokens();
+    for (size_t k = 0; k < N_SECTIONS; k++)
+        if (wanted(argc, argv, sections[k].name))
+            sections[k].run();
     curl_global_cleanup();
     bench_ns_leave();
     if (missed)
