@@ -64,6 +64,10 @@
 #define HELPER_EXIT_GRACE_MS 5000
 #define HELPER_BROKEN_GRACE_MS 100
 
+/* pam_set_data name of a helper that gave its verdict and was still ending
+ * (struct aad_helper_proc): see park_helper. */
+#define ENDING_HELPER "pam_aad_ending_helper"
+
 /* pam_set_data name of the last refusal (struct aad_last_refusal): login(1)
  * and sudo retry on the same handle, and its sentence goes on top of the
  * next code screen (an 80x24 screen would push it off otherwise). sshd runs
@@ -391,8 +395,66 @@ static enum aad_status relay(pam_handle_t *pamh, const struct aad_config *cfg,
     }
 }
 
+static void log_helper_end(pam_handle_t *pamh, int status)
+{
+    if (status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    char how[64];
+    aad_describe_wait_status(status, how, sizeof(how));
+    pam_syslog(pamh, LOG_WARNING, "helper %s after its verdict", how);
+}
+
+/* pam_end (or a newer parked helper, or its reaping) drops it: reaped,
+ * within the grace a helper has after its verdict. */
+static void end_helper(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)error_status;
+    struct aad_helper_proc *p = data;
+    if (p->pid > 0)
+        log_helper_end(pamh, aad_helper_finish(p, HELPER_EXIT_GRACE_MS));
+    free(p);
+}
+
+/* A helper's verdict is its last act (it only wipes what the verdict was
+ * made of, then _exit), so the user does not wait for the kernel to tear
+ * the helper down (0.5-1.3 ms after Enter): it is reaped once it has
+ * ended, at the module's next call or by pam_end at the latest. The
+ * caller's own waits never see it (aad_spawn.h): login(1)'s wait(NULL) for
+ * its shell cannot take it for the shell. A helper that then does not end
+ * cleanly is logged; its verdict stands. */
+static void park_helper(pam_handle_t *pamh, struct aad_helper_proc *proc)
+{
+    int status;
+    if (aad_helper_reap(proc, &status)) {
+        log_helper_end(pamh, status);
+        return;
+    }
+    struct aad_helper_proc *kept = malloc(sizeof(*kept));
+    if (kept == NULL) {
+        log_helper_end(pamh, aad_helper_finish(proc, HELPER_EXIT_GRACE_MS));
+        return;
+    }
+    *kept = *proc;
+    if (pam_set_data(pamh, ENDING_HELPER, kept, end_helper) != PAM_SUCCESS)
+        end_helper(pamh, kept, 0);
+}
+
+/* Reaps a parked helper that has ended by now (at each call of the module). */
+static void reap_ending_helper(pam_handle_t *pamh)
+{
+    const void *data = NULL;
+    int status;
+    if (pam_get_data(pamh, ENDING_HELPER, &data) != PAM_SUCCESS || data == NULL)
+        return;
+    if (!aad_helper_reap((struct aad_helper_proc *)data, &status))
+        return;
+    log_helper_end(pamh, status);
+    pam_set_data(pamh, ENDING_HELPER, NULL, NULL); /* end_helper frees it */
+}
+
 /* Starts the helper, runs the login through it, and ends it (no orphans,
- * whatever happened). */
+ * whatever happened): without a verdict it is reaped (killed if need be)
+ * here, after one it is parked (park_helper). */
 static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad_config *cfg,
                                             const struct aad_account *account, int silent,
                                             const struct signin_choice *choice,
@@ -417,23 +479,16 @@ static enum aad_status login_through_helper(pam_handle_t *pamh, const struct aad
                       strerror(errno));
     else
         st = relay(pamh, cfg, account, proc.fd, &ui_ctx, v);
-    int status =
-        aad_helper_finish(&proc, v->received ? HELPER_EXIT_GRACE_MS : HELPER_BROKEN_GRACE_MS);
-    aad_slots_release(&slots);
-    char how[64];
-    aad_describe_wait_status(status, how, sizeof(how));
-    if (!v->received) {
+    if (v->received) {
+        park_helper(pamh, &proc);
+    } else {
+        char how[64];
+        aad_describe_wait_status(aad_helper_finish(&proc, HELPER_BROKEN_GRACE_MS), how,
+                                 sizeof(how));
         size_t len = strlen(v->err.message);
         snprintf(v->err.message + len, sizeof(v->err.message) - len, " (helper %s)", how);
-    } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        /* A verdict counts only from a helper that then ends cleanly: one
-         * that crashes (or whose sanitizer or valgrind finds an error) after
-         * it spoke may have spoken wrongly. */
-        char said[sizeof(v->err.message)];
-        memcpy(said, v->err.message, sizeof(said));
-        st = aad_fail(&v->err, AAD_UNAVAILABLE, "helper %s after its verdict (%s: %.200s)", how,
-                      aad_status_name(v->status), said);
     }
+    aad_slots_release(&slots);
     return st;
 }
 
@@ -551,6 +606,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
     memset(&v, 0, sizeof(v));
     const char *service = NULL, *user = NULL;
     pam_get_item(pamh, PAM_SERVICE, (const void **)&service);
+    reap_ending_helper(pamh);
 
     enum aad_status st = aad_config_load(AAD_DEFAULT_CONFIG, argc, argv, &cfg, &v.err);
     if (st != AAD_OK) {
@@ -637,6 +693,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         tell_user(pamh, cfg, sshd, &v, user);
     verdict_clear(&v);
     aad_config_free(cfg);
+    reap_ending_helper(pamh);
     return pam_code_of(st);
 }
 
@@ -644,6 +701,7 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
  * su: after initgroups; sshd: before its session's initgroups). */
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+    reap_ending_helper(pamh);
     if (flags & (PAM_ESTABLISH_CRED | PAM_REINITIALIZE_CRED))
         carry_into_session(pamh, argc, argv, 1);
     return PAM_SUCCESS;
@@ -652,6 +710,7 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 /* The same for a stack whose application opens the session first. */
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+    reap_ending_helper(pamh);
     (void)flags;
     carry_into_session(pamh, argc, argv, 0);
     return PAM_SUCCESS;
@@ -659,6 +718,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
+    reap_ending_helper(pamh);
     (void)flags;
     carry_close_session(pamh, argc, argv);
     return PAM_SUCCESS;

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -35,7 +37,31 @@
 static const char *const helper_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 
 /* Where the child failed, reported with errno on the error pipe. */
-enum child_step { STEP_IDS = 1, STEP_DIRECTORY, STEP_DESCRIPTORS, STEP_LIMITS, STEP_PRCTL, STEP_EXEC };
+enum child_step { STEP_IDS = 1, STEP_DIRECTORY, STEP_DESCRIPTORS, STEP_LIMITS, STEP_PRCTL, STEP_EXEC,
+                  STEP_START };
+
+/* 32-bit ids where the system has both kinds (i386, arm). */
+#ifdef SYS_setresuid32
+#define SYS_SETRESUID SYS_setresuid32
+#define SYS_SETRESGID SYS_setresgid32
+#else
+#define SYS_SETRESUID SYS_setresuid
+#define SYS_SETRESGID SYS_setresgid
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+/* The helper's stack between its clone and its exec (a few frames). */
+#define CHILD_STACK_BYTES (64 * 1024)
+
+/* What the helper-to-be needs between its clone and its exec. */
+struct child_args {
+    int exe_fd, sock_fd, null_fd, err_fd;
+    pid_t parent; /* the reaper */
+    rlim_t file_bytes;
+    char *const *argv;
+};
 
 static enum aad_status check_helper_file(int fd, const char *path, struct aad_error *err)
 {
@@ -102,8 +128,8 @@ static int limit_open_files(rlim_t value)
     return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/* In the child, between fork and exec: async-signal-safe calls only (the
- * caller may have threads), nothing allocated. */
+/* In the helper-to-be, between its clone and its exec, on the reaper's
+ * memory (CLONE_VM): async-signal-safe calls only, nothing allocated. */
 static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t parent,
                        rlim_t file_bytes, char *const *argv)
 {
@@ -119,12 +145,6 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     if (chdir("/") != 0) /* not the caller's working directory */
         child_fail(err_fd, STEP_DIRECTORY);
 
-    /* A setuid caller has the invoking user as real uid and that user's
-     * groups: the helper is root through and through, so the user can
-     * neither signal nor trace it. */
-    if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setresgid(0, 0, 0) != 0 ||
-                           setresuid(0, 0, 0) != 0))
-        child_fail(err_fd, STEP_IDS);
     umask(077);
 
     /* Every source is >= HIGH_FD, so no dup2 below overwrites another's. */
@@ -142,11 +162,93 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(err_fd, STEP_PRCTL);
-    if (getppid() != parent) /* the caller died before PDEATHSIG was armed */
+    if (getppid() != parent) /* the reaper died before PDEATHSIG was armed */
         _exit(127);
 
     fexecve(CHILD_EXE_FD, argv, (char *const *)helper_env);
     child_fail(err_fd, STEP_EXEC);
+}
+
+static int child_main(void *arg)
+{
+    const struct child_args *a = arg;
+    child_exec(a->exe_fd, a->sock_fd, a->null_fd, a->err_fd, a->parent, a->file_bytes, a->argv);
+    return 127;
+}
+
+/* The helper's wait status as an exit status of the reaper's: its own
+ * below 128, a signal's as 128 + the signal (aad_describe_wait_status). */
+static int mirror_status(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status) < 128 ? WEXITSTATUS(status) : 127;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+}
+
+/* The reaper: the module's child, which starts the helper and waits for
+ * its end. A copy of the caller that never executes anything, so it is
+ * and stays a "clone" child (clone_quiet): its end sends the caller no
+ * signal and the caller's own waits (wait, waitpid(-1)) never see it. So
+ * the module can act on the helper's verdict at once and reap the reaper
+ * later, while the kernel tears the helper down (0.5-1.3 ms), and leaves
+ * the caller's SIGCHLD disposition alone. It dies with the caller, and the
+ * helper with it (PDEATHSIG both). Every signal stays blocked: the
+ * caller's handlers are in its memory. No fork handler ran in it, so the
+ * ids are set by the system calls themselves (glibc's wrappers would
+ * signal the threads it lists, the caller's). */
+static void reaper_main(struct child_args *a, pid_t caller)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+        child_fail(a->err_fd, STEP_PRCTL);
+    if (getppid() != caller) /* the caller died before PDEATHSIG was armed */
+        _exit(127);
+    /* A setuid caller has the invoking user as real uid and that user's
+     * groups: reaper and helper are root through and through, so the user
+     * can neither signal nor trace them. */
+    if (geteuid() == 0 &&
+        (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_SETRESGID, 0, 0, 0) != 0 ||
+         syscall(SYS_SETRESUID, 0, 0, 0) != 0))
+        child_fail(a->err_fd, STEP_IDS);
+    a->parent = getpid();
+    /* vfork's way (the reaper waits until the helper executes): no copy
+     * of the caller's page tables to make and then drop. */
+    void *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        child_fail(a->err_fd, STEP_START);
+    pid_t helper = clone(child_main, (char *)stack + CHILD_STACK_BYTES,
+                         CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+    if (helper < 0)
+        child_fail(a->err_fd, STEP_START);
+    close_from(0); /* the caller's descriptors: the error pipe's end too */
+    int status;
+    pid_t w;
+    while ((w = waitpid(helper, &status, __WALL)) < 0 && errno == EINTR)
+        ;
+    _exit(w == helper ? mirror_status(status) : 127);
+}
+
+/* Like fork(), but the child's end sends no signal (a "clone" child; it
+ * stays one as long as it executes nothing). *pidfd: the child's pidfd
+ * (clone3, Linux 5.3), or -1. */
+static pid_t clone_quiet(int *pidfd)
+{
+    *pidfd = -1;
+#ifdef SYS_clone3
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    } args;
+    memset(&args, 0, sizeof(args));
+    args.flags = CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    long pid = syscall(SYS_clone3, &args, sizeof(args));
+    if (pid >= 0 || (errno != ENOSYS && errno != EINVAL && errno != EPERM))
+        return (pid_t)pid;
+    *pidfd = -1;
+#endif
+    /* Flags 0 (no exit signal), every other argument 0: the same call on
+     * every architecture, whatever the order of clone's arguments. */
+    return (pid_t)syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
 }
 
 /* Waits (bounded) for the child to exec: EOF on the error pipe means it did. */
@@ -173,8 +275,9 @@ static enum aad_status await_exec(int err_fd, const char *path, struct aad_error
     if (got == 0)
         return AAD_OK;
     static const char *const steps[] = {"?", "set its ids", "change to /", "set up its descriptors",
-                                        "set its limits", "set no_new_privs", "execute it"};
-    int step = report[0] >= STEP_IDS && report[0] <= STEP_EXEC ? report[0] : 0;
+                                        "set its limits", "set no_new_privs", "execute it",
+                                        "start it"};
+    int step = report[0] >= STEP_IDS && report[0] <= STEP_START ? report[0] : 0;
     return aad_fail(err, step == STEP_EXEC ? AAD_CONFIG_ERROR : AAD_UNAVAILABLE,
                     "helper %s: cannot %s: %s", path, steps[step], strerror(report[1]));
 }
@@ -202,6 +305,7 @@ enum aad_status aad_helper_start(const char *path, long file_bytes, struct aad_h
     char *const argv[] = {name, NULL};
     out->pid = 0;
     out->fd = -1;
+    out->pidfd = -1;
     int exe_fd = -1;
     enum aad_status st = aad_helper_open(path, &exe_fd, err);
     if (st != AAD_OK)
@@ -227,25 +331,18 @@ enum aad_status aad_helper_start(const char *path, long file_bytes, struct aad_h
         goto out;
     }
 
-    /* Our child's status must not go to the caller's SIGCHLD handler (which
-     * may reap it) nor be discarded by SIG_IGN (pam_unix does the same). */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    sigaction(SIGCHLD, &dfl, &out->old_sigchld);
-
     /* No handler of the caller's may run in the child before the child has
      * reset them all: every signal is blocked across fork. */
     sigset_t all, caller_mask;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, &caller_mask);
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    struct child_args args = {exe_fd, sv[1], null_fd, pipe_fds[1], 0, (rlim_t)file_bytes, argv};
+    pid_t caller = getpid();
+    pid_t pid = clone_quiet(&out->pidfd);
     if (pid == 0)
-        child_exec(exe_fd, sv[1], null_fd, pipe_fds[1], parent, (rlim_t)file_bytes, argv);
+        reaper_main(&args, caller);
     sigprocmask(SIG_SETMASK, &caller_mask, NULL);
     if (pid < 0) {
-        sigaction(SIGCHLD, &out->old_sigchld, NULL);
         st = aad_fail(err, AAD_UNAVAILABLE, "cannot start the helper: %s", strerror(errno));
         goto out;
     }
@@ -271,46 +368,67 @@ out:
     return st;
 }
 
-int aad_helper_finish(struct aad_helper_proc *p, long grace_ms)
+/* 1 when the reaper has ended (reaped now, its status in *status) or is
+ * not ours to wait for. __WALL: it is a clone child. */
+static int reaped(pid_t pid, int *status)
 {
+    pid_t w;
+    while ((w = waitpid(pid, status, WNOHANG | __WALL)) < 0 && errno == EINTR)
+        ;
+    return w == pid || w < 0;
+}
+
+static void forget(struct aad_helper_proc *p)
+{
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    p->pidfd = -1;
+    p->pid = 0;
+}
+
+int aad_helper_reap(struct aad_helper_proc *p, int *status)
+{
+    *status = -1;
     if (p->fd >= 0) {
         close(p->fd);
         p->fd = -1;
     }
     if (p->pid <= 0)
-        return -1;
+        return 1;
+    if (!reaped(p->pid, status))
+        return 0;
+    forget(p);
+    return 1;
+}
+
+int aad_helper_finish(struct aad_helper_proc *p, long grace_ms)
+{
     int status = -1;
+    if (aad_helper_reap(p, &status))
+        return status;
     int64_t deadline = aad_monotonic_ms() + grace_ms;
-    /* A pidfd becomes readable when the helper exits: no polling delay
-     * (Linux >= 5.3; otherwise check every 2 ms). */
-#ifdef SYS_pidfd_open
-    int pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-#else
-    int pidfd = -1;
-#endif
     for (;;) {
-        pid_t w = waitpid(p->pid, &status, WNOHANG);
-        if (w == p->pid || (w < 0 && errno != EINTR))
-            break;
         int64_t left = deadline - aad_monotonic_ms();
-        if (w == 0 && left <= 0) {
+        if (left <= 0) {
+            /* The reaper's death is the helper's (PDEATHSIG). */
             kill(p->pid, SIGKILL);
-            while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+            while (waitpid(p->pid, &status, __WALL) < 0 && errno == EINTR)
                 ;
             break;
         }
-        if (pidfd >= 0) {
-            struct pollfd pfd = {pidfd, POLLIN, 0};
-            poll(&pfd, 1, left > 0 ? (int)left : 0);
+        /* A pidfd becomes readable when the reaper exits: no polling delay
+         * (Linux >= 5.3; otherwise check every 2 ms). */
+        if (p->pidfd >= 0) {
+            struct pollfd pfd = {p->pidfd, POLLIN, 0};
+            poll(&pfd, 1, (int)left);
         } else {
             struct timespec pause = {0, 2 * 1000 * 1000};
             nanosleep(&pause, NULL);
         }
+        if (reaped(p->pid, &status))
+            break;
     }
-    if (pidfd >= 0)
-        close(pidfd);
-    sigaction(SIGCHLD, &p->old_sigchld, NULL);
-    p->pid = 0;
+    forget(p);
     return status;
 }
 
@@ -318,6 +436,8 @@ void aad_describe_wait_status(int status, char *buf, size_t size)
 {
     if (status == -1)
         snprintf(buf, size, "status unknown");
+    else if (WIFEXITED(status) && WEXITSTATUS(status) > 128) /* mirror_status */
+        snprintf(buf, size, "killed by signal %d", WEXITSTATUS(status) - 128);
     else if (WIFEXITED(status))
         snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
     else if (WIFSIGNALED(status))

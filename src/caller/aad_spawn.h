@@ -9,6 +9,13 @@
  * terminal), real ids equal to the effective ones, no_new_privs, bounded
  * CPU time, file size and descriptors, no core dumps, and death when the
  * caller dies. The file is checked on the descriptor that is executed.
+ *
+ * The module's child is a reaper (a copy of the caller that executes
+ * nothing) whose child is the helper: the reaper waits for the helper's
+ * end and ends with its status (a signal's as 128 + the signal). Its end
+ * sends the caller no signal and the caller's own waits never see it, so
+ * the module may reap it when it likes (aad_helper_reap) and the caller's
+ * SIGCHLD disposition is never touched.
  * libc only: the module links it.
  *
  * Where it runs: inside the caller of PAM (sshd, su, sudo), and in the
@@ -16,14 +23,13 @@
 #ifndef AAD_SPAWN_H
 #define AAD_SPAWN_H
 
-#include <signal.h>
 #include <sys/types.h>
 #include "aad_base.h"
 
 struct aad_helper_proc {
-    pid_t pid;            /* 0 when not running */
-    int fd;               /* our end of the socketpair, -1 when closed */
-    struct sigaction old_sigchld; /* the caller's, restored by aad_helper_finish */
+    pid_t pid; /* the reaper (below), 0 once reaped */
+    int fd;    /* our end of the socketpair, -1 when closed */
+    int pidfd; /* the reaper's pidfd, -1 without one */
 };
 
 /* What pam_aad_helper may write to one file (its cache entries). */
@@ -43,10 +49,14 @@ enum aad_status aad_helper_start(const char *path, long file_bytes, struct aad_h
  * the module would find). On success *fd is open (close-on-exec). */
 enum aad_status aad_helper_open(const char *path, int *fd, struct aad_error *err);
 
-/* Closes the socket, gives the helper grace_ms to exit, then kills it; always
- * reaps it and restores the caller's SIGCHLD disposition. Returns the wait
- * status, or -1 when it could not be had. */
+/* Closes the socket, gives the helper grace_ms to exit, then kills it (its
+ * reaper, whose death is the helper's); always reaps the reaper. Returns the
+ * wait status, or -1 when it could not be had. */
 int aad_helper_finish(struct aad_helper_proc *p, long grace_ms);
+
+/* Closes the socket and reaps the reaper if the helper has ended (1, the
+ * wait status in *status), without waiting: 0 while it runs. */
+int aad_helper_reap(struct aad_helper_proc *p, int *status);
 
 /* "exited with status 3", "killed by signal 11", for the log. */
 void aad_describe_wait_status(int status, char *buf, size_t size);

@@ -166,6 +166,12 @@ int main(int argc, char **argv)
     double t_end = bench_now_s();
     if (s.mode == M_FOOTPRINT)
         status_kib(&rss1, &hwm1);
+    /* CPU after pam_end: the module reaps the helper's reaper once the
+     * helper has ended, by pam_end at the latest, and only reaped children
+     * (and what they reaped) count in RUSAGE_CHILDREN. */
+    if (pamh != NULL)
+        pam_end(pamh, rc);
+    pamh = NULL;
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
