@@ -435,6 +435,9 @@ static void park_helper(pam_handle_t *pamh, struct aad_helper_proc *proc)
         return;
     }
     *kept = *proc;
+    /* No descriptor is held meanwhile (su keeps the handle while its shell
+     * runs): the pid stays the reaper's until it is reaped. */
+    aad_helper_drop_pidfd(kept);
     if (pam_set_data(pamh, ENDING_HELPER, kept, end_helper) != PAM_SUCCESS)
         end_helper(pamh, kept, 0);
 }

@@ -378,11 +378,16 @@ static int reaped(pid_t pid, int *status)
     return w == pid || w < 0;
 }
 
-static void forget(struct aad_helper_proc *p)
+void aad_helper_drop_pidfd(struct aad_helper_proc *p)
 {
     if (p->pidfd >= 0)
         close(p->pidfd);
     p->pidfd = -1;
+}
+
+static void forget(struct aad_helper_proc *p)
+{
+    aad_helper_drop_pidfd(p);
     p->pid = 0;
 }
 

@@ -58,6 +58,9 @@ int aad_helper_finish(struct aad_helper_proc *p, long grace_ms);
  * wait status in *status), without waiting: 0 while it runs. */
 int aad_helper_reap(struct aad_helper_proc *p, int *status);
 
+/* Closes the reaper's pidfd (aad_helper_finish then polls every 2 ms). */
+void aad_helper_drop_pidfd(struct aad_helper_proc *p);
+
 /* "exited with status 3", "killed by signal 11", for the log. */
 void aad_describe_wait_status(int status, char *buf, size_t size);
 
