@@ -46,27 +46,6 @@ enum request_field {
     REQ_FIRST_ARG
 };
 
-static void send_verdict(int fd, enum aad_status st, const struct aad_error *err,
-                         const struct aad_identity *id, const struct aad_login_session *session)
-{
-    char status[16], kind[16], aadsts[24], clock[24];
-    const char *kept = st == AAD_OK && session->new_refresh_token ? session->new_refresh_token : "";
-    char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
-    snprintf(status, sizeof(status), "%d", (int)st);
-    snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
-    snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
-    snprintf(clock, sizeof(clock), "%ld", st == AAD_OK ? 0L : err->clock_offset_s);
-    const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
-                            id->upn,     id->oid,
-                            id->name,    id->tid,
-                            id->local_user, kind,
-                            aadsts,      plan ? plan : "",
-                            kept,        session->refreshed ? "1" : "0",
-                            st == AAD_OK ? "" : err->correlation_id, clock};
-    aad_wire_send(fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
-    free(plan);
-}
-
 static enum aad_status run(const struct aad_wire_msg *req, struct relay *relay,
                            struct aad_identity *id, struct aad_login_session *session,
                            struct aad_error *err)
@@ -151,12 +130,14 @@ int main(void)
     struct aad_login_session session;
     memset(&session, 0, sizeof(session));
     enum aad_status st = run(&req, &relay, &id, &session, &err);
-    /* The verdict is the helper's last act: the module acts on it without
-     * waiting for this process to be gone (pam_aad.c, park_helper). What
-     * follows only wipes what the verdict was made of; the libraries' exit
-     * handlers (libcurl's dependencies', OpenSSL's: 0.4 ms of freeing what
-     * the kernel frees anyway, all of it reachable) are skipped. */
-    send_verdict(relay.fd, st, &err, &id, &session);
+    /* The verdict is the helper's last act that counts: the module acts on
+     * it without waiting for this process to be gone (pam_aad.c,
+     * park_helper). A login that got as far as a decision sent it already,
+     * before letting go of its connection and keys (relay_ui.c, decided);
+     * what follows only releases and wipes; the libraries' exit handlers
+     * (libcurl's dependencies', OpenSSL's: 0.4 ms of freeing what the
+     * kernel frees anyway, all of it reachable) are skipped. */
+    relay_verdict(&relay, st, &err, &id, &session);
     aad_wire_msg_clear(&req); /* it held the session's refresh token */
     aad_login_session_clear(&session);
     aad_identity_clear(&id);

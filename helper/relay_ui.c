@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* A prompt was answered. An ENTERED answers the oldest prompt still open:
@@ -90,6 +91,37 @@ static int pause_between_polls(void *ctx, int64_t until_ms, long seconds_left)
     return entered;
 }
 
+void relay_verdict(struct relay *r, enum aad_status st, const struct aad_error *err,
+                   const struct aad_identity *id, const struct aad_login_session *session)
+{
+    if (r->verdict_sent)
+        return;
+    r->verdict_sent = 1;
+    char status[16], kind[16], aadsts[24], clock[24];
+    const char *kept =
+        st == AAD_OK && session != NULL && session->new_refresh_token ? session->new_refresh_token : "";
+    char *plan = st == AAD_OK ? aad_group_plan_format(&id->groups) : NULL;
+    snprintf(status, sizeof(status), "%d", (int)st);
+    snprintf(kind, sizeof(kind), "%d", st == AAD_OK ? (int)AAD_FAILURE_NONE : (int)err->kind);
+    snprintf(aadsts, sizeof(aadsts), "%ld", st == AAD_OK ? 0L : err->aadsts);
+    snprintf(clock, sizeof(clock), "%ld", st == AAD_OK ? 0L : err->clock_offset_s);
+    const char *fields[] = {status,      st == AAD_OK ? "verified" : err->message,
+                            id->upn,     id->oid,
+                            id->name,    id->tid,
+                            id->local_user, kind,
+                            aadsts,      plan ? plan : "",
+                            kept,        session != NULL && session->refreshed ? "1" : "0",
+                            st == AAD_OK ? "" : err->correlation_id, clock};
+    aad_wire_send(r->fd, AAD_MSG_VERDICT, sizeof(fields) / sizeof(fields[0]), fields);
+    free(plan);
+}
+
+static void decided(void *ctx, enum aad_status st, const struct aad_identity *id,
+                    const struct aad_login_session *session, const struct aad_error *err)
+{
+    relay_verdict(ctx, st, err, id, session);
+}
+
 static void alive(void *ctx)
 {
     struct relay *r = ctx;
@@ -100,7 +132,7 @@ static void alive(void *ctx)
 
 struct aad_ui relay_ui(struct relay *r, int qr_ok)
 {
-    struct aad_ui ui = {show_code, NULL, r, qr_ok, pause_between_polls, alive, not_yet};
+    struct aad_ui ui = {show_code, NULL, r, qr_ok, pause_between_polls, alive, not_yet, decided};
     return ui;
 }
 

@@ -15,6 +15,7 @@ struct relay {
     int entered;   /* the user answered the latest prompt since the last pause */
     long last_left; /* seconds left last sent in a WAITING message */
     int prompts_open; /* prompts sent that the module has not answered (ENTERED) yet */
+    int verdict_sent;
 };
 
 /* The front end for aad_login: show_code sends the code and returns at
@@ -22,6 +23,12 @@ struct relay {
  * tells a listening module that a network exchange begins. When the
  * module is gone (the caller ended) the helper ends at once. */
 struct aad_ui relay_ui(struct relay *r, int qr_ok);
+
+/* Sends the verdict (once: later calls do nothing). The login sends it as
+ * soon as it is decided (struct aad_ui's decided); the helper's main for a
+ * login that ended before. */
+void relay_verdict(struct relay *r, enum aad_status st, const struct aad_error *err,
+                   const struct aad_identity *id, const struct aad_login_session *session);
 
 /* Log lines go to the module, which writes them with pam_syslog. */
 struct aad_log relay_log(struct relay *r, int debug);

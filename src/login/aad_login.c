@@ -248,9 +248,7 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
                 err->kind != AAD_FAILURE_NOT_AUTHORIZED && err->kind != AAD_FAILURE_WRONG_ACCOUNT &&
                 err->kind != AAD_FAILURE_GUEST)
                 aad_reclassify(err, AAD_FAILURE_SESSION_ENDED);
-            aad_http_counters(http, &report->requests, &report->connections);
-            aad_http_free(http);
-            return st;
+            goto done;
         }
     }
     /* The code request is the only exchange before the user sees the code. */
@@ -314,6 +312,9 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
         tokens.refresh_token = NULL;
     }
 
+done:
+    if (ui->decided != NULL)
+        ui->decided(ui->ctx, st, id, session, err);
     if (http != NULL)
         aad_http_counters(http, &report->requests, &report->connections);
     aad_tokens_clear(&tokens);

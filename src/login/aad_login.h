@@ -16,6 +16,9 @@
 #include "aad_devflow.h"
 #include "aad_groupplan.h"
 
+struct aad_identity;
+struct aad_login_session;
+
 struct aad_ui {
     /* Shows message (URL and code, then the QR code when qr is set) with
      * prompt in one exchange. When wait is set it returns once the user has
@@ -38,6 +41,11 @@ struct aad_ui {
      * with a prompt). Returns 0, or -1 when the user cannot be reached. May
      * be NULL. */
     int (*not_yet)(void *ctx, const char *prompt);
+    /* Called once, when the login is decided and before it lets go of what
+     * it used (its HTTPS connection, the keys): a relayed front end hands
+     * the verdict on at once (session may be NULL). May be NULL. */
+    void (*decided)(void *ctx, enum aad_status st, const struct aad_identity *id,
+                    const struct aad_login_session *session, const struct aad_error *err);
 };
 
 struct aad_identity {

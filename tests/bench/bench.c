@@ -620,12 +620,15 @@ static double bare_exchange_on(CURL *c, struct session *s, const char *path, con
 struct bare_polls {
     struct spread poll; /* one successful poll, right after the approval */
     struct spread idle; /* the same after IDLE_S with nothing on the connection */
+    struct spread idle_again; /* after AGAIN_S, the second Enter's pause (2f, 5e) */
     struct spread cold; /* discovery, keys, then a poll: a cold login's Enter at once */
 };
 
 /* How long the user takes from the approval to Enter in rows 2a, 2b, 2e-2g:
  * the machine, the emulator and the connection sit idle that long. */
 #define IDLE_S 1.5
+/* From the "not yet" prompt to the second Enter in rows 2f and 5e. */
+#define AGAIN_S 5.5
 
 /* A device code of the emulator's, approved: its device_code escaped into
  * the token request's form. */
@@ -669,7 +672,7 @@ static double bare_poll_on(CURL *c, struct session *s, const char *form)
  * of 5. */
 static struct bare_polls bare_successful_poll(struct session *s)
 {
-    double t[5], idle[5], cold[5];
+    double t[5], idle[5], cold[5], again[5];
     CURL *c = curl_easy_init();
     for (int i = 0; i < 5; i++) {
         char form[4096], body[8192];
@@ -681,9 +684,13 @@ static struct bare_polls bare_successful_poll(struct session *s)
         approved_poll_form(c, s, form, sizeof(form));
         sleep_until_s(bench_now_s() + IDLE_S);
         idle[i] = bare_poll_on(c, s, form);
+        approved_poll_form(c, s, form, sizeof(form));
+        sleep_until_s(bench_now_s() + AGAIN_S);
+        again[i] = bare_poll_on(c, s, form);
     }
     curl_easy_cleanup(c);
-    struct bare_polls b = {spread_of(t, 5), spread_of(idle, 5), spread_of(cold, 5)};
+    struct bare_polls b = {spread_of(t, 5), spread_of(idle, 5), spread_of(again, 5),
+                           spread_of(cold, 5)};
     return b;
 }
 
@@ -1090,7 +1097,7 @@ static void bench_enter(void)
     enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
     /* 2e-2g: Enter while still signing in, then once signed in: after the
      * interval (2f), or 1.5 s later, within it (2g). */
-    again_series(&s, N_ENTER, 5.5, 5, &not_yet, &then_in);
+    again_series(&s, N_ENTER, AGAIN_S, 5, &not_yet, &then_in);
     again_series(&s, N_ENTER, 1.5, 5, &not_yet2, &soon);
     char confine[256];
     confine_cost(s.config, confine, sizeof(confine));
@@ -1105,8 +1112,8 @@ static void bench_enter(void)
               "bare keys+poll", 0);
     enter_row("2e. still signing in: Enter -> \"not yet\"", &not_yet, N_ENTER, 1, floor.idle,
               "bare poll, idle", 0);
-    enter_row("2f. then signed in: Enter 5.5 s on -> result", &then_in, N_ENTER, 1, floor.idle,
-              "bare poll, idle", 0);
+    enter_row("2f. then signed in: Enter 5.5 s on -> result", &then_in, N_ENTER, 1,
+              floor.idle_again, "bare poll, idle 5.5 s", 0);
     rule_row("2g. then signed in: Enter 1.5 s on -> result", &soon, N_ENTER, floor.idle, 0);
 
     /* 3: a whole warm login, caller + helper, beside a process that starts
@@ -1158,7 +1165,7 @@ static void bench_rtt(void)
     }
     enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, &signed_in);
     enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
-    again_series(&s, N_ENTER, 5.5, 5, &not_yet, &then_in);
+    again_series(&s, N_ENTER, AGAIN_S, 5, &not_yet, &then_in);
     session_close(&s);
 
     struct spread c = spread_of(code, N_RTT), bp = spread_of(base, N_RTT);
@@ -1177,8 +1184,8 @@ static void bench_rtt(void)
               "bare keys+poll", rtt);
     enter_row("5d. 50 ms RTT: still signing in: Enter", &not_yet, N_ENTER, 1, floor.idle,
               "bare poll, idle", rtt);
-    enter_row("5e. 50 ms RTT: then signed in: Enter", &then_in, N_ENTER, 1, floor.idle,
-              "bare poll, idle", rtt);
+    enter_row("5e. 50 ms RTT: then signed in: Enter", &then_in, N_ENTER, 1, floor.idle_again,
+              "bare poll, idle 5.5 s", rtt);
 }
 
 /* ---- 6. concurrent logins --------------------------------------------------------- */
