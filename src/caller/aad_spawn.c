@@ -191,14 +191,18 @@ static int mirror_status(int status)
  * signal and the caller's own waits (wait, waitpid(-1)) never see it. So
  * the module can act on the helper's verdict at once and reap the reaper
  * later, while the kernel tears the helper down (0.5-1.3 ms), and leaves
- * the caller's SIGCHLD disposition alone. It dies with the caller, and the
+ * the caller's SIGCHLD disposition alone. The price: while it lives, a page
+ * the caller writes is copied once (copy-on-write) - a few dozen pages in
+ * sshd's, sudo's or su's PAM process, which waits in the conversation. It dies with the caller, and the
  * helper with it (PDEATHSIG both). Every signal stays blocked: the
  * caller's handlers are in its memory. No fork handler ran in it, so the
  * ids are set by the system calls themselves (glibc's wrappers would
  * signal the threads it lists, the caller's). */
 static void reaper_main(struct child_args *a, pid_t caller)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    /* It holds a copy of the caller's memory: no core dump of it, and no
+     * tracing but by a privileged tracer. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || prctl(PR_SET_DUMPABLE, 0) != 0)
         child_fail(a->err_fd, STEP_PRCTL);
     if (getppid() != caller) /* the caller died before PDEATHSIG was armed */
         _exit(127);
