@@ -40,8 +40,10 @@ int main(int argc, char **argv)
     enum aad_status st = aad_config_load(args[0], 1, args, &cfg, &err);
     if (st == AAD_OK)
         st = aad_account_lookup(cfg, argv[2], &account, &err);
-    struct aad_http_options opts = {cfg ? cfg->ca_file : NULL, cfg ? cfg->proxy : NULL,
-                                    cfg ? cfg->http_timeout : 10, NULL, NULL};
+    struct aad_http_options opts = {.ca_file = cfg ? cfg->ca_file : NULL,
+                                    .files = cfg ? &cfg->preread : NULL,
+                                    .proxy = cfg ? cfg->proxy : NULL,
+                                    .timeout_s = cfg ? cfg->http_timeout : 10};
     if (st == AAD_OK)
         st = aad_http_new(&opts, &http, &err);
     if (st == AAD_OK)
