@@ -130,9 +130,10 @@ static int limit_open_files(rlim_t value)
 
 /* In the helper-to-be, between its clone and its exec, on the reaper's
  * memory (CLONE_VM): async-signal-safe calls only, nothing allocated. */
-static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t parent,
-                       rlim_t file_bytes, char *const *argv)
+static int child_exec(void *arg)
 {
+    const struct child_args *a = arg;
+    int err_fd = a->err_fd;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
@@ -144,37 +145,31 @@ static void child_exec(int exe_fd, int sock_fd, int null_fd, int err_fd, pid_t p
     setsid(); /* no controlling terminal: nothing can prompt on /dev/tty */
     if (chdir("/") != 0) /* not the caller's working directory */
         child_fail(err_fd, STEP_DIRECTORY);
-
     umask(077);
 
     /* Every source is >= HIGH_FD, so no dup2 below overwrites another's. */
-    if (dup2(sock_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0 ||
-        dup2(exe_fd, CHILD_EXE_FD) < 0 || dup2(err_fd, CHILD_ERR_FD) < 0)
+    if (dup2(a->sock_fd, 0) < 0 || dup2(a->null_fd, 1) < 0 || dup2(a->null_fd, 2) < 0 ||
+        dup2(a->exe_fd, CHILD_EXE_FD) < 0 || dup2(err_fd, CHILD_ERR_FD) < 0)
         child_fail(err_fd, STEP_DESCRIPTORS);
     err_fd = CHILD_ERR_FD;
     if (fcntl(CHILD_EXE_FD, F_SETFD, FD_CLOEXEC) != 0 || fcntl(CHILD_ERR_FD, F_SETFD, FD_CLOEXEC) != 0)
         child_fail(err_fd, STEP_DESCRIPTORS);
     close_from(CHILD_ERR_FD + 1);
 
-    if (limit(RLIMIT_CPU, HELPER_CPU_SECONDS) != 0 || limit(RLIMIT_FSIZE, file_bytes) != 0 ||
+    if (limit(RLIMIT_CPU, HELPER_CPU_SECONDS) != 0 || limit(RLIMIT_FSIZE, a->file_bytes) != 0 ||
         limit_open_files(HELPER_OPEN_FILES) != 0 || limit(RLIMIT_CORE, 0) != 0)
         child_fail(err_fd, STEP_LIMITS);
 
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(err_fd, STEP_PRCTL);
-    if (getppid() != parent) /* the reaper died before PDEATHSIG was armed */
+    if (getppid() != a->parent) /* the reaper died before PDEATHSIG was armed */
         _exit(127);
 
-    fexecve(CHILD_EXE_FD, argv, (char *const *)helper_env);
+    fexecve(CHILD_EXE_FD, a->argv, (char *const *)helper_env);
     child_fail(err_fd, STEP_EXEC);
-}
-
-static int child_main(void *arg)
-{
-    const struct child_args *a = arg;
-    child_exec(a->exe_fd, a->sock_fd, a->null_fd, a->err_fd, a->parent, a->file_bytes, a->argv);
     return 127;
 }
+
 
 /* The helper's wait status as an exit status of the reaper's: its own
  * below 128, a signal's as 128 + the signal (aad_describe_wait_status). */
@@ -193,8 +188,8 @@ static int mirror_status(int status)
  * later, while the kernel tears the helper down (0.5-1.3 ms), and leaves
  * the caller's SIGCHLD disposition alone. The price: while it lives, a page
  * the caller writes is copied once (copy-on-write) - a few dozen pages in
- * sshd's, sudo's or su's PAM process, which waits in the conversation. It dies with the caller, and the
- * helper with it (PDEATHSIG both). Every signal stays blocked: the
+ * sshd's, sudo's or su's PAM process, which waits in the conversation.
+ * It dies with the caller, and the helper with it (PDEATHSIG both). Every signal stays blocked: the
  * caller's handlers are in its memory. No fork handler ran in it, so the
  * ids are set by the system calls themselves (glibc's wrappers would
  * signal the threads it lists, the caller's). */
@@ -220,7 +215,7 @@ static void reaper_main(struct child_args *a, pid_t caller)
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
         child_fail(a->err_fd, STEP_START);
-    pid_t helper = clone(child_main, (char *)stack + CHILD_STACK_BYTES,
+    pid_t helper = clone(child_exec, (char *)stack + CHILD_STACK_BYTES,
                          CLONE_VM | CLONE_VFORK | SIGCHLD, a);
     if (helper < 0)
         child_fail(a->err_fd, STEP_START);

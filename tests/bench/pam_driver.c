@@ -171,7 +171,6 @@ int main(int argc, char **argv)
      * (and what they reaped) count in RUSAGE_CHILDREN. */
     if (pamh != NULL)
         pam_end(pamh, rc);
-    pamh = NULL;
     struct rusage self, children;
     getrusage(RUSAGE_SELF, &self);
     getrusage(RUSAGE_CHILDREN, &children);
@@ -179,7 +178,5 @@ int main(int argc, char **argv)
            s.t_enter, t_end, rss0, hwm0, rss1, hwm1, cpu_of(&self), cpu_of(&children),
            self.ru_maxrss, children.ru_maxrss);
     fflush(stdout);
-    if (pamh != NULL)
-        pam_end(pamh, rc);
     return 0;
 }
