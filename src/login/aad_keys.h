@@ -43,6 +43,11 @@ enum aad_status aad_keyset_parse(const char *json, size_t len, struct aad_keyset
 /* The key named kid, ready for RS256 verification (made on first use);
  * NULL when the set has no such key or OpenSSL cannot make it. */
 const struct aad_key *aad_keyset_find(struct aad_keyset *set, const char *kid);
+/* Readies the set's first usable key - the one Entra ID lists first signs
+ * its tokens (fixtures/entra-real) - and OpenSSL's RS256 code with it, for
+ * a verification that comes later: called while the user signs in, so that
+ * the token's check after Enter finds the work done. Verifies nothing. */
+void aad_keyset_warm_up(struct aad_keyset *set);
 void aad_keyset_free(struct aad_keyset *set);
 
 struct aad_discovery {

@@ -264,8 +264,10 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
      * relayed front end that is while the user signs in. */
     if (st == AAD_OK)
         st = aad_trust_load(cfg, http, log, &trust, err);
-    if (st == AAD_OK)
+    if (st == AAD_OK) {
         report->keys_from_cache = trust->from_cache;
+        aad_keyset_warm_up(trust->keys);
+    }
     struct still_pending_ctx pending = {ui, &dc};
     /* A code that expires before the flow's timeout is renewed once, and
      * the new one shown as the first was. */

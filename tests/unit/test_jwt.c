@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/err.h>
+
 #include "aad_jwt.h"
 #include "aad_keys.h"
 #include "token_maker.h"
@@ -238,6 +240,56 @@ static void test_parse_exposes_kid_and_claims(void **state)
     assert_memory_equal(jwt->signing_input, token, jwt->signing_input_len);
     aad_jwt_free(jwt);
     free(token);
+}
+
+/* ---- a set readied while the user signs in (aad_keyset_warm_up) -------------- */
+
+static enum aad_status signature_check(struct aad_keyset *set, EVP_PKEY *signer, const char *kid)
+{
+    char header[96];
+    snprintf(header, sizeof(header), "{\"typ\":\"JWT\",\"alg\":\"RS256\",\"kid\":\"%s\"}", kid);
+    json_t *c = claims();
+    char *token = tm_make_token_json(signer, header, c);
+    json_decref(c);
+    struct aad_jwt *jwt = NULL;
+    struct aad_error err = {0};
+    enum aad_status st = aad_jwt_parse(token, &jwt, &err);
+    const struct aad_key *k = st == AAD_OK ? aad_keyset_find(set, kid) : NULL;
+    if (st == AAD_OK)
+        st = k != NULL ? aad_jwt_verify_signature(jwt, k, &err) : AAD_UNAVAILABLE;
+    aad_jwt_free(jwt);
+    free(token);
+    return st;
+}
+
+/* The warm-up's failed check of zeros leaves nothing behind: no OpenSSL
+ * error for a later caller to find, and each key still verifies its own
+ * signatures and only those, the readied first one and the others. */
+static void test_warmed_up_set_verifies_as_before(void **state)
+{
+    (void)state;
+    json_t *arr = json_array();
+    json_array_append_new(arr, tm_jwk(key, "first", TEMPLATE_ISSUER));
+    json_array_append_new(arr, tm_jwk(other_key, "second", TEMPLATE_ISSUER));
+    char *text = tm_jwks_text(arr);
+    json_decref(arr);
+    struct aad_keyset *set = NULL;
+    struct aad_error err = {0};
+    assert_status(aad_keyset_parse(text, strlen(text), &set, &err), AAD_OK, err);
+    free(text);
+    ERR_clear_error();
+    aad_keyset_warm_up(set);
+    assert_int_equal(ERR_peek_error(), 0);
+    assert_non_null(set->keys[0].verify); /* readied */
+    assert_null(set->keys[1].verify);     /* made when a token names it */
+    assert_int_equal(signature_check(set, key, "first"), AAD_OK);
+    assert_int_equal(signature_check(set, other_key, "first"), AAD_DENIED);
+    assert_int_equal(signature_check(set, other_key, "second"), AAD_OK);
+    assert_int_equal(signature_check(set, key, "second"), AAD_DENIED);
+    aad_keyset_warm_up(set); /* again: nothing changes */
+    assert_int_equal(signature_check(set, key, "first"), AAD_OK);
+    aad_keyset_free(set);
+    aad_keyset_warm_up(NULL);
 }
 
 /* ---- compact serialisation -------------------------------------------------- */
@@ -1376,6 +1428,7 @@ int main(void)
         cmocka_unit_test(test_tid_in_upper_case_is_accepted),
         cmocka_unit_test(test_access_token_with_scp_is_refused),
         cmocka_unit_test(test_aud_compares_with_client_id_without_regard_to_case),
+        cmocka_unit_test(test_warmed_up_set_verifies_as_before),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
