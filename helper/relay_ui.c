@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* How long the helper waits, after its verdict, for the module to take it. */
@@ -33,14 +34,27 @@ static void answered(struct relay *r)
     }
 }
 
-/* Waits until until_ms for the module's one kind of message, ENTERED, and
- * returns early when it came. The end of the stream means the caller
- * (sshd, su) is gone: nobody is left to sign in, so the helper ends. */
-static void take_input(struct relay *r, int64_t until_ms)
+/* Waits until until_us (to the microsecond: the next poll is due then)
+ * for the module's one kind of message, ENTERED, and returns early when it
+ * came. The end of the stream means the caller (sshd, su) is gone: nobody
+ * is left to sign in, so the helper ends. */
+static void take_input(struct relay *r, int64_t until_us)
 {
-    int64_t left = until_ms - aad_monotonic_ms();
     struct pollfd pfd = {r->fd, POLLIN, 0};
-    if (poll(&pfd, 1, left > 0 ? (int)left : 0) <= 0)
+    int64_t left, wait;
+    int n;
+    do {
+        /* The kernel lets a poll end late by a thousandth of its timeout
+         * (select_estimate_accuracy: up to 1 ms of a step of a second,
+         * 0.4 ms measured of 0.3 s): the wait stops short by that, and
+         * the rest, a millisecond at most, is waited after it. */
+        left = until_us - aad_monotonic_us();
+        left = left > 0 ? left : 0;
+        wait = left > 2000 ? left - left / 1000 - 100 : left;
+        struct timespec step = {(time_t)(wait / 1000000), (long)(wait % 1000000) * 1000L};
+        n = ppoll(&pfd, 1, &step, NULL);
+    } while (n == 0 && wait < left);
+    if (n <= 0)
         return;
     struct aad_wire_msg msg;
     enum aad_wire_result res = aad_wire_recv(r->fd, aad_monotonic_ms() + 1000, &msg);
@@ -78,10 +92,10 @@ static int not_yet(void *ctx, const char *prompt)
     return 0;
 }
 
-static int pause_between_polls(void *ctx, int64_t until_ms, long seconds_left)
+static int pause_between_polls(void *ctx, int64_t until_us, long seconds_left)
 {
     struct relay *r = ctx;
-    take_input(r, aad_monotonic_ms());
+    take_input(r, aad_monotonic_us());
     if (r->listening && seconds_left != r->last_left) {
         char left[24];
         snprintf(left, sizeof(left), "%ld", seconds_left);
@@ -91,7 +105,7 @@ static int pause_between_polls(void *ctx, int64_t until_ms, long seconds_left)
         r->last_left = seconds_left;
     }
     if (!r->entered)
-        take_input(r, until_ms);
+        take_input(r, until_us);
     int entered = r->entered;
     r->entered = 0;
     return entered;

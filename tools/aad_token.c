@@ -154,7 +154,7 @@ static void show_code(const struct aad_config *cfg, const struct aad_device_code
 }
 
 /* Between polls: a countdown on a terminal, silence elsewhere. */
-static int count_down(void *ctx, int64_t until_ms, long seconds_left)
+static int count_down(void *ctx, int64_t until_us, long seconds_left)
 {
     struct screen *s = ctx;
     if (s->tty) {
@@ -163,7 +163,7 @@ static int count_down(void *ctx, int64_t until_ms, long seconds_left)
         fflush(s->out);
         s->waiting = 1;
     }
-    aad_sleep_until_ms(until_ms);
+    aad_sleep_until_us(until_us);
     return 0;
 }
 
@@ -352,7 +352,7 @@ static enum aad_status sign_in_user(struct token_run *run, struct token_result *
     }
     if (st == AAD_OK) {
         aad_poller_init(&poller, cfg, run->http, &dc, &run->log, code_ms);
-        poller.last_poll_ms = code_ms; /* nobody can have signed in yet */
+        poller.last_poll_us = code_ms * 1000; /* nobody can have signed in yet */
         st = aad_poller_run(&poller, count_down, s, &tokens, err);
     }
     if (s->waiting) {

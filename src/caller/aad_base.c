@@ -274,11 +274,14 @@ int64_t aad_monotonic_us(void)
 
 void aad_sleep_until_ms(int64_t until_ms)
 {
-    int64_t now;
-    while ((now = aad_monotonic_ms()) < until_ms) {
-        int64_t left = until_ms - now;
-        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
+    aad_sleep_until_us(until_ms * 1000);
+}
+
+void aad_sleep_until_us(int64_t until_us)
+{
+    while (aad_monotonic_us() < until_us) {
+        struct timespec at = {(time_t)(until_us / 1000000), (long)(until_us % 1000000) * 1000L};
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
     }
 }
 

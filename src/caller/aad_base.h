@@ -123,6 +123,8 @@ int64_t aad_monotonic_us(void);
 
 /* Sleeps until the CLOCK_MONOTONIC time until_ms (as aad_monotonic_ms). */
 void aad_sleep_until_ms(int64_t until_ms);
+/* The same to the microsecond (as aad_monotonic_us). */
+void aad_sleep_until_us(int64_t until_us);
 
 /* True when s is a canonical GUID (8-4-4-4-12 hex digits). */
 int aad_is_guid(const char *s);

@@ -231,7 +231,7 @@ enum aad_status aad_poller_poll_once(struct aad_poller *p, struct aad_tokens *ou
     struct aad_error net_err = {0};
     enum aad_status st = aad_http_post_form(p->http, url, form, &resp, &net_err);
     aad_free_secret(form);
-    p->last_poll_ms = aad_monotonic_ms();
+    p->last_poll_us = aad_monotonic_us();
     p->polls++;
     *wait_s = p->interval_s;
 
@@ -310,11 +310,11 @@ enum aad_status aad_poller_take_answer(struct aad_poller *p, long status, int is
     return st;
 }
 
-static int sleep_until(void *ctx, int64_t until_ms, long seconds_left)
+static int sleep_until(void *ctx, int64_t until_us, long seconds_left)
 {
     (void)ctx;
     (void)seconds_left;
-    aad_sleep_until_ms(until_ms);
+    aad_sleep_until_us(until_us);
     return 0;
 }
 
@@ -326,17 +326,18 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
         pause = sleep_until;
     long wait_s = p->interval_s;
     int asked = 0; /* the user pressed Enter and no poll has answered it yet */
+    const int64_t deadline = p->deadline_ms * 1000; /* us, as the times below */
     for (;;) {
-        int64_t now = aad_monotonic_ms();
-        int64_t next = p->last_poll_ms == 0 ? now : p->last_poll_ms + (int64_t)wait_s * 1000;
+        int64_t now = aad_monotonic_us();
+        int64_t next = p->last_poll_us == 0 ? now : p->last_poll_us + (int64_t)wait_s * 1000000;
         /* The last answer was a failure of the service (5xx, 429 with a
          * Retry-After beyond the deadline, no answer): whether the user
          * signed in cannot be known, so the service is unavailable - at
          * once, so that the stack can fall back. */
-        if (p->transient_failures > 0 && (next > p->deadline_ms || now >= p->deadline_ms))
+        if (p->transient_failures > 0 && (next > deadline || now >= deadline))
             return aad_fail(err, AAD_UNAVAILABLE,
                             "the token endpoint stayed unavailable until the sign-in deadline");
-        if (now >= p->deadline_ms) {
+        if (now >= deadline) {
             if (p->deadline_ms >= p->code_expires_ms)
                 return aad_fail_as(err, AAD_FAILURE_EXPIRED,
                                    "the code expired before the sign-in completed");
@@ -346,14 +347,14 @@ enum aad_status aad_poller_run(struct aad_poller *p, aad_pause_fn pause, void *c
          * can count down; the caller decides how often to show it. When the
          * next poll falls after the deadline, wait for the user's Enter
          * until the deadline all the same. */
-        while ((next > now || (p->poll_on_enter && !asked)) && now < p->deadline_ms) {
-            int64_t until = next > now && next < p->deadline_ms ? next : p->deadline_ms;
-            int said = pause(ctx, until - now > 1000 ? now + 1000 : until,
-                             (long)((p->deadline_ms - now) / 1000));
+        while ((next > now || (p->poll_on_enter && !asked)) && now < deadline) {
+            int64_t until = next > now && next < deadline ? next : deadline;
+            int said = pause(ctx, until - now > 1000000 ? now + 1000000 : until,
+                             (long)((deadline - now) / 1000000));
             if (said < 0)
                 return aad_fail_as(err, AAD_FAILURE_NO_CONVERSATION,
                                    "the user can no longer be reached");
-            now = aad_monotonic_ms();
+            now = aad_monotonic_us();
             /* The user says the sign-in is done: the next poll tells,
              * when the interval allows it (RFC 8628: never closer than
              * interval, raised by every slow_down; Entra throttles

@@ -53,7 +53,11 @@ struct aad_poller {
     const struct aad_log *log;
     int64_t deadline_ms;  /* monotonic: min(timeout, expires_in) after the code */
     int64_t code_expires_ms; /* monotonic: when the code expires */
-    int64_t last_poll_ms; /* 0: never polled (or the time the code came, as if a poll) */
+    /* When the last poll's answer came (CLOCK_MONOTONIC us; 0: never
+     * polled, or the time the code came, as if a poll): the interval is
+     * counted from it to the microsecond, so that no poll leaves early and
+     * none waits longer than it must. */
+    int64_t last_poll_us;
     long polls;           /* polls actually made */
     long interval_s;
     int transient_failures; /* consecutive 5xx, 429 or transport failures */
@@ -74,12 +78,12 @@ void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct 
                      const struct aad_device_code *dc, const struct aad_log *log,
                      int64_t code_received_ms);
 
-/* Waits until until_ms (CLOCK_MONOTONIC ms) with seconds_left until the
+/* Waits until until_us (CLOCK_MONOTONIC us, as aad_monotonic_us) with seconds_left until the
  * flow's deadline, for a waiting indicator. Returns 0; 1 when the user
  * said they have signed in (pressed Enter: the poller then polls at once,
  * at most once a second); -1 when the user can no longer be reached (the
  * login then ends). */
-typedef int (*aad_pause_fn)(void *ctx, int64_t until_ms, long seconds_left);
+typedef int (*aad_pause_fn)(void *ctx, int64_t until_us, long seconds_left);
 
 /* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in
  * was declined or expired or timed out (AAD_DENIED), or the service fails

@@ -124,12 +124,12 @@ static enum aad_status check_token(const struct aad_config *cfg, const struct aa
 
 /* Between polls, for a front end that waits for Enter itself: show the
  * countdown and sleep. */
-static int sleep_and_count_down(void *ctx, int64_t until_ms, long seconds_left)
+static int sleep_and_count_down(void *ctx, int64_t until_us, long seconds_left)
 {
     const struct aad_ui *ui = ctx;
     if (ui->waiting != NULL)
         ui->waiting(ui->ctx, seconds_left);
-    aad_sleep_until_ms(until_ms);
+    aad_sleep_until_us(until_us);
     return 0;
 }
 
@@ -274,9 +274,9 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
     for (int renewals = 0; st == AAD_OK; renewals++) {
         /* The interval holds across a renewed code too: the last poll of
          * the first one still counts. */
-        int64_t last_poll_ms = renewals > 0 ? poller.last_poll_ms : 0;
+        int64_t last_poll_us = renewals > 0 ? poller.last_poll_us : 0;
         aad_poller_init(&poller, cfg, http, &dc, log, code_ms);
-        poller.last_poll_ms = last_poll_ms;
+        poller.last_poll_us = last_poll_us;
         if (poller.deadline_ms > flow_deadline_ms)
             poller.deadline_ms = flow_deadline_ms;
         if (ui->not_yet != NULL) {
@@ -289,7 +289,7 @@ enum aad_status aad_login_with_session(const struct aad_config *cfg,
         if (cfg->wait_for_enter && relayed)
             poller.poll_on_enter = 1;
         else if (!cfg->wait_for_enter)
-            poller.last_poll_ms = code_ms;
+            poller.last_poll_us = code_ms * 1000;
         if (relayed)
             st = aad_poller_run(&poller, ui->pause, ui->ctx, &tokens, err);
         else

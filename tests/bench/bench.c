@@ -357,22 +357,41 @@ static void session_close(struct session *s)
 }
 
 /* Every request the emulator counted (all endpoints), in one query. */
-static int emu_requests(struct emu *e)
+/* The emulator's counters (GET /control/stats), or NULL. */
+static json_t *emu_stats(struct emu *e)
 {
     char *resp = NULL;
-    int total = -1;
-    if (emu_control(e, "GET", "/control/stats", NULL, &resp) == 200) {
-        json_t *root = json_loads(resp, 0, NULL);
-        const char *name;
-        json_t *v;
-        total = 0;
-        json_object_foreach(json_object_get(root, "requests"), name, v) {
-            total += (int)json_integer_value(v);
-        }
-        json_decref(root);
-    }
+    json_t *root = NULL;
+    if (emu_control(e, "GET", "/control/stats", NULL, &resp) == 200)
+        root = json_loads(resp, 0, NULL);
     free(resp);
+    return root;
+}
+
+static int emu_requests(struct emu *e)
+{
+    json_t *root = emu_stats(e);
+    if (root == NULL)
+        return -1;
+    int total = 0;
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(root, "requests"), name, v) {
+        total += (int)json_integer_value(v);
+    }
+    json_decref(root);
     return total;
+}
+
+/* When the emulator answered the last device-code poll (bench_now_s's
+ * clock), or -1. */
+static double emu_poll_answered_at(struct emu *e)
+{
+    json_t *root = emu_stats(e);
+    json_t *at = json_object_get(root, "poll_answered_at");
+    double t = json_is_number(at) && json_number_value(at) > 0 ? json_number_value(at) : -1;
+    json_decref(root);
+    return t;
 }
 
 static void approve_code(struct session *s, const char *code)
@@ -526,26 +545,27 @@ static int fresh_login_enter(struct session *s, double enter_after_s, struct run
 
 /* The user presses Enter while still signing in, enter_after_s after the
  * code; the module says "not signed in yet" (*t_not_yet: from that Enter
- * to this prompt, with *req_not_yet requests meanwhile; *t_first_enter:
- * when that Enter went back); the user finishes (approved then) and
- * presses Enter again then_after_s later: r and *req_after as for
- * fresh_login_enter. */
+ * to this prompt, with *req_not_yet requests meanwhile; *t_answered: when
+ * the emulator answered the poll that Enter made); the user finishes
+ * (approved then) and presses Enter again then_after_s later: r and
+ * *req_after as for fresh_login_enter. */
 static int fresh_login_again(struct session *s, double enter_after_s, double then_after_s,
-                             double *t_not_yet, double *t_first_enter, int *req_not_yet,
+                             double *t_not_yet, double *t_answered, int *req_not_yet,
                              struct run *r, int *req_after)
 {
     struct child c;
     char line[512];
     *req_not_yet = *req_after = -1;
-    *t_not_yet = *t_first_enter = -1;
-    double t_again = 0;
+    *t_not_yet = *t_answered = -1;
+    double t_again = 0, t_first_enter = 0;
     if (login_to_code(s, "again", &c, r) == 0) {
         sleep_until_s(r->t_code + enter_after_s);
         int before = emu_requests(s->emu);
         if (write(c.in, "\n", 1) == 1 && child_line(&c, line, sizeof(line)) &&
-            sscanf(line, "again %lf %lf", &t_again, t_first_enter) == 2) {
+            sscanf(line, "again %lf %lf", &t_again, &t_first_enter) == 2) {
             *req_not_yet = emu_requests(s->emu) - before;
-            *t_not_yet = t_again - *t_first_enter;
+            *t_not_yet = t_again - t_first_enter;
+            *t_answered = emu_poll_answered_at(s->emu);
             approve_code(s, r->code);
             sleep_until_s(t_again + then_after_s);
             before = emu_requests(s->emu);
@@ -869,8 +889,11 @@ static void enter_series(struct session *s, int n, int cold, double enter_after_
  * after the code: the first poll, at once), then again once signed in,
  * then_after_s after the "not yet" (fresh_login_again): "not yet" in
  * *not_yet, the result in *then_in. Polls never come closer than the
- * interval (RFC 8628): a second Enter within it waits for the rest of it,
- * which then_in->rule_wait records. */
+ * interval (RFC 8628), which the helper counts from the last poll's answer
+ * (a poll can then never reach the service early, whatever the network's
+ * jitter): a second Enter within it waits for the rest of it, which
+ * then_in->rule_wait records - from when the emulator answered, so that
+ * the answer's way back to the helper counts against pam_aad. */
 static void again_series(struct session *s, int n, double then_after_s, long interval_s,
                          struct enter_series *not_yet, struct enter_series *then_in)
 {
@@ -879,13 +902,12 @@ static void again_series(struct session *s, int n, double then_after_s, long int
     for (int i = 0; i < n; i++) {
         struct run r;
         int req_not_yet, req_after;
-        double t_not_yet, t_first_enter;
-        int ok = fresh_login_again(s, 1.5, then_after_s, &t_not_yet, &t_first_enter,
+        double t_not_yet, t_answered;
+        int ok = fresh_login_again(s, 1.5, then_after_s, &t_not_yet, &t_answered,
                                    &req_not_yet, &r, &req_after) == PAM_SUCCESS;
-        series_add(not_yet, i, t_not_yet, ok, req_not_yet);
-        series_add(then_in, i, r.t_end - r.t_enter, ok, req_after);
-        /* The first poll left right after the first Enter. */
-        double rule = t_first_enter + (double)interval_s - r.t_enter;
+        series_add(not_yet, i, t_not_yet, ok && t_answered > 0, req_not_yet);
+        series_add(then_in, i, r.t_end - r.t_enter, ok && t_answered > 0, req_after);
+        double rule = t_answered + (double)interval_s - r.t_enter;
         then_in->rule_wait[i] = rule > 0 ? rule : 0;
     }
 }

@@ -443,6 +443,7 @@ static enum MHD_Result ctl_stats(struct emulator *emu, struct MHD_Connection *c,
         memset(emu->grant_requests, 0, sizeof emu->grant_requests);
         memset(emu->grant_issued, 0, sizeof emu->grant_issued);
         emu->connections = 0;
+        memset(&emu->poll_answered, 0, sizeof emu->poll_answered);
     }
     for (size_t i = 0; i < EP_COUNT; i++)
         json_object_set_new(req, ep_names[i], json_integer((json_int_t)emu->requests[i]));
@@ -452,8 +453,10 @@ static enum MHD_Result ctl_stats(struct emulator *emu, struct MHD_Connection *c,
                             json_pack("{s:I,s:I}", "requests",
                                       (json_int_t)emu->grant_requests[i], "issued",
                                       (json_int_t)emu->grant_issued[i]));
-    json_t *o = json_pack("{s:o,s:o,s:I}", "requests", req, "grants", grants,
-                          "connections", (json_int_t)emu->connections);
+    json_t *o = json_pack("{s:o,s:o,s:I,s:f}", "requests", req, "grants", grants,
+                          "connections", (json_int_t)emu->connections, "poll_answered_at",
+                          (double)emu->poll_answered.tv_sec +
+                              emu->poll_answered.tv_nsec / 1e9);
     pthread_mutex_unlock(&emu->lock);
     return send_obj(c, st, 200, o);
 }

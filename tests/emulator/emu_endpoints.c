@@ -1268,6 +1268,9 @@ static enum MHD_Result do_token(struct call *k)
         r = reply(k, 200, ok, NULL);
         break;
     }
+    pthread_mutex_lock(&emu->lock);
+    clock_gettime(CLOCK_MONOTONIC, &emu->poll_answered);
+    pthread_mutex_unlock(&emu->lock);
 out:
     free(grant);
     free(client_id);

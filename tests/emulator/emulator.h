@@ -209,6 +209,9 @@ struct emulator {
     unsigned long connections;
     unsigned long grant_requests[GRANT_COUNT]; /* token requests by grant type */
     unsigned long grant_issued[GRANT_COUNT];   /* of which answered with tokens */
+    /* When the last device-code poll was answered (CLOCK_MONOTONIC, which
+     * every process on the machine shares; 0: none yet). */
+    struct timespec poll_answered;
 
     /* Refresh tokens, oldest first. */
     struct refresh_token refresh[EMU_MAX_REFRESH];

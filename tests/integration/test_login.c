@@ -369,12 +369,12 @@ static void test_approved_poll_returns_tokens(void **state)
 
 /* The user presses Enter again and again (every 100 ms): polls still come
  * no closer than the interval, 2 s here; after a slow_down, 7 s. */
-static int enter_all_the_time(void *ctx, int64_t until_ms, long seconds_left)
+static int enter_all_the_time(void *ctx, int64_t until_us, long seconds_left)
 {
     (void)ctx;
     (void)seconds_left;
-    int64_t soon = aad_monotonic_ms() + 100;
-    aad_sleep_until_ms(soon < until_ms ? soon : until_ms);
+    int64_t soon = aad_monotonic_us() + 100000;
+    aad_sleep_until_us(soon < until_us ? soon : until_us);
     return 1;
 }
 
@@ -415,13 +415,13 @@ struct one_enter {
     const struct aad_poller *poller;
 };
 
-static int enter_once(void *ctx, int64_t until_ms, long seconds_left)
+static int enter_once(void *ctx, int64_t until_us, long seconds_left)
 {
     struct one_enter *u = ctx;
     (void)seconds_left;
     int64_t now = aad_monotonic_ms();
     if (u->enter_at_ms == 0) {
-        aad_sleep_until_ms(until_ms);
+        aad_sleep_until_us(until_us);
         return 0;
     }
     if (now >= u->enter_at_ms) {
@@ -429,7 +429,7 @@ static int enter_once(void *ctx, int64_t until_ms, long seconds_left)
         u->enter_at_ms = 0;
         return 1;
     }
-    aad_sleep_until_ms(until_ms < u->enter_at_ms ? until_ms : u->enter_at_ms);
+    aad_sleep_until_us(until_us < u->enter_at_ms * 1000 ? until_us : u->enter_at_ms * 1000);
     return 0;
 }
 
