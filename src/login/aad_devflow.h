@@ -78,11 +78,11 @@ void aad_poller_init(struct aad_poller *p, const struct aad_config *cfg, struct 
                      const struct aad_device_code *dc, const struct aad_log *log,
                      int64_t code_received_ms);
 
-/* Waits until until_us (CLOCK_MONOTONIC us, as aad_monotonic_us) with seconds_left until the
- * flow's deadline, for a waiting indicator. Returns 0; 1 when the user
- * said they have signed in (pressed Enter: the poller then polls at once,
- * at most once a second); -1 when the user can no longer be reached (the
- * login then ends). */
+/* Waits until until_us (CLOCK_MONOTONIC us, as aad_monotonic_us) with
+ * seconds_left until the flow's deadline, for a waiting indicator. Returns
+ * 0; 1 when the user said they have signed in (pressed Enter: the poller
+ * then polls at once, at most once a second); -1 when the user can no
+ * longer be reached (the login then ends). */
 typedef int (*aad_pause_fn)(void *ctx, int64_t until_us, long seconds_left);
 
 /* Polls until the user has signed in (AAD_OK, tokens filled), the sign-in

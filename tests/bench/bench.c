@@ -356,7 +356,6 @@ static void session_close(struct session *s)
     remove_tree(s->dir);
 }
 
-/* Every request the emulator counted (all endpoints), in one query. */
 /* The emulator's counters (GET /control/stats), or NULL. */
 static json_t *emu_stats(struct emu *e)
 {
@@ -368,30 +367,35 @@ static json_t *emu_stats(struct emu *e)
     return root;
 }
 
-static int emu_requests(struct emu *e)
+/* Every request the counters hold (all endpoints); -1 without them. */
+static int requests_in(const json_t *stats)
 {
-    json_t *root = emu_stats(e);
-    if (root == NULL)
+    if (stats == NULL)
         return -1;
     int total = 0;
     const char *name;
     json_t *v;
-    json_object_foreach(json_object_get(root, "requests"), name, v) {
+    json_object_foreach(json_object_get(stats, "requests"), name, v) {
         total += (int)json_integer_value(v);
     }
-    json_decref(root);
+    return total;
+}
+
+/* Every request the emulator counted (all endpoints), in one query. */
+static int emu_requests(struct emu *e)
+{
+    json_t *stats = emu_stats(e);
+    int total = requests_in(stats);
+    json_decref(stats);
     return total;
 }
 
 /* When the emulator answered the last device-code poll (bench_now_s's
  * clock), or -1. */
-static double emu_poll_answered_at(struct emu *e)
+static double poll_answered_in(const json_t *stats)
 {
-    json_t *root = emu_stats(e);
-    json_t *at = json_object_get(root, "poll_answered_at");
-    double t = json_is_number(at) && json_number_value(at) > 0 ? json_number_value(at) : -1;
-    json_decref(root);
-    return t;
+    json_t *at = json_object_get(stats, "poll_answered_at");
+    return json_is_number(at) && json_number_value(at) > 0 ? json_number_value(at) : -1;
 }
 
 static void approve_code(struct session *s, const char *code)
@@ -563,9 +567,11 @@ static int fresh_login_again(struct session *s, double enter_after_s, double the
         int before = emu_requests(s->emu);
         if (write(c.in, "\n", 1) == 1 && child_line(&c, line, sizeof(line)) &&
             sscanf(line, "again %lf %lf", &t_again, &t_first_enter) == 2) {
-            *req_not_yet = emu_requests(s->emu) - before;
+            json_t *stats = emu_stats(s->emu); /* the requests and the answer's time at once */
+            *req_not_yet = requests_in(stats) - before;
+            *t_answered = poll_answered_in(stats);
+            json_decref(stats);
             *t_not_yet = t_again - t_first_enter;
-            *t_answered = emu_poll_answered_at(s->emu);
             approve_code(s, r->code);
             sleep_until_s(t_again + then_after_s);
             before = emu_requests(s->emu);
@@ -904,9 +910,10 @@ static void again_series(struct session *s, int n, double then_after_s, long int
         int req_not_yet, req_after;
         double t_not_yet, t_answered;
         int ok = fresh_login_again(s, 1.5, then_after_s, &t_not_yet, &t_answered,
-                                   &req_not_yet, &r, &req_after) == PAM_SUCCESS;
-        series_add(not_yet, i, t_not_yet, ok && t_answered > 0, req_not_yet);
-        series_add(then_in, i, r.t_end - r.t_enter, ok && t_answered > 0, req_after);
+                                   &req_not_yet, &r, &req_after) == PAM_SUCCESS &&
+                 t_answered > 0;
+        series_add(not_yet, i, t_not_yet, ok, req_not_yet);
+        series_add(then_in, i, r.t_end - r.t_enter, ok, req_after);
         double rule = t_answered + (double)interval_s - r.t_enter;
         then_in->rule_wait[i] = rule > 0 ? rule : 0;
     }
