@@ -66,8 +66,11 @@ static int drop_capabilities(void)
     /* The bounding set first: dropping from it needs CAP_SETPCAP, which
      * goes with the rest. */
     for (int cap = 0; cap < CAP_NUMBER_BOUND; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+            continue;
+        if (errno != EINVAL)
             return -1;
+        break; /* past the kernel's last capability: so is every higher one */
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return -1;

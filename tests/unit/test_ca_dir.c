@@ -93,6 +93,25 @@ static void test_names_that_are_not_certificate_hashes(void **state)
     assert_int_equal(hashed(suffix), 0);
 }
 
+/* A store as large as Debian's is read in several batches: the hash name
+ * counts wherever it falls, and a store of bundles alone is read to its end. */
+static void test_a_large_store_is_read_to_the_hash_name(void **state)
+{
+    (void)state;
+    enum { PEMS = 300 };
+    static char pem[PEMS][48];
+    const char *names[PEMS + 2];
+    for (int i = 0; i < PEMS; i++) {
+        snprintf(pem[i], sizeof(pem[i]), "Some_Root_Certification_Authority_%03d.pem", i);
+        names[i] = pem[i];
+    }
+    names[PEMS] = NULL;
+    assert_int_equal(hashed(names), 0);
+    names[PEMS] = "9d04f354.0";
+    names[PEMS + 1] = NULL;
+    assert_int_equal(hashed(names), 1);
+}
+
 static void test_a_missing_directory_is_not_used(void **state)
 {
     (void)state;
@@ -106,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_a_hash_link_makes_a_hashed_directory),
         cmocka_unit_test(test_bundles_only_are_not_a_hashed_directory),
         cmocka_unit_test(test_names_that_are_not_certificate_hashes),
+        cmocka_unit_test(test_a_large_store_is_read_to_the_hash_name),
         cmocka_unit_test(test_a_missing_directory_is_not_used),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
