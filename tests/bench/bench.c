@@ -59,6 +59,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,6 +177,10 @@ struct child {
     FILE *out;
     int in;
     double t_fork;
+    /* Set when reaped: its CPU from exec to exit, with every process it
+     * reaped, as wait4 reports it (the same account for a login and for
+     * its baselines: each one's exit and clean-up count). */
+    double cpu;
 };
 
 static pid_t spawn(const char *const argv[], int in_fd, int out_fd)
@@ -224,8 +229,12 @@ static int child_end(struct child *c)
         ;
     fclose(c->out);
     int status = -1;
-    while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+    struct rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    while (wait4(c->pid, &status, 0, &ru) < 0 && errno == EINTR)
         ;
+    c->cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+             (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     return status;
 }
 
@@ -415,6 +424,7 @@ struct run {
     double t_code, t_main, t_start, t_enter, t_end;
     long rss0, hwm0, rss1, hwm1, maxrss_self, maxrss_children;
     double cpu_self, cpu_children;
+    double cpu_whole; /* the caller's process and all it reaped, exec to exit (child.cpu) */
     char code[32];
 };
 
@@ -483,12 +493,13 @@ static int fresh_post(struct session *s, int caller_start, const char *trust, st
     struct child c;
     child_start(&c, caller_start ? caller_argv : bare_argv, 0);
     char line[256];
-    double t_main = 0, t_end = 0;
+    double t_main = 0, t_end = 0, printed_cpu = 0;
     long status = 0;
     int got = child_line(&c, line, sizeof(line)) &&
-              sscanf(line, "done %lf %lf %ld %lf %ld", &t_main, &t_end, &status, &b->cpu,
+              sscanf(line, "done %lf %lf %ld %lf %ld", &t_main, &t_end, &status, &printed_cpu,
                      &b->maxrss) == 5;
     int ws = child_end(&c);
+    b->cpu = c.cpu; /* as the login's: exec to exit, not the figure it printed before its exit */
     if (!got || status != 200 || ws != 0) {
         fprintf(stderr, "bench: %s %s failed (HTTP %ld)\n", caller_start ? "pam_post" : "curl_post",
                 trust, status);
@@ -544,6 +555,7 @@ static int fresh_login_enter(struct session *s, double enter_after_s, struct run
         }
     }
     child_end(&c);
+    r->cpu_whole = c.cpu;
     return r->rc;
 }
 
@@ -884,7 +896,7 @@ static void enter_series(struct session *s, int n, int cold, double enter_after_
         int ok = fresh_login_enter(s, enter_after_s, &r, &req) == PAM_SUCCESS;
         series_add(e, i, r.t_end - r.t_enter, ok,
                    counted == AFTER_CODE ? req.after_code : req.after_enter);
-        e->cpu[i] = r.cpu_self + r.cpu_children;
+        e->cpu[i] = r.cpu_whole;
         e->caller_cpu[i] = r.cpu_self;
         e->helper_rss[i] = (double)r.maxrss_children;
         e->caller_rss[i] = (double)r.maxrss_self;

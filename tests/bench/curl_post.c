@@ -19,7 +19,8 @@
  * and prints "done T_MAIN T_END HTTP_STATUS CPU_S MAXRSS_KIB": CLOCK_MONOTONIC
  * seconds at the start of main and when the whole answer is in (so that the
  * bench can subtract the time it forked: exec and library loading count, as
- * for the PAM caller it is compared with), then this process's CPU time and
+ * for the PAM caller it is compared with), then this process's CPU time so
+ * far (the bench counts wait4's instead, exec to exit, as for a login) and
  * peak RSS. Exit status 1 when the request fails. */
 #include "config.h"
 
