@@ -321,6 +321,14 @@ static void session_open(struct session *s, const char *const emu_args[], const 
     /* The helper, once it has given root up, reaches its cache inside. */
     if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) != 0)
         abort();
+    /* runtime_dir on a tmpfs, as the default /run/pam_aad is (the module
+     * keeps a session's sign-in only in memory, and its slot locks and
+     * pending records are written there on every login). */
+    char run[160];
+    snprintf(run, sizeof(run), "%s/run", s->dir);
+    if (mkdir(run, 0700) != 0 ||
+        mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=16m") != 0)
+        abort();
     const char *args[24];
     char authority[64];
     int n = 0;
@@ -362,6 +370,9 @@ static void session_close(struct session *s)
         kill(s->proxy.pid, SIGTERM);
         child_end(&s->proxy);
     }
+    char run[160];
+    snprintf(run, sizeof(run), "%s/run", s->dir);
+    umount2(run, MNT_DETACH);
     remove_tree(s->dir);
 }
 
@@ -737,11 +748,11 @@ static struct bare_polls bare_successful_poll(struct session *s)
 static const char dir_trust[] = "dir:" AAD_SYSTEM_CA_DIR;
 static const char bundle_trust[] = "file:" BENCH_SYSTEM_BUNDLE;
 
-/* The bare POST with the hashed directory, and the same after a PAM
- * caller's start (pam_post), from row 1: the baselines of row 3. */
-static double bare_cpu[2 * N_CODE], caller_post_cpu[2 * N_CODE];
+/* The bare POST with the hashed directory, from row 1: printed beside
+ * row 3 (whose own baseline, pam_post, runs next to each login). */
+static double bare_cpu[2 * N_CODE];
 static double bare_maxrss[2 * N_CODE];
-static int bare_samples, caller_post_samples;
+static int bare_samples;
 
 /* A bare POST with the hashed directory: its time in *secs, its CPU and
  * peak RSS kept for row 3. */
@@ -763,8 +774,6 @@ static int caller_post_sample(struct session *s, double *secs)
     struct bare b;
     int rc = fresh_post(s, 1, dir_trust, &b);
     *secs = b.secs;
-    if (rc == 0 && caller_post_samples < 2 * N_CODE)
-        caller_post_cpu[caller_post_samples++] = b.cpu;
     return rc;
 }
 
@@ -858,6 +867,9 @@ struct enter_series {
     double t[N_ENTER], cpu[N_ENTER], caller_cpu[N_ENTER], helper_rss[N_ENTER],
         caller_rss[N_ENTER];
     double rule_wait[N_ENTER]; /* the part of t the interval rule imposes */
+    /* pam_post's CPU, run right after each login when asked (row 3a's
+     * pairs: the VM's speed level holds for seconds, not for a whole run) */
+    double post_cpu[N_ENTER];
     int fewest, most, failed;
 };
 
@@ -883,9 +895,10 @@ static void series_add(struct enter_series *e, int i, double t, int ok, int requ
 enum counted { AFTER_ENTER, AFTER_CODE };
 
 /* n logins, Enter enter_after_s after the code (approved at once; 0: Enter
- * at once); cold: the cache emptied before each. */
+ * at once); cold: the cache emptied before each; with_post: each followed
+ * by pam_post (e->post_cpu). */
 static void enter_series(struct session *s, int n, int cold, double enter_after_s,
-                         enum counted counted, struct enter_series *e)
+                         enum counted counted, int with_post, struct enter_series *e)
 {
     series_start(e);
     for (int i = 0; i < n; i++) {
@@ -897,6 +910,9 @@ static void enter_series(struct session *s, int n, int cold, double enter_after_
         series_add(e, i, r.t_end - r.t_enter, ok,
                    counted == AFTER_CODE ? req.after_code : req.after_enter);
         e->cpu[i] = r.cpu_whole;
+        struct bare post;
+        if (with_post && fresh_post(s, 1, dir_trust, &post) == 0)
+            e->post_cpu[i] = post.cpu;
         e->caller_cpu[i] = r.cpu_self;
         e->helper_rss[i] = (double)r.maxrss_children;
         e->caller_rss[i] = (double)r.maxrss_self;
@@ -1132,10 +1148,10 @@ static void bench_enter(void)
 
     session_open(&s, args, "wait_for_enter = yes", 0);
     struct bare_polls floor = bare_successful_poll(&s);
-    enter_series(&s, N_ENTER, 1, 1.5, AFTER_ENTER, &cold);
-    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, &warm);
-    enter_series(&s, N_ENTER, 0, 0, AFTER_ENTER, &warm_at_once);
-    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
+    enter_series(&s, N_ENTER, 1, 1.5, AFTER_ENTER, 0, &cold);
+    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, 1, &warm);
+    enter_series(&s, N_ENTER, 0, 0, AFTER_ENTER, 0, &warm_at_once);
+    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, 0, &cold_at_once);
     /* 2e-2g: Enter while still signing in, then once signed in: after the
      * interval (2f), or 1.5 s later, within it (2g). */
     again_series(&s, N_ENTER, AGAIN_S, 5, &not_yet, &then_in);
@@ -1158,22 +1174,23 @@ static void bench_enter(void)
     rule_row("2g. then signed in: Enter 1.5 s on -> result", &soon, N_ENTER, floor.idle, 0);
 
     /* 3: a whole warm login, caller + helper, beside a process that starts
-     * as a PAM caller and makes the bare POST (pam_post), and beside the
-     * bare POST alone. */
+     * as a PAM caller and makes the bare POST (pam_post) right after it
+     * (paired), and beside the bare POST alone (from row 1). */
     struct spread cpu = spread_of(warm.cpu, N_ENTER), bcpu = spread_of(bare_cpu, bare_samples),
-                  pcpu = spread_of(caller_post_cpu, caller_post_samples);
+                  pcpu = spread_of(warm.post_cpu, N_ENTER);
+    double cpu_ratio = paired(warm.cpu, warm.post_cpu, N_ENTER);
     struct spread hrss = spread_of(warm.helper_rss, N_ENTER),
                   crss = spread_of(warm.caller_rss, N_ENTER),
                   brss = spread_of(bare_maxrss, bare_samples);
     char fig[160], base[192], ratio[16], tmp[96], why[96];
     snprintf(base, sizeof(base), "%s caller+POST (bare POST %.2f)",
              fmt(tmp, sizeof(tmp), pcpu, 1e3, "ms"), bcpu.med * 1e3);
-    ratio_of(ratio, sizeof(ratio), cpu.med, pcpu.med);
+    ratio_of(ratio, sizeof(ratio), cpu_ratio, 1);
     row("3a. CPU of a whole login (caller + helper)", fmt(fig, sizeof(fig), cpu, 1e3, "ms"), base,
         ratio, "<= 1.30");
     snprintf(why, sizeof(why), "%s x caller+POST, %.2f x the bare POST", ratio,
              bcpu.med > 0 ? cpu.med / bcpu.med : 0);
-    check(cold.failed + warm.failed == 0 && pcpu.med > 0 && cpu.med <= 1.30 * pcpu.med,
+    check(cold.failed + warm.failed == 0 && pcpu.min > 0 && cpu_ratio <= 1.30,
           "3a. CPU of a whole login", why);
     snprintf(fig, sizeof(fig), "helper %.0f KiB, caller %.0f", hrss.med, crss.med);
     snprintf(base, sizeof(base), "%.0f KiB (%.0f-%.0f) bare POST process", brss.med, brss.min, brss.max);
@@ -1204,8 +1221,8 @@ static void bench_rtt(void)
         base[i] = b.secs;
         bad += (code[i] = fresh_time_to_code(&s, "bench", NULL)) < 0;
     }
-    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, &signed_in);
-    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, &cold_at_once);
+    enter_series(&s, N_ENTER, 0, 1.5, AFTER_ENTER, 0, &signed_in);
+    enter_series(&s, N_ENTER, 1, 0, AFTER_CODE, 0, &cold_at_once);
     again_series(&s, N_ENTER, AGAIN_S, 5, &not_yet, &then_in);
     session_close(&s);
 
@@ -1701,7 +1718,7 @@ int main(int argc, char **argv)
     printf("pam_aad %s benchmark: %ld CPU(s), emulator on the loopback of a private network "
            "namespace, no ca_file (the system store at %s), median (min-max) of each series, "
            "each beside its baseline from the same run; ratio: of the medians, or the median of "
-           "the ratios of paired samples (1, 4a, 4b, 5a, 7). Enter rows at Entra's interval, 5 s. "
+           "the ratios of paired samples (1, 3a, 4a, 4b, 5a, 7). Enter rows at Entra's interval, 5 s. "
            "Row 7b's password is hashed as this host's passwd(1) hashes it.\n\n",
            PACKAGE_VERSION, sysconf(_SC_NPROCESSORS_ONLN), AAD_SYSTEM_CA_DIR);
     row("measure", "pam_aad", "baseline", "ratio", "target");
