@@ -18,6 +18,11 @@
 #include "aad_runtime.h"
 
 #define EXPIRE_SCAN_MAX 4096 /* entries looked at per put: bounded work */
+/* The scan runs at most this often: aad_pending_get refuses an old record
+ * by its own date, so the scan only frees memory, and on a busy host it
+ * was a stat of every record on each login's way to its result. */
+#define EXPIRE_EVERY_S 60
+#define EXPIRE_STAMP ".expired" /* when the last scan ran; never a handle (hex) */
 #define SUBDIR "pending"
 
 static long long now_s(void)
@@ -33,8 +38,27 @@ static int valid_handle(const char *h)
 
 /* Removes records older than the bound (a login that never reached its
  * session: refused by a later module, or a connection that was cut). */
+/* 1 when the last scan ran less than EXPIRE_EVERY_S ago; otherwise the
+ * stamp is renewed for the scan about to run. */
+static int scanned_lately(int dir)
+{
+    struct stat st;
+    long long now = now_s();
+    if (fstatat(dir, EXPIRE_STAMP, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (long long)st.st_mtime <= now && now - (long long)st.st_mtime < EXPIRE_EVERY_S)
+        return 1;
+    int stamp = openat(dir, EXPIRE_STAMP, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (stamp >= 0) {
+        futimens(stamp, NULL);
+        close(stamp);
+    }
+    return 0;
+}
+
 static void expire(int dir)
 {
+    if (scanned_lately(dir))
+        return;
     int fd = dup(dir);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (d == NULL) {
@@ -47,7 +71,7 @@ static void expire(int dir)
     size_t seen = 0;
     for (struct dirent *e; seen < EXPIRE_SCAN_MAX && (e = readdir(d)) != NULL; seen++) {
         struct stat st;
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+        if (e->d_name[0] != '.' && /* ".", "..", the stamp */
             fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
             (long long)st.st_mtime < limit)
             unlinkat(dir, e->d_name, 0);

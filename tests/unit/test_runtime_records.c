@@ -305,6 +305,53 @@ static void test_a_pending_sign_in_is_for_its_account_only(void **state)
     assert_status(aad_pending_get(dir, handle, "alice", &got, &err), AAD_USER_UNKNOWN, err);
 }
 
+/* Dates an entry of the pending records age_s seconds back (negative: ahead). */
+static void age_by(const char *dir, const char *name, long age_s)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/pending/%s", dir, name);
+    struct timespec when[2] = {{(time_t)(time(NULL) - age_s), 0}, {(time_t)(time(NULL) - age_s), 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, when, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static int pending_exists(const char *dir, const char *handle)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/pending/%s", dir, handle);
+    return access(path, F_OK) == 0;
+}
+
+/* Records past their age are removed by the next put's scan, which runs
+ * at most once a minute; meanwhile get refuses them by their date. */
+static void test_expired_pending_records_are_removed_once_a_minute(void **state)
+{
+    const char *dir = memory_dir(state);
+    struct aad_error err = {0};
+    struct aad_pending p = {.created = (long long)time(NULL), .grants = (char *)"sudo"};
+    snprintf(p.account, sizeof(p.account), "alice");
+    char old[AAD_PENDING_HANDLE_LEN + 1], fresh[AAD_PENDING_HANDLE_LEN + 1],
+        last[AAD_PENDING_HANDLE_LEN + 1];
+    int dropped = 0;
+    assert_status(aad_pending_put(dir, &p, old, &dropped, &err), AAD_OK, err);
+    age_by(dir, old, AAD_PENDING_MAX_AGE_S + 60);
+    /* A scan ran at the first put: the next one, seconds later, does not. */
+    assert_status(aad_pending_put(dir, &p, fresh, &dropped, &err), AAD_OK, err);
+    assert_true(pending_exists(dir, old));
+    /* A minute on, the next put scans again. */
+    age_by(dir, ".expired", 61);
+    assert_status(aad_pending_put(dir, &p, last, &dropped, &err), AAD_OK, err);
+    assert_false(pending_exists(dir, old));
+    assert_true(pending_exists(dir, fresh));
+    assert_true(pending_exists(dir, last));
+    /* A stamp from the future does not stop the scans. */
+    age_by(dir, ".expired", -3600);
+    age_by(dir, fresh, AAD_PENDING_MAX_AGE_S + 60);
+    assert_status(aad_pending_put(dir, &p, old, &dropped, &err), AAD_OK, err);
+    assert_false(pending_exists(dir, fresh));
+    assert_status(aad_pending_replace(dir, last, NULL, &err), AAD_OK, err);
+    assert_status(aad_pending_replace(dir, old, NULL, &err), AAD_OK, err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_a_runtime_dir_not_roots_is_refused),
         cmocka_unit_test(test_each_lists_without_tokens_and_drops_the_expired),
         cmocka_unit_test(test_a_pending_sign_in_is_for_its_account_only),
+        cmocka_unit_test(test_expired_pending_records_are_removed_once_a_minute),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
