@@ -1495,6 +1495,9 @@ static void in_private_keyrings(void (*section)(void))
         if (write(ready[1], &c, 1) != 1 || c != 'y' || read(go[0], &c, 1) != 1 || c != 'y' ||
             keyctl_join_session_keyring(NULL) < 0)
             _exit(100);
+        /* Only this section's misses go back: the parent has its own. */
+        missed_list[0] = '\0';
+        missed = 0;
         section();
         fflush(stdout);
         if (write(report[1], missed_list, strlen(missed_list)) < 0)
