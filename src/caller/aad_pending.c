@@ -36,8 +36,6 @@ static int valid_handle(const char *h)
            strspn(h, "0123456789abcdef") == AAD_PENDING_HANDLE_LEN;
 }
 
-/* Removes records older than the bound (a login that never reached its
- * session: refused by a later module, or a connection that was cut). */
 /* 1 when the last scan ran less than EXPIRE_EVERY_S ago; otherwise the
  * stamp is renewed for the scan about to run. */
 static int scanned_lately(int dir)
@@ -55,6 +53,8 @@ static int scanned_lately(int dir)
     return 0;
 }
 
+/* Removes records older than the bound (a login that never reached its
+ * session: refused by a later module, or a connection that was cut). */
 static void expire(int dir)
 {
     if (scanned_lately(dir))

@@ -43,10 +43,10 @@ struct aad_pending {
 /* Writes p under runtime_dir/pending (made root-only when missing) and
  * returns its handle in handle (AAD_PENDING_HANDLE_LEN + 1 bytes). Records
  * older than AAD_PENDING_MAX_AGE_S are removed on the way, by a scan that
- * runs at most once a minute (aad_pending_get refuses them anyway). A refresh token
- * is written only where runtime_dir is in memory (tmpfs): elsewhere the
- * record is written without it, and *dropped set. Failures are
- * AAD_UNAVAILABLE. */
+ * runs at most once a minute (aad_pending_get refuses them anyway). A
+ * refresh token is written only where runtime_dir is in memory (tmpfs):
+ * elsewhere the record is written without it, and *dropped set. Failures
+ * are AAD_UNAVAILABLE. */
 enum aad_status aad_pending_put(const char *runtime_dir, const struct aad_pending *p,
                                 char *handle, int *dropped, struct aad_error *err);
 

@@ -39,7 +39,7 @@ int aad_ca_dir_is_hashed(const char *dir)
     if (fd < 0)
         return 0;
     union {
-        struct dirent64 first;
+        struct dirent64 aligned; /* the entries' alignment; read through bytes */
         char bytes[BATCH_BYTES];
     } batch;
     int found = 0;

@@ -268,7 +268,7 @@ static void write_file(const char *path, const char *text)
 struct session {
     struct emu *emu;
     struct child proxy; /* pid 0: none */
-    char dir[128], services[160], cache[160], config[256];
+    char dir[128], services[160], cache[160], run[160], config[256];
 };
 
 /* The delaying proxy, listening before the emulator starts (which names it
@@ -301,10 +301,10 @@ static void session_service(struct session *s, const char *name, int with_ca_fil
     write_file(path, text);
     snprintf(text, sizeof(text),
              "tenant = %s\nclient_id = %s\nauthority = %s\ndomains = %s\ncache_dir = %s\n"
-             "user_map = %s\nruntime_dir = %s/run\nmax_logins = 1024\n"
+             "user_map = %s\nruntime_dir = %s\nmax_logins = 1024\n"
              "qr = no\ntimeout = 60\n%s%s%s\n%s\n",
              emu_env(s->emu, "TENANT_ID"), emu_env(s->emu, "CLIENT_ID"), emu_authority(s->emu),
-             emu_env(s->emu, "DOMAIN"), s->cache, user_map, s->dir,
+             emu_env(s->emu, "DOMAIN"), s->cache, user_map, s->run,
              with_ca_file ? "ca_file = " : "",
              with_ca_file ? emu_ca_file(s->emu) : "", with_ca_file ? "\n" : "", extra);
     write_file(config, text);
@@ -325,10 +325,9 @@ static void session_open(struct session *s, const char *const emu_args[], const 
     /* runtime_dir on a tmpfs, as the default /run/pam_aad is (the module
      * keeps a session's sign-in only in memory, and its slot locks and
      * pending records are written there on every login). */
-    char run[160];
-    snprintf(run, sizeof(run), "%s/run", s->dir);
-    if (mkdir(run, 0700) != 0 ||
-        mount("tmpfs", run, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=16m") != 0)
+    snprintf(s->run, sizeof(s->run), "%s/run", s->dir);
+    if (mkdir(s->run, 0700) != 0 ||
+        mount("tmpfs", s->run, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=16m") != 0)
         abort();
     const char *args[24];
     char authority[64];
@@ -371,9 +370,7 @@ static void session_close(struct session *s)
         kill(s->proxy.pid, SIGTERM);
         child_end(&s->proxy);
     }
-    char run[160];
-    snprintf(run, sizeof(run), "%s/run", s->dir);
-    umount2(run, MNT_DETACH);
+    umount2(s->run, MNT_DETACH);
     remove_tree(s->dir);
 }
 
@@ -505,11 +502,11 @@ static int fresh_post(struct session *s, int caller_start, const char *trust, st
     struct child c;
     child_start(&c, caller_start ? caller_argv : bare_argv, 0);
     char line[256];
-    double t_main = 0, t_end = 0, printed_cpu = 0;
+    double t_main = 0, t_end = 0;
     long status = 0;
+    /* Its printed CPU is skipped: the CPU counted is wait4's (below). */
     int got = child_line(&c, line, sizeof(line)) &&
-              sscanf(line, "done %lf %lf %ld %lf %ld", &t_main, &t_end, &status, &printed_cpu,
-                     &b->maxrss) == 5;
+              sscanf(line, "done %lf %lf %ld %*f %ld", &t_main, &t_end, &status, &b->maxrss) == 4;
     int ws = child_end(&c);
     b->cpu = c.cpu; /* as the login's: exec to exit, not the figure it printed before its exit */
     if (!got || status != 200 || ws != 0) {

@@ -310,7 +310,8 @@ static void age_by(const char *dir, const char *name, long age_s)
 {
     char path[256];
     snprintf(path, sizeof(path), "%s/pending/%s", dir, name);
-    struct timespec when[2] = {{(time_t)(time(NULL) - age_s), 0}, {(time_t)(time(NULL) - age_s), 0}};
+    time_t then = time(NULL) - (time_t)age_s;
+    struct timespec when[2] = {{then, 0}, {then, 0}};
     assert_int_equal(utimensat(AT_FDCWD, path, when, AT_SYMLINK_NOFOLLOW), 0);
 }
 
