@@ -781,11 +781,16 @@ static void test_caller_killed_at_prompt_ends_helper(void **state)
         }
         pause_ms(5);
     }
-    /* the helper waits for Enter: it is the login child's only child */
-    pid_t helper = 0;
-    assert_int_equal(children_of(pid, &helper), 1);
-    if (!under_valgrind())
-        assert_int_equal(processes_running(path, NULL), 1);
+    /* The helper waits for Enter, under the reaper: the login child's only
+     * child. The helper is the one to watch: it ends after the reaper (the
+     * reaper's death is its PDEATHSIG), and only it runs path. */
+    pid_t reaper = 0, helper = 0, running = 0;
+    assert_int_equal(children_of(pid, &reaper), 1);
+    assert_int_equal(children_of(reaper, &helper), 1);
+    if (!under_valgrind()) {
+        assert_int_equal(processes_running(path, &running), 1);
+        assert_int_equal(running, helper);
+    }
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     long long killed = aad_monotonic_ms(), end = killed + 1500 * H.time_factor;
